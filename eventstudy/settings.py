@@ -1,0 +1,127 @@
+"""Study settings: model, windows and options, validated once.
+
+Windows are inclusive ranges of relative days (trading sessions of the
+security's exchange, day 0 = first session that could react to the news).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, get_args
+
+from eventstudy.errors import SettingsError
+
+ModelName = Literal["market", "constant_mean", "market_adjusted"]
+ReturnType = Literal["simple", "log"]
+
+MODELS: tuple[str, ...] = get_args(ModelName)
+RETURN_TYPES: tuple[str, ...] = get_args(ReturnType)
+
+DEFAULT_ESTIMATION_WINDOW = (-250, -11)
+DEFAULT_EVENT_WINDOW = (-10, 10)
+DEFAULT_CAR_WINDOWS = ((0, 0), (0, 1), (-1, 1), (-5, 5), (-10, 10))
+DEFAULT_MIN_ESTIMATION = 120
+
+
+def _window(value: Sequence[int], name: str) -> tuple[int, int]:
+    try:
+        start, end = (int(v) for v in value)
+    except (TypeError, ValueError):
+        raise SettingsError(
+            f"{name} must be two whole numbers START END (relative days), got {value!r}"
+        ) from None
+    if start > end:
+        raise SettingsError(f"{name} [{start}, {end}] starts after it ends; give START <= END")
+    return start, end
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """Every setting that changes a number. Recorded in every output."""
+
+    model: str = "market"
+    estimation_window: tuple[int, int] = DEFAULT_ESTIMATION_WINDOW
+    event_window: tuple[int, int] = DEFAULT_EVENT_WINDOW
+    car_windows: tuple[tuple[int, int], ...] = DEFAULT_CAR_WINDOWS
+    min_estimation: int = DEFAULT_MIN_ESTIMATION
+    return_type: str = "simple"
+    kp_min_overlap: int = 30
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        model = str(self.model).strip().lower()
+        if model not in MODELS:
+            raise SettingsError(
+                f"unknown model {self.model!r}; choose one of: {', '.join(MODELS)}"
+            )
+        object.__setattr__(self, "model", model)
+        rtype = str(self.return_type).strip().lower()
+        if rtype not in RETURN_TYPES:
+            raise SettingsError(
+                f"unknown return type {self.return_type!r}; choose one of: "
+                f"{', '.join(RETURN_TYPES)}"
+            )
+        object.__setattr__(self, "return_type", rtype)
+        est = _window(self.estimation_window, "estimation window")
+        evt = _window(self.event_window, "event window")
+        object.__setattr__(self, "estimation_window", est)
+        object.__setattr__(self, "event_window", evt)
+        if est[1] >= evt[0]:
+            raise SettingsError(
+                f"estimation window [{est[0]}, {est[1]}] must end before the event window "
+                f"[{evt[0]}, {evt[1]}] starts (no look-ahead); e.g. --estimation-window "
+                f"{est[0]} {evt[0] - 1}"
+            )
+        cars = tuple(_window(w, "CAR window") for w in self.car_windows)
+        if not cars:
+            raise SettingsError("give at least one CAR window")
+        for w in cars:
+            if w[0] < evt[0] or w[1] > evt[1]:
+                raise SettingsError(
+                    f"CAR window [{w[0]}, {w[1]}] lies outside the event window "
+                    f"[{evt[0]}, {evt[1]}]; widen --event-window or narrow the CAR window"
+                )
+        object.__setattr__(self, "car_windows", tuple(dict.fromkeys(cars)))
+        try:
+            min_est = int(self.min_estimation)
+        except (TypeError, ValueError):
+            raise SettingsError(
+                f"min_estimation must be a whole number, got {self.min_estimation!r}"
+            ) from None
+        if min_est < 3:
+            raise SettingsError(f"min_estimation must be at least 3, got {min_est}")
+        object.__setattr__(self, "min_estimation", min_est)
+
+    @property
+    def k(self) -> int:
+        """Number of fitted parameters of the model."""
+        return {"market": 2, "constant_mean": 1, "market_adjusted": 0}[self.model]
+
+    @property
+    def event_days(self) -> list[int]:
+        """Relative days of the event window."""
+        return list(range(self.event_window[0], self.event_window[1] + 1))
+
+    @property
+    def estimation_days(self) -> list[int]:
+        """Relative days of the estimation window."""
+        return list(range(self.estimation_window[0], self.estimation_window[1] + 1))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form for ``run.json`` and fingerprints."""
+        d = asdict(self)
+        d["estimation_window"] = list(self.estimation_window)
+        d["event_window"] = list(self.event_window)
+        d["car_windows"] = [list(w) for w in self.car_windows]
+        d.pop("extra", None)
+        return d
+
+    @classmethod
+    def from_options(cls, **options: Any) -> StudySettings:
+        """Build settings from keyword options, ignoring ``None`` values."""
+        clean = {k: v for k, v in options.items() if v is not None}
+        if "car_windows" in clean:
+            cw: Iterable[Sequence[int]] = clean["car_windows"]
+            clean["car_windows"] = tuple(tuple(w) for w in cw)
+        return cls(**clean)
