@@ -1,0 +1,451 @@
+"""Load and validate the events table (INTERFACE.md, "events.csv (input)").
+
+Every row is checked and every problem collected before anything is raised:
+one :class:`~eventstudy.errors.EventsFileError` lists them all, each naming
+the file, line, column and what was expected. A valid table comes back with
+day 0 resolved on the ticker's exchange calendar (METHODS.md section 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import logging
+import math
+import os
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.errors import EventsFileError, InputError, InputIssue
+from eventstudy.event_time import (
+    AnnouncementError,
+    Exchange,
+    exchange_for_ticker,
+    normalize_timing,
+    parse_date,
+    parse_time,
+    resolve_day0,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "INPUT_COLUMNS",
+    "OUTPUT_COLUMNS",
+    "load_events",
+    "sanitize_event_id",
+    "unique_file_stems",
+]
+
+#: Columns the events table may have (header names are case-insensitive).
+INPUT_COLUMNS: tuple[str, ...] = (
+    "event_id", "ticker", "date", "time", "timing", "benchmark", "description",
+)
+REQUIRED_COLUMNS: tuple[str, ...] = ("ticker", "date")
+#: Columns of the loaded table, in order; the user's extra columns follow.
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    *INPUT_COLUMNS, "exchange", "announced", "day0", "day0_rule", "line", "benchmark_source",
+)
+_COMPUTED = frozenset(OUTPUT_COLUMNS) - frozenset(INPUT_COLUMNS)
+DATAFRAME_SOURCE = "events DataFrame"
+
+_TICKER_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=&]*$")
+_TICKER_HELP = "expected a Yahoo Finance symbol such as MSFT, BRK-B, MC.PA, 7203.T or ^GSPC"
+_MAX_TICKER = 32
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """An events table as text: header cells and (line, cells) rows."""
+
+    source: str
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _fatal(
+    source: str, message: str, line: int | None = None, column: str | None = None
+) -> NoReturn:
+    raise EventsFileError([InputIssue(source, line, column, message)])
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    """``,`` unless the header only makes sense split on ``;`` or a tab."""
+    if "," not in first_line:
+        for candidate in (";", "\t"):
+            if candidate in first_line:
+                return candidate
+    return ","
+
+
+def _read_csv(path: Path) -> _Raw:
+    source = str(path)
+    if not path.exists():
+        _fatal(source, f"file not found: {path}; give the path of an events CSV file")
+    if not path.is_file():
+        _fatal(source, f"{path} is not a file; give the path of an events CSV file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _fatal(source, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 CSV")
+    lines = text.splitlines(keepends=True)
+    first = next((ln for ln in lines if ln.strip()), "")
+    reader = csv.reader(lines, delimiter=_sniff_delimiter(first))
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    previous = 0
+    try:
+        for cells in reader:
+            start, previous = previous + 1, reader.line_num
+            if not any(c.strip() for c in cells):
+                continue  # blank line, or only separators
+            if header is None:
+                header = cells
+            else:
+                rows.append((start, cells))
+    except csv.Error as exc:
+        _fatal(source, f"not readable as CSV: {exc}", line=reader.line_num)
+    if header is None:
+        _fatal(source, "the file is empty: no events; expected a header such as "
+               "'event_id,ticker,date,time,timing' and one row per event", line=1)
+    return _Raw(source, header, rows)
+
+
+def _cell_text(value: Any) -> str:
+    """One DataFrame cell as the text a CSV file would hold."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        stamp = pd.Timestamp(value)
+        if stamp.tzinfo is None and stamp == stamp.normalize():
+            return f"{stamp:%Y-%m-%d}"
+        return stamp.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="minutes" if not value.second else "seconds")
+    return str(value).strip()
+
+
+def _from_frame(frame: pd.DataFrame, name: str | None) -> _Raw:
+    source = name or DATAFRAME_SOURCE
+    header = [str(c) for c in frame.columns]
+    rows = [
+        (pos + 2, [_cell_text(v) for v in values])
+        for pos, values in enumerate(frame.itertuples(index=False, name=None))
+    ]
+    return _Raw(source, header, rows)
+
+
+# --------------------------------------------------------------------------- header
+
+
+def _header_key(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def _map_columns(raw: _Raw) -> tuple[dict[str, int], list[InputIssue]]:
+    """Output column name -> position in the raw rows, and header problems."""
+    issues: list[InputIssue] = []
+    mapping: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for pos, cell in enumerate(raw.header):
+        name = cell.strip()
+        key = _header_key(name)
+        if not name:
+            if any(pos < len(r) and r[pos].strip() for _, r in raw.rows):
+                issues.append(InputIssue(raw.source, 1, None, f"column {pos + 1} has values "
+                              "but no header name; give it a name"))
+            continue
+        if key in seen:
+            issues.append(InputIssue(raw.source, 1, name, f"column '{name}' appears more than "
+                          f"once (columns {seen[key] + 1} and {pos + 1}); keep one"))
+            continue
+        seen[key] = pos
+        if key in _COMPUTED:
+            issues.append(InputIssue(raw.source, 1, name, f"column '{name}' is computed by the "
+                          f"tool; rename it (e.g. 'user_{key}') or drop it"))
+            continue
+        mapping[key if key in INPUT_COLUMNS else name] = pos
+    found = ", ".join(c.strip() for c in raw.header if c.strip()) or "(none)"
+    for required in REQUIRED_COLUMNS:
+        if required not in seen:
+            issues.append(InputIssue(raw.source, 1, required, f"required column '{required}' is "
+                          f"missing; found columns: {found}"))
+    return mapping, issues
+
+
+def _records(raw: _Raw, mapping: dict[str, int]) -> tuple[list[dict[str, Any]], list[InputIssue]]:
+    """Rows as ``{column: stripped text}`` with their line; ragged rows reported."""
+    records: list[dict[str, Any]] = []
+    issues: list[InputIssue] = []
+    width = len(raw.header)
+    for line, cells in raw.rows:
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            issues.append(InputIssue(raw.source, line, None, f"row has {len(cells)} fields but "
+                          f"the header has {width}; quote values that contain the separator"))
+            continue
+        record: dict[str, Any] = {
+            col: (cells[pos].strip() if pos < len(cells) else "") for col, pos in mapping.items()
+        }
+        record["line"] = line
+        records.append(record)
+    return records, issues
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def _check_symbol(text: str, column: str, source: str, line: int) -> InputIssue | None:
+    if not text:
+        return InputIssue(source, line, column, f"{column} is blank; {_TICKER_HELP}")
+    bad = sorted({ch for ch in text if not re.match(r"[A-Za-z0-9.\-=&^]", ch)})
+    if bad:
+        shown = ", ".join("a space" if ch.isspace() else repr(ch) for ch in bad)
+        return InputIssue(source, line, column, f"{text!r} is not a ticker: it contains "
+                          f"{shown}; {_TICKER_HELP}")
+    if len(text) > _MAX_TICKER or not _TICKER_RE.match(text.upper()):
+        return InputIssue(source, line, column, f"{text!r} is not a ticker; {_TICKER_HELP}")
+    return None
+
+
+def _check_fields(rec: dict[str, Any], source: str) -> tuple[Exchange | None, list[InputIssue]]:
+    """Checks that need no calendar; returns the exchange when the ticker is usable."""
+    line = rec["line"]
+    issues: list[InputIssue] = []
+    exchange: Exchange | None = None
+    bad_ticker = _check_symbol(rec["ticker"], "ticker", source, line)
+    if bad_ticker is not None:
+        issues.append(bad_ticker)
+    else:
+        try:
+            exchange = exchange_for_ticker(rec["ticker"])
+        except InputError as exc:
+            issues.append(InputIssue(source, line, "ticker", str(exc)))
+    if rec.get("benchmark"):
+        bad_bench = _check_symbol(rec["benchmark"], "benchmark", source, line)
+        if bad_bench is not None:
+            issues.append(bad_bench)
+    checks = (("date", parse_date), ("time", parse_time), ("timing", normalize_timing))
+    for column, check in checks:
+        if column == "date" or rec.get(column):
+            try:
+                check(rec.get(column, ""))
+            except ValueError as exc:
+                issues.append(InputIssue(source, line, column, str(exc)))
+    return exchange, issues
+
+
+def _resolve_row(rec: dict[str, Any], source: str) -> list[InputIssue]:
+    """Validate one row and fill its computed fields in place."""
+    exchange, issues = _check_fields(rec, source)
+    if issues or exchange is None:
+        return issues
+    try:
+        day0 = resolve_day0(
+            rec["date"], rec.get("time") or None, rec.get("timing") or None, exchange=exchange
+        )
+    except AnnouncementError as exc:
+        return [InputIssue(source, rec["line"], exc.column, str(exc))]
+    given_benchmark = rec.get("benchmark", "")
+    rec.update(
+        ticker=rec["ticker"].upper(),
+        date=day0.date,
+        time=day0.time,
+        timing=day0.timing,
+        benchmark=given_benchmark.upper() or exchange.default_benchmark,
+        benchmark_source="events file" if given_benchmark else "exchange default",
+        description=rec.get("description", ""),
+        exchange=exchange.mic,
+        announced=day0.announced,
+        day0=day0.day0,
+        day0_rule=day0.rule,
+    )
+    return []
+
+
+def _check_ids(records: Sequence[dict[str, Any]], source: str) -> list[InputIssue]:
+    first_line: dict[str, int] = {}
+    issues: list[InputIssue] = []
+    for rec in records:
+        eid = rec.get("event_id", "")
+        if not eid:
+            continue
+        if eid in first_line:
+            issues.append(InputIssue(source, rec["line"], "event_id", f"duplicate event_id "
+                          f"{eid!r} (lines {first_line[eid]} and {rec['line']}); event ids "
+                          "must be unique"))
+        else:
+            first_line[eid] = rec["line"]
+    return issues
+
+
+def _derive_ids(records: Sequence[dict[str, Any]]) -> None:
+    """Fill blank event ids with ``<TICKER>_<YYYY-MM-DD>``, adding ``_2``, ``_3`` on clashes."""
+    used = {rec["event_id"] for rec in records if rec.get("event_id")}
+    for rec in records:
+        if rec.get("event_id"):
+            continue
+        base = f"{rec['ticker']}_{rec['date']}"
+        candidate, k = base, 1
+        while candidate in used:
+            k += 1
+            candidate = f"{base}_{k}"
+        rec["event_id"] = candidate
+        used.add(candidate)
+
+
+def _frame(records: Sequence[dict[str, Any]], extras: Sequence[str]) -> pd.DataFrame:
+    columns = [*OUTPUT_COLUMNS, *extras]
+    data: dict[str, Any] = {col: [rec[col] for rec in records] for col in columns}
+    data["day0"] = np.array([d.to_datetime64() for d in data["day0"]], dtype="datetime64[ns]")
+    data["line"] = np.array(data["line"], dtype="int64")
+    frame = pd.DataFrame(data, columns=columns)
+    text_cols = [c for c in columns if c not in ("day0", "line")]
+    frame[text_cols] = frame[text_cols].astype("str")
+    return frame
+
+
+# --------------------------------------------------------------------------- public
+
+
+def load_events(
+    source: str | os.PathLike[str] | pd.DataFrame, *, name: str | None = None
+) -> pd.DataFrame:
+    """Load an events table, validate every row and resolve each event's day 0.
+
+    Parameters
+    ----------
+    source : str, path-like or pandas.DataFrame
+        A CSV file (UTF-8, a BOM is fine; ``;`` or tab separators are
+        detected) or a DataFrame with the same columns. Header names are
+        case-insensitive (``Ticker``, `` DATE ``); cells are stripped.
+        Required: ``ticker``, ``date``. Optional: ``event_id``, ``time``,
+        ``timing``, ``benchmark``, ``description``. Other columns are carried.
+    name : str, optional
+        Name used for the source in messages (default: the file path, or
+        ``"events DataFrame"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per event, columns :data:`OUTPUT_COLUMNS` then the extra
+        columns in their original spelling. ``date``/``time`` are the local
+        announcement date and time on the exchange (a UTC date-time is
+        converted); ``timing`` is normalised (blank -> ``unknown``);
+        ``benchmark`` falls back to the exchange's index, with
+        ``benchmark_source`` saying which; ``day0`` is ``datetime64[ns]``;
+        ``line`` is the file line (DataFrame: row position + 2).
+
+    Raises
+    ------
+    EventsFileError
+        With every problem found (``.issues``): missing or empty file,
+        missing/duplicate columns, bad tickers, dates, times, timings,
+        contradictions, duplicate ids, unknown exchanges, dates outside the
+        calendar.
+    """
+    if isinstance(source, pd.DataFrame):
+        raw = _from_frame(source, name)
+    else:
+        raw = _read_csv(Path(source))
+        if name:
+            raw = _Raw(name, raw.header, raw.rows)
+    mapping, issues = _map_columns(raw)
+    if issues:
+        raise EventsFileError(issues)
+    records, issues = _records(raw, mapping)
+    if not records and not issues:
+        _fatal(raw.source, "no events: the table has a header but no rows; add one row per "
+               "event", line=2)
+    for rec in records:
+        issues.extend(_resolve_row(rec, raw.source))
+    issues.extend(_check_ids(records, raw.source))
+    if issues:
+        issues.sort(key=lambda i: (i.line or 0))
+        raise EventsFileError(issues)
+    _derive_ids(records)
+    extras = [c for c in mapping if c not in INPUT_COLUMNS]
+    logger.info("loaded %d event(s) from %s", len(records), raw.source)
+    return _frame(records, extras)
+
+
+# --------------------------------------------------------------------------- file names
+
+_MAX_STEM = 100
+_WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
+)
+
+
+def sanitize_event_id(event_id: str) -> str:
+    """Turn an event id into a safe file-name stem.
+
+    Accents are dropped (``Société`` -> ``Societe``); any character other than
+    ASCII letters, digits, ``-``, ``_`` and ``.`` becomes ``_``; runs of ``_``
+    or ``.`` collapse to one; no leading ``.`` or ``-`` and no trailing ``.``;
+    at most 100 characters; Windows device names get a leading ``_``; never
+    empty (``"event"``).
+    """
+    decomposed = unicodedata.normalize("NFKD", str(event_id))
+    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    text = re.sub(r"[^A-Za-z0-9._-]", "_", text)
+    text = re.sub(r"_+", "_", re.sub(r"\.+", ".", text))
+    text = text.lstrip(".-")[:_MAX_STEM].rstrip(".")
+    if not text:
+        return "event"
+    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
+        text = "_" + text[: _MAX_STEM - 1]
+    return text
+
+
+def _hashed(stem: str, event_id: str, n_hex: int) -> str:
+    digest = hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:n_hex]
+    return f"{stem[: _MAX_STEM - n_hex - 1].rstrip('.')}-{digest}"
+
+
+def unique_file_stems(ids: Iterable[str]) -> dict[str, str]:
+    """Map event ids to file-name stems that never collide, even case-insensitively.
+
+    Each stem is :func:`sanitize_event_id`; ids whose stems would clash
+    (ignoring case, e.g. ``A/B`` and ``a_b``) all get ``-`` plus a short
+    SHA-256 of the original id appended, so the result does not depend on row
+    order.
+
+    Parameters
+    ----------
+    ids : iterable of str
+        Event ids (duplicates are ignored).
+
+    Returns
+    -------
+    dict
+        ``{event_id: stem}``.
+    """
+    distinct = list(dict.fromkeys(str(i) for i in ids))
+    base = {eid: sanitize_event_id(eid) for eid in distinct}
+    n_hex = dict.fromkeys(distinct, 0)
+    while True:
+        stems = {
+            eid: _hashed(base[eid], eid, n) if n else base[eid] for eid, n in n_hex.items()
+        }
+        counts = Counter(s.lower() for s in stems.values())
+        clashing = [eid for eid, s in stems.items() if counts[s.lower()] > 1]
+        if not clashing:
+            return stems
+        for eid in clashing:
+            n_hex[eid] = min(64, max(8, 2 * n_hex[eid]))
