@@ -1,0 +1,246 @@
+"""Command line: a thin shell over the public API.
+
+Library errors become one clean line on stderr and an exit code:
+0 every event ok or pending (or skipped with a reason), 1 some events failed
+(listed), 2 bad usage or a bad input file, 75 data temporarily unavailable.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from eventstudy.errors import EventsFileError, EventStudyError, SettingsError
+
+EXIT_OK, EXIT_FAILED_EVENTS, EXIT_USAGE, EXIT_TEMPFAIL = 0, 1, 2, 75
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    return console
+
+
+def clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into one line on stderr and the error's exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(kwargs.get("debug"))
+        try:
+            return func(*args, **kwargs)
+        except EventsFileError as exc:
+            for issue in exc.issues:
+                click.echo(f"error: {issue}", err=True)
+            sys.exit(exc.exit_code)
+        except EventStudyError as exc:
+            if debug:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted; no output file was left half-written", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            if debug:
+                raise
+            click.echo(f"error: unexpected {type(exc).__name__}: {exc} "
+                       "(rerun with --debug for the traceback and report it)", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if not verbose else (logging.INFO if verbose == 1 else logging.DEBUG)
+    if quiet:
+        level = logging.ERROR
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+
+
+def window_option(name: str, help_text: str) -> Callable[..., Any]:
+    return click.option(name, type=(int, int), default=None, metavar="START END", help=help_text)
+
+
+def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by the commands that compute a study."""
+    decorators = [
+        click.option("--model", type=click.Choice(["market", "constant_mean", "market_adjusted"]),
+                     default="market", show_default=True, help="Expected-return model."),
+        window_option("--estimation-window", "Estimation window in sessions [default: -250 -11]."),
+        window_option("--event-window", "Event window in sessions [default: -10 10]."),
+        click.option("--car-window", "car_windows", type=(int, int), multiple=True,
+                     metavar="START END",
+                     help="A CAR window; repeat for several "
+                          "[default: 0 0, 0 1, -1 1, -5 5, -10 10]."),
+        click.option("--min-estimation", type=int, default=None,
+                     help="Fewest estimation returns for an event to be estimated [default: 120]."),
+        click.option("--return-type", type=click.Choice(["simple", "log"]), default="simple",
+                     show_default=True, help="Simple or log returns."),
+        click.option("--benchmark", default=None,
+                     help="Benchmark symbol for every event (overrides the file and the "
+                          "exchange default)."),
+    ]
+    for dec in reversed(decorators):
+        func = dec(func)
+    return func
+
+
+def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    decorators = [
+        click.option("--prices", type=click.Path(path_type=Path), default=None,
+                     help="Prices from a CSV/Parquet file (long or wide form) or a folder of "
+                          "<TICKER>.csv files, instead of Yahoo Finance."),
+        click.option("--offline", is_flag=True, help="Use the local price cache only; "
+                     "say exactly what is missing."),
+        click.option("--cache", "cache_path", type=click.Path(path_type=Path), default=None,
+                     envvar="EVENTSTUDY_CACHE",
+                     help="Price cache file [default: the user cache folder; env EVENTSTUDY_CACHE]."),
+    ]
+    for dec in reversed(decorators):
+        func = dec(func)
+    return func
+
+
+def common_flags(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")(func)
+    func = click.option("-q", "--quiet", is_flag=True, help="Only errors.")(func)
+    return click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")(func)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="eventstudy-reports", prog_name="eventstudy")
+def main() -> None:
+    """Measure how the stock market reacted to news (event studies).
+
+    \b
+    Examples:
+      eventstudy validate events.csv
+      eventstudy run events.csv
+      eventstudy run events.csv --prices ../shared/data/prices --out reports/msft
+      eventstudy run events.csv --offline --model market_adjusted
+    """
+
+
+def _build_study(events_file: Path, model: str, estimation_window: Any, event_window: Any,
+                 car_windows: Any, min_estimation: Any, return_type: str,
+                 benchmark: str | None) -> Any:
+    from eventstudy.study import EventStudy
+
+    return EventStudy(events_file, model=model, estimation_window=estimation_window,
+                      event_window=event_window, car_windows=list(car_windows) or None,
+                      min_estimation=min_estimation, return_type=return_type,
+                      benchmark=benchmark)
+
+
+@main.command()
+@click.argument("events_file", metavar="EVENTS.csv", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Output folder [default: reports/<EVENTS name>].")
+@click.option("--format", "formats", default="html,csv", show_default=True,
+              help="Comma-separated output formats: html, csv, parquet.")
+@click.option("--self-contained", is_flag=True, help="HTML: one file per page with plotly inlined.")
+@click.option("--cdn", is_flag=True, help="HTML: load plotly.js from its CDN (needs internet).")
+@study_options
+@data_options
+@common_flags
+@clean_errors
+def run(events_file: Path, out_dir: Path | None, formats: str, self_contained: bool, cdn: bool,
+        prices: Path | None, offline: bool, cache_path: Path | None, debug: bool, quiet: bool,
+        verbose: int, **study_kw: Any) -> None:
+    """Run the event study of EVENTS.csv and write the report and tables.
+
+    \b
+    Examples:
+      eventstudy run events.csv
+      eventstudy run events.csv --prices ../shared/data/prices --format csv
+      eventstudy run events.csv --car-window 0 1 --car-window -1 1 --out reports/deal
+    """
+    from eventstudy.output import parse_formats
+    from eventstudy.console import print_run_summary
+
+    _setup_logging(verbose, quiet)
+    fmts = parse_formats(formats)
+    if prices is not None and offline:
+        raise SettingsError("give either --prices or --offline, not both")
+    study = _build_study(events_file, **study_kw)
+    res = study.run(prices=prices, offline=offline, cache=cache_path)
+    out = out_dir or Path("reports") / _stem(events_file)
+    res.meta["events_source"] = str(events_file)
+    written = res.to_files(str(out), fmts)
+    if "html" in fmts:
+        written.append(res.to_html(str(out), self_contained=self_contained, cdn=cdn))
+    if not quiet:
+        print_run_summary(_console(), res, out)
+    failed = int((res.events["status"] == "failed").sum())
+    sys.exit(EXIT_FAILED_EVENTS if failed else EXIT_OK)
+
+
+def _stem(path: Path) -> str:
+    from eventstudy.events import sanitize_event_id
+
+    return sanitize_event_id(path.stem) or "study"
+
+
+@main.command()
+@click.argument("events_file", metavar="EVENTS.csv", type=click.Path(path_type=Path))
+@click.option("--benchmark", default=None, help="Benchmark symbol for every event.")
+@common_flags
+@clean_errors
+def validate(events_file: Path, benchmark: str | None, debug: bool, quiet: bool,
+             verbose: int) -> None:
+    """Check EVENTS.csv and print the resolved day 0 of every event; fetch nothing.
+
+    Exits 2 and lists every bad row (file, line, column, what was expected).
+
+    \b
+    Example:
+      eventstudy validate events.csv
+    """
+    from eventstudy.events import load_events
+    from eventstudy.console import print_validation
+
+    _setup_logging(verbose, quiet)
+    events = load_events(events_file)
+    if benchmark:
+        events = events.assign(benchmark=benchmark)
+    if not quiet:
+        print_validation(_console(), events, events_file)
+
+
+def _register_data_commands() -> None:
+    try:
+        from eventstudy import cli_data
+    except ImportError:  # pragma: no cover - the module ships with the package
+        return
+    for name in ("fetch", "cache"):
+        cmd = getattr(cli_data, name, None)
+        if isinstance(cmd, click.Command):
+            main.add_command(cmd, name)
+
+
+def _register_batch() -> None:
+    try:
+        from eventstudy import cli_batch
+    except ImportError:
+        return
+    main.add_command(cli_batch.batch, "batch")
+
+
+_register_data_commands()
+_register_batch()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,93 @@
+"""Terminal output of the CLI (rich tables; plain text when not a terminal)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.markup import escape
+from rich.table import Table
+
+from eventstudy.result import StudyResult
+
+STATUS_STYLE = {"ok": "green", "pending": "yellow", "skipped": "magenta", "failed": "red"}
+
+
+def _num(x: Any, digits: int = 4) -> str:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    return "" if not np.isfinite(v) else f"{v:.{digits}f}"
+
+
+def print_validation(console: Any, events: pd.DataFrame, source: Path) -> None:
+    """One row per event: id, ticker, exchange, announcement, day 0 and the rule."""
+    table = Table(title=f"{escape(str(source))}: {len(events)} events, all valid", title_justify="left")
+    for col in ("event_id", "ticker", "exchange", "benchmark", "announced", "day 0", "rule"):
+        table.add_column(col, overflow="fold")
+    for r in events.itertuples(index=False):
+        table.add_row(*(escape(str(v)) for v in (
+            r.event_id, r.ticker, r.exchange, r.benchmark, r.announced,
+            f"{pd.Timestamp(r.day0):%Y-%m-%d %a}", r.day0_rule)))
+    console.print(table)
+
+
+def print_run_summary(console: Any, res: StudyResult, out: Path) -> None:
+    """Status counts, the CAR-window tests, events that are not ok, where files went."""
+    c = res.meta.get("counts", {})
+    console.print(
+        f"[bold]{c.get('events', 0)} events[/]: "
+        + ", ".join(f"[{STATUS_STYLE[s]}]{c.get(s, 0)} {s}[/]" for s in STATUS_STYLE)
+        + f"  (model {res.settings.model}; data: {escape(str(res.meta.get('data_source', '')))})"
+    )
+    _print_car_tests(console, res)
+    _print_single_event(console, res)
+    bad = res.events[res.events["status"] != "ok"]
+    if len(bad):
+        table = Table(title="Events not ok", title_justify="left")
+        for col in ("event_id", "status", "reason"):
+            table.add_column(col, overflow="fold")
+        for r in bad.itertuples(index=False):
+            table.add_row(escape(str(r.event_id)),
+                          f"[{STATUS_STYLE.get(r.status, '')}]{r.status}[/]", escape(str(r.reason)))
+        console.print(table)
+    console.print(f"Outputs in {escape(str(out))}/")
+
+
+def _print_car_tests(console: Any, res: StudyResult) -> None:
+    """Rows = tests, columns = CAR windows; cells ``statistic (p)``."""
+    t = res.tests
+    if t.empty:
+        return
+    windows = list(dict.fromkeys(zip(t["start"], t["end"], strict=True)))
+    table = Table(title="Cross-sectional tests: statistic (two-sided p)", title_justify="left")
+    table.add_column("")
+    for a, b in windows:
+        table.add_column(f"[{a:+d},{b:+d}]", justify="right")
+    first = t.groupby(["start", "end"], sort=False)[["n", "caar"]].first()
+    table.add_row("N", *(str(int(first.loc[w, "n"])) for w in windows))
+    table.add_row("CAAR", *(_num(first.loc[w, "caar"]) for w in windows))
+    cells = t.set_index(["statistic", "start", "end"])
+    for name in dict.fromkeys(t["statistic"]):
+        row = []
+        for a, b in windows:
+            v, p = cells.loc[(name, a, b), "value"], cells.loc[(name, a, b), "p_value"]
+            row.append("n/a" if not np.isfinite(v) else f"{_num(v, 2)} ({_num(p, 3)})")
+        table.add_row(name, *row)
+    console.print(table)
+
+
+def _print_single_event(console: Any, res: StudyResult) -> None:
+    """Per-event CARs when the study is small enough to read on a screen."""
+    if res.car.empty or res.events["event_id"].nunique() > 12:
+        return
+    table = Table(title="Per-event CARs", title_justify="left")
+    for col in ("event_id", "window", "CAR", "SE", "t", "p"):
+        table.add_column(col, justify="right")
+    for r in res.car.itertuples(index=False):
+        table.add_row(escape(str(r.event_id)), f"[{r.start:+d},{r.end:+d}]", _num(r.car),
+                      _num(r.se), _num(r.t, 2), _num(r.p_value, 3))
+    console.print(table)

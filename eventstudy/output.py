@@ -1,0 +1,84 @@
+"""Write a result's tables and ``run.json`` into an output folder, atomically."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from eventstudy.atomic import atomic_path, write_text
+from eventstudy.errors import SettingsError
+
+if TYPE_CHECKING:
+    from eventstudy.result import StudyResult
+
+TABLES = ("events", "ar", "car", "aar", "tests")
+FORMATS = ("html", "csv", "parquet")
+
+
+def parse_formats(text: str | Iterable[str]) -> tuple[str, ...]:
+    """``"html,csv"`` -> ``("html", "csv")``; unknown formats list the valid ones."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    out = tuple(dict.fromkeys(i.strip().lower() for i in items if i.strip()))
+    bad = [f for f in out if f not in FORMATS]
+    if bad or not out:
+        raise SettingsError(
+            f"unknown output format {', '.join(bad) or '(none)'}; choose from {', '.join(FORMATS)}"
+        )
+    return out
+
+
+def _for_csv(df: pd.DataFrame) -> pd.DataFrame:
+    """Dates as ISO text, so the CSV reads the same everywhere."""
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%d")
+    return out
+
+
+def write_table(df: pd.DataFrame, path: Path, fmt: str) -> Path:
+    """Write one table atomically as CSV or Parquet."""
+    with atomic_path(path) as tmp:
+        if fmt == "csv":
+            _for_csv(df).to_csv(tmp, index=False, float_format="%.17g")
+        else:
+            df.to_parquet(tmp, index=False)
+    return path
+
+
+def write_tables(res: StudyResult, out_dir: str | os.PathLike[str],
+                 formats: Iterable[str] = ("csv",)) -> list[Path]:
+    """Write ``events, ar, car, aar, tests`` (CSV and/or Parquet) and ``run.json``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        if fmt not in ("csv", "parquet"):
+            continue
+        for name in TABLES:
+            written.append(write_table(getattr(res, name), out / f"{name}.{fmt}", fmt))
+    written.append(write_run_json(res, out / "run.json"))
+    return written
+
+
+def _json_safe(value: object) -> object:
+    """NaN/inf -> None so ``run.json`` is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def write_run_json(res: StudyResult, path: Path) -> Path:
+    """``run.json``: settings, data source, versions, timings and counts."""
+    text = json.dumps(_json_safe(res.meta), indent=2, default=str, allow_nan=False)
+    return write_text(path, text + "\n")

@@ -1,0 +1,211 @@
+"""The frozen result of a study: tidy tables, the settings that made them, metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.data.base import PriceSet
+from eventstudy.settings import StudySettings
+
+if TYPE_CHECKING:
+    from eventstudy.engine import EngineOutput
+
+EVENT_COLUMNS = [
+    "event_id", "ticker", "benchmark", "announced", "timing", "day0", "day0_rule",
+    "status", "reason", "model", "n_est", "sigma",
+]
+TAIL_COLUMNS = ["r2", "exchange", "date", "time", "description", "benchmark_source"]
+INTERNAL = {"line"}
+PACKAGES = ("eventstudy-reports", "numpy", "pandas", "scipy", "statsmodels",
+            "exchange_calendars", "yfinance", "plotly")
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the packages that shape the numbers."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def order_event_columns(events: pd.DataFrame, param_names: tuple[str, ...]) -> pd.DataFrame:
+    """INTERFACE.md column order, then the user's extra columns."""
+    head = [c for c in EVENT_COLUMNS + list(param_names) + TAIL_COLUMNS if c in events.columns]
+    extra = [c for c in events.columns if c not in head and c not in INTERNAL]
+    return events[head + extra]
+
+
+def build_meta(settings: StudySettings, prices: PriceSet, out: EngineOutput, *,
+               events_source: str, timings: dict[str, float]) -> dict[str, Any]:
+    """Everything ``run.json`` records: settings, data source, versions, counts."""
+    counts = out.events["status"].value_counts().to_dict()
+    return {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "events_source": events_source,
+        "settings": settings.to_dict(),
+        "data_source": prices.source,
+        "return_column": dict(sorted(prices.return_column.items())),
+        "missing_tickers": dict(sorted(prices.missing.items())),
+        "data_notes": {k: v for k, v in sorted(prices.notes.items()) if v},
+        "counts": {s: int(counts.get(s, 0)) for s in ("ok", "pending", "skipped", "failed")}
+        | {"events": len(out.events)},
+        "kp_r": out.kp_r,
+        "versions": versions(),
+        "timings_s": {k: round(v, 4) for k, v in timings.items()},
+    }
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """Result of :meth:`eventstudy.EventStudy.run`.
+
+    Attributes
+    ----------
+    events, ar, car, aar, tests
+        The tables of INTERFACE.md (``pandas.DataFrame``).
+    estimation
+        Estimation-window returns, fitted values and residuals per event.
+    settings, meta
+        The settings used and the ``run.json`` metadata.
+    prices
+        The price frames used (for charts), keyed by ticker.
+    """
+
+    events: pd.DataFrame
+    ar: pd.DataFrame
+    car: pd.DataFrame
+    aar: pd.DataFrame
+    tests: pd.DataFrame
+    estimation: pd.DataFrame
+    settings: StudySettings
+    meta: dict[str, Any] = field(default_factory=dict)
+    prices: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_engine(cls, out: EngineOutput, settings: StudySettings, meta: dict[str, Any],
+                    prices: PriceSet) -> StudyResult:
+        from eventstudy.models import PARAM_NAMES
+
+        events = order_event_columns(out.events, PARAM_NAMES[settings.model])
+        return cls(events=events, ar=out.ar, car=out.car, aar=out.aar, tests=out.tests,
+                   estimation=out.estimation, settings=settings, meta=meta,
+                   prices=dict(prices.frames))
+
+    def summary(self) -> Summary:
+        """A compact summary with text (``str``) and HTML forms."""
+        return Summary.of(self)
+
+    def _repr_html_(self) -> str:
+        try:
+            from eventstudy.report.notebook import repr_html
+        except ImportError:
+            return self.summary().as_html()
+        return repr_html(self)
+
+    def __repr__(self) -> str:
+        c = self.meta.get("counts", {})
+        return (f"<StudyResult {c.get('events', len(self.events))} events: "
+                f"{c.get('ok', 0)} ok, {c.get('pending', 0)} pending, "
+                f"{c.get('skipped', 0)} skipped, {c.get('failed', 0)} failed; "
+                f"model={self.settings.model}>")
+
+    def to_files(self, out_dir: str, formats: tuple[str, ...] = ("csv",)) -> list[str]:
+        """Write the tables and ``run.json`` into ``out_dir`` (atomically)."""
+        from eventstudy.output import write_tables
+
+        return [str(p) for p in write_tables(self, out_dir, formats)]
+
+    def to_html(self, out_dir: str, **options: Any) -> str:
+        """Write the HTML report (``index.html`` + event pages) into ``out_dir``."""
+        from eventstudy.report import write_report
+
+        return str(write_report(self, out_dir, **options))
+
+    def plot_car(self) -> Any:
+        """Plotly figure of the CAAR over the event window with a 95% band."""
+        from eventstudy.report.figures import caar_figure
+
+        return caar_figure(self)
+
+    def plot_event(self, event_id: str) -> Any:
+        """Plotly figure of one event's ARs and CAR."""
+        from eventstudy.report.figures import event_car_figure
+
+        return event_car_figure(self, event_id)
+
+
+def _fmt(x: Any, digits: int = 4) -> str:
+    if x is None or (isinstance(x, float) and not np.isfinite(x)):
+        return ""
+    if isinstance(x, float | np.floating):
+        return f"{x:.{digits}f}"
+    return str(x)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Headline numbers of a study: one row per CAR window and test p-values."""
+
+    title: str
+    setup: str
+    table: pd.DataFrame
+    not_ok: pd.DataFrame
+
+    @classmethod
+    def of(cls, res: StudyResult) -> Summary:
+        s = res.settings
+        counts = res.meta.get("counts", {})
+        setup = (
+            f"model {s.model}; estimation {list(s.estimation_window)}; event window "
+            f"{list(s.event_window)}; {counts.get('ok', 0)} ok, {counts.get('pending', 0)} "
+            f"pending, {counts.get('skipped', 0)} skipped, {counts.get('failed', 0)} failed; "
+            f"data: {res.meta.get('data_source', '')}"
+        )
+        t = res.tests
+        if t.empty:
+            table = pd.DataFrame()
+        else:
+            wide = t.pivot_table(index=["start", "end"], columns="statistic", values="p_value",
+                                 sort=False, dropna=False)
+            base = t.groupby(["start", "end"], sort=False)[["n", "caar"]].first()
+            table = base.join(wide.add_suffix(" p")).reset_index()
+            table.insert(0, "window", [f"[{a:+d},{b:+d}]" for a, b in zip(table.pop("start"),
+                                                                          table.pop("end"), strict=True)])
+        not_ok = res.events.loc[res.events["status"] != "ok", ["event_id", "status", "reason"]]
+        return cls(f"Event study of {counts.get('events', len(res.events))} events", setup,
+                   table, not_ok)
+
+    def as_text(self) -> str:
+        lines = [self.title, self.setup, ""]
+        if not self.table.empty:
+            lines.append(self.table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        if not self.not_ok.empty:
+            lines += ["", "Not ok:"] + [f"  {r.event_id}: {r.status} - {r.reason}"
+                                        for r in self.not_ok.itertuples()]
+        return "\n".join(lines)
+
+    def as_html(self) -> str:
+        head = (f"<h4>{html.escape(self.title)}</h4><p>{html.escape(self.setup)}</p>")
+        table = self.table.to_html(index=False, float_format=lambda v: f"{v:.4f}", escape=True,
+                                   border=0) if not self.table.empty else ""
+        rows = "".join(
+            f"<li>{html.escape(str(r.event_id))}: {html.escape(str(r.status))} - "
+            f"{html.escape(str(r.reason))}</li>" for r in self.not_ok.itertuples())
+        return head + table + (f"<p>Not ok:</p><ul>{rows}</ul>" if rows else "")
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+    def _repr_html_(self) -> str:
+        return self.as_html()

@@ -1,0 +1,171 @@
+"""``EventStudy``: the public entry point shared by the CLI, batch runs and notebooks.
+
+Flow: events (day 0 resolved) -> date ranges per ticker -> prices from a
+provider -> :func:`eventstudy.engine.compute` -> :class:`StudyResult`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from eventstudy import engine, event_time
+from eventstudy.data.base import PriceProvider, PriceSet
+from eventstudy.events import load_events
+from eventstudy.result import StudyResult, build_meta
+from eventstudy.settings import StudySettings
+
+logger = logging.getLogger(__name__)
+
+PricesArg = PriceProvider | PriceSet | pd.DataFrame | str | os.PathLike[str] | None
+
+
+def benchmark_mic(symbol: str) -> str:
+    """Calendar of a benchmark symbol (index table, else its suffix)."""
+    return event_time.exchange_for_ticker(symbol).mic
+
+
+def _safe_benchmark_mic(symbol: str, fallback: str) -> str:
+    try:
+        return benchmark_mic(symbol)
+    except Exception:  # an unknown index symbol trades on the stock's calendar
+        return fallback
+
+
+class EventStudy:
+    """An event study: events, model and windows; :meth:`run` computes it.
+
+    Parameters
+    ----------
+    events
+        A path to ``events.csv`` or a DataFrame with the columns of
+        INTERFACE.md (``ticker``, ``date`` required).
+    model, estimation_window, event_window, car_windows, min_estimation, return_type
+        See :class:`eventstudy.settings.StudySettings`.
+    benchmark
+        Override every event's benchmark with this symbol.
+
+    Examples
+    --------
+    >>> study = EventStudy.from_csv("events.csv", model="market")  # doctest: +SKIP
+    >>> res = study.run(prices="../shared/data/prices")              # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        events: pd.DataFrame | str | os.PathLike[str],
+        *,
+        model: str = "market",
+        estimation_window: Sequence[int] | None = None,
+        event_window: Sequence[int] | None = None,
+        car_windows: Sequence[Sequence[int]] | None = None,
+        min_estimation: int | None = None,
+        return_type: str = "simple",
+        benchmark: str | None = None,
+    ) -> None:
+        self.settings = StudySettings.from_options(
+            model=model,
+            estimation_window=estimation_window,
+            event_window=event_window,
+            car_windows=car_windows,
+            min_estimation=min_estimation,
+            return_type=return_type,
+        )
+        self.events_source = (
+            str(events) if not isinstance(events, pd.DataFrame) else "events DataFrame"
+        )
+        frame = load_events(events)
+        if benchmark:
+            frame = frame.assign(benchmark=benchmark.strip(), benchmark_source="run option")
+        self.events = frame
+
+    @classmethod
+    def from_csv(cls, path: str | os.PathLike[str], **options: Any) -> EventStudy:
+        """Load ``events.csv`` and build a study (options as in the constructor)."""
+        return cls(Path(path), **options)
+
+    def date_ranges(self) -> dict[str, tuple[dt.date, dt.date]]:
+        """Dates each ticker and benchmark must cover (estimation start - 1 .. event end)."""
+        ranges: dict[str, tuple[dt.date, dt.date]] = {}
+        first, last = self.settings.estimation_window[0] - 1, self.settings.event_window[1]
+        for mic, grp in self.events.groupby("exchange", sort=True):
+            sessions = event_time.sessions(str(mic))
+            p0 = sessions.get_indexer(pd.DatetimeIndex(grp["day0"]))
+            lo = sessions[np.clip(p0 + first, 0, len(sessions) - 1)]
+            hi = sessions[np.clip(p0 + last, 0, len(sessions) - 1)]
+            # Benchmarks on other calendars: a week's margin covers their sessions.
+            for sym, a, b, pad in _ranges_rows(grp, lo, hi):
+                a = (a - pd.Timedelta(days=pad)).date()
+                b = (b + pd.Timedelta(days=pad)).date()
+                old = ranges.get(sym)
+                ranges[sym] = (min(old[0], a), max(old[1], b)) if old else (a, b)
+        today = dt.date.today()
+        return {k: (a, min(b, today)) for k, (a, b) in ranges.items()}
+
+    def run(self, prices: PricesArg = None, *, offline: bool = False,
+            cache: str | os.PathLike[str] | None = None) -> StudyResult:
+        """Fetch prices and compute the study.
+
+        ``prices``: a folder or file of prices (``--prices``), a DataFrame in
+        long or wide form, a :class:`PriceSet`, or any :class:`PriceProvider`.
+        ``None`` uses Yahoo Finance through the local cache (``offline=True``:
+        the cache only).
+        """
+        t0 = time.perf_counter()
+        provider = resolve_provider(prices, offline=offline, cache=cache)
+        if isinstance(provider, PriceSet):
+            price_set = provider
+        else:
+            ranges = self.date_ranges()
+            tickers = sorted(ranges)
+            start = min(r[0] for r in ranges.values()) if ranges else dt.date.today()
+            end = max(r[1] for r in ranges.values()) if ranges else dt.date.today()
+            price_set = provider.get_prices(tickers, start, end)
+        t1 = time.perf_counter()
+        out = engine.compute(
+            self.events, price_set, self.settings, event_time.sessions,
+            lambda s: _safe_benchmark_mic(s, "XNYS"),
+        )
+        t2 = time.perf_counter()
+        meta = build_meta(
+            self.settings, price_set, out, events_source=self.events_source,
+            timings={"prices_s": t1 - t0, "compute_s": t2 - t1},
+        )
+        return StudyResult.from_engine(out, self.settings, meta, price_set)
+
+
+def _ranges_rows(grp: pd.DataFrame, lo: pd.DatetimeIndex, hi: pd.DatetimeIndex):
+    for ticker, bench, a, b in zip(grp["ticker"], grp["benchmark"], lo, hi, strict=True):
+        yield str(ticker), a, b, 0
+        yield str(bench), a, b, 7
+
+
+def resolve_provider(prices: PricesArg, *, offline: bool = False,
+                     cache: str | os.PathLike[str] | None = None) -> PriceProvider | PriceSet:
+    """Turn the ``prices`` argument into a provider (or a ready PriceSet)."""
+    if isinstance(prices, PriceSet):
+        return prices
+    if isinstance(prices, pd.DataFrame):
+        from eventstudy.data.frame import FramePriceProvider
+
+        return FramePriceProvider(prices)
+    if isinstance(prices, str | os.PathLike):
+        from eventstudy.data.files import FilePriceProvider
+
+        return FilePriceProvider(prices)
+    if prices is not None:
+        return prices
+    from eventstudy.data.cache import PriceCache
+    from eventstudy.data.cached import CachedProvider
+    from eventstudy.data.yahoo import YahooProvider
+
+    upstream = None if offline else YahooProvider()
+    return CachedProvider(upstream, PriceCache(cache), offline=offline)
