@@ -55,8 +55,11 @@ def clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             if debug:
                 raise
-            click.echo(f"error: unexpected {type(exc).__name__}: {exc} "
-                       "(rerun with --debug for the traceback and report it)", err=True)
+            click.echo(
+                f"error: unexpected {type(exc).__name__}: {exc} "
+                "(rerun with --debug for the traceback and report it)",
+                err=True,
+            )
             sys.exit(1)
 
     return wrapper
@@ -66,8 +69,9 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if not verbose else (logging.INFO if verbose == 1 else logging.DEBUG)
     if quiet:
         level = logging.ERROR
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
 
 
 def window_option(name: str, help_text: str) -> Callable[..., Any]:
@@ -77,21 +81,41 @@ def window_option(name: str, help_text: str) -> Callable[..., Any]:
 def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by the commands that compute a study."""
     decorators = [
-        click.option("--model", type=click.Choice(["market", "constant_mean", "market_adjusted"]),
-                     default="market", show_default=True, help="Expected-return model."),
+        click.option(
+            "--model",
+            type=click.Choice(["market", "constant_mean", "market_adjusted"]),
+            default="market",
+            show_default=True,
+            help="Expected-return model.",
+        ),
         window_option("--estimation-window", "Estimation window in sessions [default: -250 -11]."),
         window_option("--event-window", "Event window in sessions [default: -10 10]."),
-        click.option("--car-window", "car_windows", type=(int, int), multiple=True,
-                     metavar="START END",
-                     help="A CAR window; repeat for several "
-                          "[default: 0 0, 0 1, -1 1, -5 5, -10 10]."),
-        click.option("--min-estimation", type=int, default=None,
-                     help="Fewest estimation returns for an event to be estimated [default: 120]."),
-        click.option("--return-type", type=click.Choice(["simple", "log"]), default="simple",
-                     show_default=True, help="Simple or log returns."),
-        click.option("--benchmark", default=None,
-                     help="Benchmark symbol for every event (overrides the file and the "
-                          "exchange default)."),
+        click.option(
+            "--car-window",
+            "car_windows",
+            type=(int, int),
+            multiple=True,
+            metavar="START END",
+            help="A CAR window; repeat for several [default: 0 0, 0 1, -1 1, -5 5, -10 10].",
+        ),
+        click.option(
+            "--min-estimation",
+            type=int,
+            default=None,
+            help="Fewest estimation returns for an event to be estimated [default: 120].",
+        ),
+        click.option(
+            "--return-type",
+            type=click.Choice(["simple", "log"]),
+            default="simple",
+            show_default=True,
+            help="Simple or log returns.",
+        ),
+        click.option(
+            "--benchmark",
+            default=None,
+            help="Benchmark symbol for every event (overrides the file and the exchange default).",
+        ),
     ]
     for dec in reversed(decorators):
         func = dec(func)
@@ -100,14 +124,26 @@ def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
     decorators = [
-        click.option("--prices", type=click.Path(path_type=Path), default=None,
-                     help="Prices from a CSV/Parquet file (long or wide form) or a folder of "
-                          "<TICKER>.csv files, instead of Yahoo Finance."),
-        click.option("--offline", is_flag=True, help="Use the local price cache only; "
-                     "say exactly what is missing."),
-        click.option("--cache", "cache_path", type=click.Path(path_type=Path), default=None,
-                     envvar="EVENTSTUDY_CACHE",
-                     help="Price cache file [default: the user cache folder; env EVENTSTUDY_CACHE]."),
+        click.option(
+            "--prices",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Prices from a CSV/Parquet file (long or wide form) or a folder of "
+            "<TICKER>.csv files, instead of Yahoo Finance.",
+        ),
+        click.option(
+            "--offline",
+            is_flag=True,
+            help="Use the local price cache only; say exactly what is missing.",
+        ),
+        click.option(
+            "--cache",
+            "cache_path",
+            type=click.Path(path_type=Path),
+            default=None,
+            envvar="EVENTSTUDY_CACHE",
+            help="Price cache file [default: the user cache folder; env EVENTSTUDY_CACHE].",
+        ),
     ]
     for dec in reversed(decorators):
         func = dec(func)
@@ -115,7 +151,9 @@ def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def common_flags(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")(func)
+    func = click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")(
+        func
+    )
     func = click.option("-q", "--quiet", is_flag=True, help="Only errors.")(func)
     return click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")(func)
 
@@ -134,32 +172,66 @@ def main() -> None:
     """
 
 
-def _build_study(events_file: Path, model: str, estimation_window: Any, event_window: Any,
-                 car_windows: Any, min_estimation: Any, return_type: str,
-                 benchmark: str | None) -> Any:
+def _build_study(
+    events_file: Path,
+    model: str,
+    estimation_window: Any,
+    event_window: Any,
+    car_windows: Any,
+    min_estimation: Any,
+    return_type: str,
+    benchmark: str | None,
+) -> Any:
     from eventstudy.study import EventStudy
 
-    return EventStudy(events_file, model=model, estimation_window=estimation_window,
-                      event_window=event_window, car_windows=list(car_windows) or None,
-                      min_estimation=min_estimation, return_type=return_type,
-                      benchmark=benchmark)
+    return EventStudy(
+        events_file,
+        model=model,
+        estimation_window=estimation_window,
+        event_window=event_window,
+        car_windows=list(car_windows) or None,
+        min_estimation=min_estimation,
+        return_type=return_type,
+        benchmark=benchmark,
+    )
 
 
 @main.command()
 @click.argument("events_file", metavar="EVENTS.csv", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Output folder [default: reports/<EVENTS name>].")
-@click.option("--format", "formats", default="html,csv", show_default=True,
-              help="Comma-separated output formats: html, csv, parquet.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder [default: reports/<EVENTS name>].",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="html,csv",
+    show_default=True,
+    help="Comma-separated output formats: html, csv, parquet.",
+)
 @click.option("--self-contained", is_flag=True, help="HTML: one file per page with plotly inlined.")
 @click.option("--cdn", is_flag=True, help="HTML: load plotly.js from its CDN (needs internet).")
 @study_options
 @data_options
 @common_flags
 @clean_errors
-def run(events_file: Path, out_dir: Path | None, formats: str, self_contained: bool, cdn: bool,
-        prices: Path | None, offline: bool, cache_path: Path | None, debug: bool, quiet: bool,
-        verbose: int, **study_kw: Any) -> None:
+def run(
+    events_file: Path,
+    out_dir: Path | None,
+    formats: str,
+    self_contained: bool,
+    cdn: bool,
+    prices: Path | None,
+    offline: bool,
+    cache_path: Path | None,
+    debug: bool,
+    quiet: bool,
+    verbose: int,
+    **study_kw: Any,
+) -> None:
     """Run the event study of EVENTS.csv and write the report and tables.
 
     \b
@@ -168,8 +240,8 @@ def run(events_file: Path, out_dir: Path | None, formats: str, self_contained: b
       eventstudy run events.csv --prices ../shared/data/prices --format csv
       eventstudy run events.csv --car-window 0 1 --car-window -1 1 --out reports/deal
     """
-    from eventstudy.output import parse_formats
     from eventstudy.console import print_run_summary
+    from eventstudy.output import parse_formats
 
     _setup_logging(verbose, quiet)
     fmts = parse_formats(formats)
@@ -199,8 +271,9 @@ def _stem(path: Path) -> str:
 @click.option("--benchmark", default=None, help="Benchmark symbol for every event.")
 @common_flags
 @clean_errors
-def validate(events_file: Path, benchmark: str | None, debug: bool, quiet: bool,
-             verbose: int) -> None:
+def validate(
+    events_file: Path, benchmark: str | None, debug: bool, quiet: bool, verbose: int
+) -> None:
     """Check EVENTS.csv and print the resolved day 0 of every event; fetch nothing.
 
     Exits 2 and lists every bad row (file, line, column, what was expected).
@@ -209,8 +282,8 @@ def validate(events_file: Path, benchmark: str | None, debug: bool, quiet: bool,
     Example:
       eventstudy validate events.csv
     """
-    from eventstudy.events import load_events
     from eventstudy.console import print_validation
+    from eventstudy.events import load_events
 
     _setup_logging(verbose, quiet)
     events = load_events(events_file)
@@ -233,7 +306,7 @@ def _register_data_commands() -> None:
 
 def _register_batch() -> None:
     try:
-        from eventstudy import cli_batch
+        from eventstudy import cli_batch  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return
     main.add_command(cli_batch.batch, "batch")

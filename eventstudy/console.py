@@ -25,13 +25,26 @@ def _num(x: Any, digits: int = 4) -> str:
 
 def print_validation(console: Any, events: pd.DataFrame, source: Path) -> None:
     """One row per event: id, ticker, exchange, announcement, day 0 and the rule."""
-    table = Table(title=f"{escape(str(source))}: {len(events)} events, all valid", title_justify="left")
+    table = Table(
+        title=f"{escape(str(source))}: {len(events)} events, all valid", title_justify="left"
+    )
     for col in ("event_id", "ticker", "exchange", "benchmark", "announced", "day 0", "rule"):
         table.add_column(col, overflow="fold")
     for r in events.itertuples(index=False):
-        table.add_row(*(escape(str(v)) for v in (
-            r.event_id, r.ticker, r.exchange, r.benchmark, r.announced,
-            f"{pd.Timestamp(r.day0):%Y-%m-%d %a}", r.day0_rule)))
+        table.add_row(
+            *(
+                escape(str(v))
+                for v in (
+                    r.event_id,
+                    r.ticker,
+                    r.exchange,
+                    r.benchmark,
+                    r.announced,
+                    f"{pd.Timestamp(str(r.day0)):%Y-%m-%d %a}",
+                    r.day0_rule,
+                )
+            )
+        )
     console.print(table)
 
 
@@ -51,8 +64,11 @@ def print_run_summary(console: Any, res: StudyResult, out: Path) -> None:
         for col in ("event_id", "status", "reason"):
             table.add_column(col, overflow="fold")
         for r in bad.itertuples(index=False):
-            table.add_row(escape(str(r.event_id)),
-                          f"[{STATUS_STYLE.get(r.status, '')}]{r.status}[/]", escape(str(r.reason)))
+            table.add_row(
+                escape(str(r.event_id)),
+                f"[{STATUS_STYLE.get(str(r.status), '')}]{r.status}[/]",
+                escape(str(r.reason)),
+            )
         console.print(table)
     console.print(f"Outputs in {escape(str(out))}/")
 
@@ -88,6 +104,12 @@ def _print_single_event(console: Any, res: StudyResult) -> None:
     for col in ("event_id", "window", "CAR", "SE", "t", "p"):
         table.add_column(col, justify="right")
     for r in res.car.itertuples(index=False):
-        table.add_row(escape(str(r.event_id)), f"[{r.start:+d},{r.end:+d}]", _num(r.car),
-                      _num(r.se), _num(r.t, 2), _num(r.p_value, 3))
+        table.add_row(
+            escape(str(r.event_id)),
+            f"[{r.start:+d},{r.end:+d}]",
+            _num(r.car),
+            _num(r.se),
+            _num(r.t, 2),
+            _num(r.p_value, 3),
+        )
     console.print(table)

@@ -78,14 +78,19 @@ def compute(
             benchmark=str(r.benchmark),
             mic=str(r.exchange),
             benchmark_mic=exchange_of(str(r.benchmark)),
-            day0=pd.Timestamp(r.day0),
+            day0=pd.Timestamp(str(r.day0)),
         )
         for r in sub.itertuples(index=False)
     ]
     series = {t: f["adj_close"] for t, f in prices.frames.items()}
     panel = build_panel(
-        requests, series, settings.estimation_window, settings.event_window, sessions_for,
-        settings.return_type, uses_benchmark(settings.model),
+        requests,
+        series,
+        settings.estimation_window,
+        settings.event_window,
+        sessions_for,
+        settings.return_type,
+        uses_benchmark(settings.model),
     )
     fit = models.fit(settings.model, panel)
     sub_status, sub_reason = _statuses(panel, fit, settings)
@@ -124,12 +129,16 @@ def _tables(events, rows, status, reason, panel, fit, active, settings) -> Engin
     ev = _events_table(events, rows, status, reason, fit, numbers, settings)
     ar = _ar_table(panel, fit, numbers)
     car, per_window = _car_table(panel, fit, numbers, settings)
-    resid_all = np.concatenate([fit.resid_est, np.where(panel.observed_evt, fit.ar, np.nan)], axis=1)
+    resid_all = np.concatenate(
+        [fit.resid_est, np.where(panel.observed_evt, fit.ar, np.nan)], axis=1
+    )
     u = inference.corrado_u(resid_all)
     with np.errstate(invalid="ignore", divide="ignore"):
         pos_share = (fit.resid_est > 0).sum(axis=1) / fit.n_est
     pairs = kp.pair_correlations(
-        np.where(numbers[:, None], fit.resid_est, np.nan), panel.dates_est, panel.dates_evt,
+        np.where(numbers[:, None], fit.resid_est, np.nan),
+        panel.dates_est,
+        panel.dates_evt,
         settings.kp_min_overlap,
     )
     ctx = _TestContext(panel, fit, numbers, u, pos_share, pairs)
@@ -223,16 +232,20 @@ class _TestContext:
     pairs: kp.PairCorrelations
 
 
-def _battery(ctx: _TestContext, cols: np.ndarray, car: np.ndarray, scar: np.ndarray, has: np.ndarray):
+def _battery(
+    ctx: _TestContext, cols: np.ndarray, car: np.ndarray, scar: np.ndarray, has: np.ndarray
+):
     """Run every cross-sectional test for the events ``has`` over ``cols``."""
     le = ctx.panel.ret_est.shape[1]
     r = kp.mean_rho_overlap(ctx.pairs, has, ctx.panel.dates_evt[:, cols])
-    corrado = (
-        inference.corrado_statistic(ctx.u[has], le + cols) if has.sum() >= 2 else float("nan")
-    )
+    corrado = inference.corrado_statistic(ctx.u[has], le + cols) if has.sum() >= 2 else float("nan")
     cs = inference.CrossSection(
-        car=car[has], scar=scar[has], dof=ctx.fit.dof[has], pos_share=ctx.pos_share[has],
-        corrado=corrado, kp_r=r,
+        car=car[has],
+        scar=scar[has],
+        dof=ctx.fit.dof[has],
+        pos_share=ctx.pos_share[has],
+        corrado=corrado,
+        kp_r=r,
     )
     return inference.cross_sectional_tests(cs), r
 
@@ -246,9 +259,18 @@ def _window_tests(ctx: _TestContext, per_window, settings) -> tuple[pd.DataFrame
         caar = float(np.mean(cs.car[has])) if has.any() else float("nan")
         for t in results:
             rows.append(
-                {"start": w[0], "end": w[1], "statistic": t.name, "value": t.statistic,
-                 "p_value": t.p_value, "n": t.n, "caar": caar, "distribution": t.distribution,
-                 "df": t.df, "note": t.note}
+                {
+                    "start": w[0],
+                    "end": w[1],
+                    "statistic": t.name,
+                    "value": t.statistic,
+                    "p_value": t.p_value,
+                    "n": t.n,
+                    "caar": caar,
+                    "distribution": t.distribution,
+                    "df": t.df,
+                    "note": t.note,
+                }
             )
     return pd.DataFrame(rows), kp_r
 
@@ -264,7 +286,8 @@ def _aar_table(ctx: _TestContext, settings: StudySettings) -> pd.DataFrame:
         cols = np.array([c])
         results, _ = _battery(ctx, cols, ar[:, c], scar[:, c], has)
         row: dict[str, float | int] = {
-            "rel_day": int(day), "n": int(has.sum()),
+            "rel_day": int(day),
+            "n": int(has.sum()),
             "aar": float(ar[has, c].mean()) if has.any() else float("nan"),
         }
         for t in results:

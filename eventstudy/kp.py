@@ -107,7 +107,10 @@ def _pearson_on_common_dates(
     # One global binary search: offset each row so the flattened keys stay sorted.
     off = (np.arange(len(pi), dtype=np.int64) * (4 * _SENTINEL))[:, None]
     flat = (dj + off).ravel()
-    pos = np.searchsorted(flat, (di + off).ravel()).reshape(di.shape) - np.arange(len(pi))[:, None] * le
+    pos = (
+        np.searchsorted(flat, (di + off).ravel()).reshape(di.shape)
+        - np.arange(len(pi))[:, None] * le
+    )
     pos = np.clip(pos, 0, le - 1)
     rows = np.arange(len(pi))[:, None]
     match = dj[rows, pos] == di

@@ -62,13 +62,13 @@ class ModelFit:
 
 def design(model: str, bench: np.ndarray) -> np.ndarray:
     """Regressors ``x_t`` of ``model`` as an (N, L, k) array (NaN where missing)."""
-    ones = np.ones(bench.shape + (1,))
+    ones = np.ones((*bench.shape, 1))
     if model == "market":
         return np.concatenate([ones, bench[..., None]], axis=2)
     if model == "constant_mean":
         return ones
     if model == "market_adjusted":
-        return np.zeros(bench.shape + (0,))
+        return np.zeros((*bench.shape, 0))
     raise ValueError(f"unknown model {model!r}")
 
 

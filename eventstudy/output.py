@@ -52,8 +52,9 @@ def write_table(df: pd.DataFrame, path: Path, fmt: str) -> Path:
     return path
 
 
-def write_tables(res: StudyResult, out_dir: str | os.PathLike[str],
-                 formats: Iterable[str] = ("csv",)) -> list[Path]:
+def write_tables(
+    res: StudyResult, out_dir: str | os.PathLike[str], formats: Iterable[str] = ("csv",)
+) -> list[Path]:
     """Write ``events, ar, car, aar, tests`` (CSV and/or Parquet) and ``run.json``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -92,7 +92,9 @@ def _series_returns(
     a = max(int(own.searchsorted(target[0])) - 1, 0)
     b = int(own.searchsorted(target[-1], side="right"))
     own_sub = own[a:b]
-    return foreign_returns_on_sessions(session_returns(prices, own_sub, return_type), own_sub, target)
+    return foreign_returns_on_sessions(
+        session_returns(prices, own_sub, return_type), own_sub, target
+    )
 
 
 def _last_position(prices: pd.Series, target: pd.DatetimeIndex) -> int:
@@ -142,8 +144,9 @@ def build_panel(
         }
     )
     for mic, grp in frame.groupby("mic", sort=True):
-        _fill_group(str(mic), grp, prices, est_days, evt_days, sessions_for, return_type,
-                    use_benchmark, out)
+        _fill_group(
+            str(mic), grp, prices, est_days, evt_days, sessions_for, return_type, use_benchmark, out
+        )
     return EventPanel(
         event_ids=np.array([r.event_id for r in requests], dtype=object),
         est_days=est_days,
@@ -186,7 +189,9 @@ def _fill_group(
     s_col = np.array([stocks.index(t) for t in grp["ticker"]])
     bnames = [b for b, _ in benches if b in bench_ret]
     bench_mat = (
-        np.column_stack([bench_ret[b] for b in bnames]) if bnames else np.full((len(sub), 1), np.nan)
+        np.column_stack([bench_ret[b] for b in bnames])
+        if bnames
+        else np.full((len(sub), 1), np.nan)
     )
     b_col = np.array([bnames.index(b) if b in bench_ret else -1 for b in grp["benchmark"]])
     last = np.array([last_pos[t] for t in grp["ticker"]])
@@ -200,7 +205,9 @@ def _fill_group(
         inside = (pos >= 0) & (pos < len(sub))
         safe = np.where(inside, pos, 0)
         r = np.where(inside, stock_mat[safe, s_col[:, None]], np.nan)
-        b = np.where(inside & (b_col[:, None] >= 0), bench_mat[safe, np.maximum(b_col, 0)[:, None]], np.nan)
+        b = np.where(
+            inside & (b_col[:, None] >= 0), bench_mat[safe, np.maximum(b_col, 0)[:, None]], np.nan
+        )
         d = np.where(inside, sub_dates[safe], np.datetime64("NaT"))
         out[f"ret_{key}"][rows] = r
         out[f"bench_{key}"][rows] = b

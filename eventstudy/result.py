@@ -19,13 +19,31 @@ if TYPE_CHECKING:
     from eventstudy.engine import EngineOutput
 
 EVENT_COLUMNS = [
-    "event_id", "ticker", "benchmark", "announced", "timing", "day0", "day0_rule",
-    "status", "reason", "model", "n_est", "sigma",
+    "event_id",
+    "ticker",
+    "benchmark",
+    "announced",
+    "timing",
+    "day0",
+    "day0_rule",
+    "status",
+    "reason",
+    "model",
+    "n_est",
+    "sigma",
 ]
 TAIL_COLUMNS = ["r2", "exchange", "date", "time", "description", "benchmark_source"]
 INTERNAL = {"line"}
-PACKAGES = ("eventstudy-reports", "numpy", "pandas", "scipy", "statsmodels",
-            "exchange_calendars", "yfinance", "plotly")
+PACKAGES = (
+    "eventstudy-reports",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "exchange_calendars",
+    "yfinance",
+    "plotly",
+)
 
 
 def versions() -> dict[str, str]:
@@ -46,8 +64,14 @@ def order_event_columns(events: pd.DataFrame, param_names: tuple[str, ...]) -> p
     return events[head + extra]
 
 
-def build_meta(settings: StudySettings, prices: PriceSet, out: EngineOutput, *,
-               events_source: str, timings: dict[str, float]) -> dict[str, Any]:
+def build_meta(
+    settings: StudySettings,
+    prices: PriceSet,
+    out: EngineOutput,
+    *,
+    events_source: str,
+    timings: dict[str, float],
+) -> dict[str, Any]:
     """Everything ``run.json`` records: settings, data source, versions, counts."""
     counts = out.events["status"].value_counts().to_dict()
     return {
@@ -93,14 +117,23 @@ class StudyResult:
     prices: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_engine(cls, out: EngineOutput, settings: StudySettings, meta: dict[str, Any],
-                    prices: PriceSet) -> StudyResult:
+    def from_engine(
+        cls, out: EngineOutput, settings: StudySettings, meta: dict[str, Any], prices: PriceSet
+    ) -> StudyResult:
         from eventstudy.models import PARAM_NAMES
 
         events = order_event_columns(out.events, PARAM_NAMES[settings.model])
-        return cls(events=events, ar=out.ar, car=out.car, aar=out.aar, tests=out.tests,
-                   estimation=out.estimation, settings=settings, meta=meta,
-                   prices=dict(prices.frames))
+        return cls(
+            events=events,
+            ar=out.ar,
+            car=out.car,
+            aar=out.aar,
+            tests=out.tests,
+            estimation=out.estimation,
+            settings=settings,
+            meta=meta,
+            prices=dict(prices.frames),
+        )
 
     def summary(self) -> Summary:
         """A compact summary with text (``str``) and HTML forms."""
@@ -115,10 +148,12 @@ class StudyResult:
 
     def __repr__(self) -> str:
         c = self.meta.get("counts", {})
-        return (f"<StudyResult {c.get('events', len(self.events))} events: "
-                f"{c.get('ok', 0)} ok, {c.get('pending', 0)} pending, "
-                f"{c.get('skipped', 0)} skipped, {c.get('failed', 0)} failed; "
-                f"model={self.settings.model}>")
+        return (
+            f"<StudyResult {c.get('events', len(self.events))} events: "
+            f"{c.get('ok', 0)} ok, {c.get('pending', 0)} pending, "
+            f"{c.get('skipped', 0)} skipped, {c.get('failed', 0)} failed; "
+            f"model={self.settings.model}>"
+        )
 
     def to_files(self, out_dir: str, formats: tuple[str, ...] = ("csv",)) -> list[str]:
         """Write the tables and ``run.json`` into ``out_dir`` (atomically)."""
@@ -176,32 +211,52 @@ class Summary:
         if t.empty:
             table = pd.DataFrame()
         else:
-            wide = t.pivot_table(index=["start", "end"], columns="statistic", values="p_value",
-                                 sort=False, dropna=False)
+            wide = t.pivot_table(
+                index=["start", "end"],
+                columns="statistic",
+                values="p_value",
+                sort=False,
+                dropna=False,
+            )
             base = t.groupby(["start", "end"], sort=False)[["n", "caar"]].first()
             table = base.join(wide.add_suffix(" p")).reset_index()
-            table.insert(0, "window", [f"[{a:+d},{b:+d}]" for a, b in zip(table.pop("start"),
-                                                                          table.pop("end"), strict=True)])
+            table.insert(
+                0,
+                "window",
+                [
+                    f"[{a:+d},{b:+d}]"
+                    for a, b in zip(table.pop("start"), table.pop("end"), strict=True)
+                ],
+            )
         not_ok = res.events.loc[res.events["status"] != "ok", ["event_id", "status", "reason"]]
-        return cls(f"Event study of {counts.get('events', len(res.events))} events", setup,
-                   table, not_ok)
+        return cls(
+            f"Event study of {counts.get('events', len(res.events))} events", setup, table, not_ok
+        )
 
     def as_text(self) -> str:
         lines = [self.title, self.setup, ""]
         if not self.table.empty:
             lines.append(self.table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
         if not self.not_ok.empty:
-            lines += ["", "Not ok:"] + [f"  {r.event_id}: {r.status} - {r.reason}"
-                                        for r in self.not_ok.itertuples()]
+            lines += ["", "Not ok:"] + [
+                f"  {r.event_id}: {r.status} - {r.reason}" for r in self.not_ok.itertuples()
+            ]
         return "\n".join(lines)
 
     def as_html(self) -> str:
-        head = (f"<h4>{html.escape(self.title)}</h4><p>{html.escape(self.setup)}</p>")
-        table = self.table.to_html(index=False, float_format=lambda v: f"{v:.4f}", escape=True,
-                                   border=0) if not self.table.empty else ""
+        head = f"<h4>{html.escape(self.title)}</h4><p>{html.escape(self.setup)}</p>"
+        table = (
+            self.table.to_html(
+                index=False, float_format=lambda v: f"{v:.4f}", escape=True, border=0
+            )
+            if not self.table.empty
+            else ""
+        )
         rows = "".join(
             f"<li>{html.escape(str(r.event_id))}: {html.escape(str(r.status))} - "
-            f"{html.escape(str(r.reason))}</li>" for r in self.not_ok.itertuples())
+            f"{html.escape(str(r.reason))}</li>"
+            for r in self.not_ok.itertuples()
+        )
         return head + table + (f"<p>Not ok:</p><ul>{rows}</ul>" if rows else "")
 
     def __str__(self) -> str:

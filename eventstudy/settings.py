@@ -52,9 +52,7 @@ class StudySettings:
     def __post_init__(self) -> None:
         model = str(self.model).strip().lower()
         if model not in MODELS:
-            raise SettingsError(
-                f"unknown model {self.model!r}; choose one of: {', '.join(MODELS)}"
-            )
+            raise SettingsError(f"unknown model {self.model!r}; choose one of: {', '.join(MODELS)}")
         object.__setattr__(self, "model", model)
         rtype = str(self.return_type).strip().lower()
         if rtype not in RETURN_TYPES:

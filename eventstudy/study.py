@@ -110,8 +110,13 @@ class EventStudy:
         today = dt.date.today()
         return {k: (a, min(b, today)) for k, (a, b) in ranges.items()}
 
-    def run(self, prices: PricesArg = None, *, offline: bool = False,
-            cache: str | os.PathLike[str] | None = None) -> StudyResult:
+    def run(
+        self,
+        prices: PricesArg = None,
+        *,
+        offline: bool = False,
+        cache: str | os.PathLike[str] | None = None,
+    ) -> StudyResult:
         """Fetch prices and compute the study.
 
         ``prices``: a folder or file of prices (``--prices``), a DataFrame in
@@ -131,12 +136,18 @@ class EventStudy:
             price_set = provider.get_prices(tickers, start, end)
         t1 = time.perf_counter()
         out = engine.compute(
-            self.events, price_set, self.settings, event_time.sessions,
+            self.events,
+            price_set,
+            self.settings,
+            event_time.sessions,
             lambda s: _safe_benchmark_mic(s, "XNYS"),
         )
         t2 = time.perf_counter()
         meta = build_meta(
-            self.settings, price_set, out, events_source=self.events_source,
+            self.settings,
+            price_set,
+            out,
+            events_source=self.events_source,
             timings={"prices_s": t1 - t0, "compute_s": t2 - t1},
         )
         return StudyResult.from_engine(out, self.settings, meta, price_set)
@@ -148,8 +159,9 @@ def _ranges_rows(grp: pd.DataFrame, lo: pd.DatetimeIndex, hi: pd.DatetimeIndex):
         yield str(bench), a, b, 7
 
 
-def resolve_provider(prices: PricesArg, *, offline: bool = False,
-                     cache: str | os.PathLike[str] | None = None) -> PriceProvider | PriceSet:
+def resolve_provider(
+    prices: PricesArg, *, offline: bool = False, cache: str | os.PathLike[str] | None = None
+) -> PriceProvider | PriceSet:
     """Turn the ``prices`` argument into a provider (or a ready PriceSet)."""
     if isinstance(prices, PriceSet):
         return prices

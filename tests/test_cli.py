@@ -69,8 +69,9 @@ def test_validate_prints_day0_and_rule():
     assert "after the close of 2025-09-11" in result.output
 
 
-def _synthetic_prices(tmp_path: Path, tickers=("AAA", "BBB"), start="2023-01-02",
-                      end="2024-06-28") -> Path:
+def _synthetic_prices(
+    tmp_path: Path, tickers=("AAA", "BBB"), start="2023-01-02", end="2024-06-28"
+) -> Path:
     import exchange_calendars as xc
     import numpy as np
 
@@ -79,12 +80,14 @@ def _synthetic_prices(tmp_path: Path, tickers=("AAA", "BBB"), start="2023-01-02"
     folder = tmp_path / "prices"
     folder.mkdir()
     m = rng.normal(0.0003, 0.01, len(sessions))
-    pd.DataFrame({"Date": sessions.strftime("%Y-%m-%d"),
-                  "Close": 100 * np.cumprod(1 + m)}).to_csv(folder / "GSPC.csv", index=False)
+    pd.DataFrame({"Date": sessions.strftime("%Y-%m-%d"), "Close": 100 * np.cumprod(1 + m)}).to_csv(
+        folder / "GSPC.csv", index=False
+    )
     for t in tickers:
         r = 0.0002 + 1.1 * m + rng.normal(0, 0.015, len(sessions))
-        pd.DataFrame({"Date": sessions.strftime("%Y-%m-%d"),
-                      "Adj Close": 50 * np.cumprod(1 + r)}).to_csv(folder / f"{t}.csv", index=False)
+        pd.DataFrame(
+            {"Date": sessions.strftime("%Y-%m-%d"), "Adj Close": 50 * np.cumprod(1 + r)}
+        ).to_csv(folder / f"{t}.csv", index=False)
     return folder
 
 
@@ -95,13 +98,14 @@ def test_run_writes_every_table_and_exit_codes(tmp_path: Path):
         "event_id,ticker,date,timing,sector\n"
         "a,AAA,2024-03-14,after_close,tech\n"
         "b,BBB,2024-03-15,,energy\n"
-        "c,ZZZ,2024-03-15,,none\n"           # no prices -> failed
-        "d,AAA,2023-03-01,,tech\n"           # too little history -> skipped
-        "e,BBB,2024-06-25,,energy\n"         # window past the data -> pending
+        "c,ZZZ,2024-03-15,,none\n"  # no prices -> failed
+        "d,AAA,2023-03-01,,tech\n"  # too little history -> skipped
+        "e,BBB,2024-06-25,,energy\n"  # window past the data -> pending
     )
     out = tmp_path / "out"
-    result = invoke("run", str(events), "--prices", str(prices), "--out", str(out),
-                    "--format", "csv,parquet")
+    result = invoke(
+        "run", str(events), "--prices", str(prices), "--out", str(out), "--format", "csv,parquet"
+    )
     assert result.exit_code == 1, result.output  # one event failed
     for name in ("events", "ar", "car", "aar", "tests"):
         assert (out / f"{name}.csv").exists() and (out / f"{name}.parquet").exists()
@@ -124,8 +128,9 @@ def test_all_ok_exits_zero(tmp_path: Path):
     prices = _synthetic_prices(tmp_path)
     events = tmp_path / "events.csv"
     events.write_text("ticker,date\nAAA,2024-03-14\nBBB,2024-03-15\n")
-    result = invoke("run", str(events), "--prices", str(prices), "--out", str(tmp_path / "o"),
-                    "--format", "csv")
+    result = invoke(
+        "run", str(events), "--prices", str(prices), "--out", str(tmp_path / "o"), "--format", "csv"
+    )
     assert result.exit_code == 0, result.output
 
 
