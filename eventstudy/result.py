@@ -32,7 +32,9 @@ EVENT_COLUMNS = [
     "n_est",
     "sigma",
 ]
-TAIL_COLUMNS = ["r2", "exchange", "date", "time", "description", "benchmark_source"]
+TAIL_COLUMNS = [
+    "r2", "data_flags", "exchange", "date", "time", "description", "benchmark_source"
+]
 INTERNAL = {"line"}
 PACKAGES = (
     "eventstudy-reports",

@@ -6,6 +6,7 @@ provider -> :func:`eventstudy.engine.compute` -> :class:`StudyResult`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from eventstudy import engine, event_time
+from eventstudy import checks, engine, event_time
 from eventstudy.data.base import PriceProvider, PriceSet
 from eventstudy.events import load_events
 from eventstudy.result import StudyResult, build_meta
@@ -126,14 +127,8 @@ class EventStudy:
         """
         t0 = time.perf_counter()
         provider = resolve_provider(prices, offline=offline, cache=cache)
-        if isinstance(provider, PriceSet):
-            price_set = provider
-        else:
-            ranges = self.date_ranges()
-            tickers = sorted(ranges)
-            start = min(r[0] for r in ranges.values()) if ranges else dt.date.today()
-            end = max(r[1] for r in ranges.values()) if ranges else dt.date.today()
-            price_set = provider.get_prices(tickers, start, end)
+        ranges = self.date_ranges()
+        price_set = provider if isinstance(provider, PriceSet) else fetch_prices(provider, ranges)
         t1 = time.perf_counter()
         out = engine.compute(
             self.events,
@@ -143,14 +138,56 @@ class EventStudy:
             lambda s: _safe_benchmark_mic(s, "XNYS"),
         )
         t2 = time.perf_counter()
+        out, quality = self._flag_data(out, price_set, ranges)
         meta = build_meta(
             self.settings,
             price_set,
             out,
             events_source=self.events_source,
-            timings={"prices_s": t1 - t0, "compute_s": t2 - t1},
+            timings={"prices_s": t1 - t0, "compute_s": t2 - t1,
+                     "checks_s": time.perf_counter() - t2},
         )
+        meta["data_quality"] = quality
         return StudyResult.from_engine(out, self.settings, meta, price_set)
+
+
+    def event_spans(self) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+        """Each event's dates from its estimation-window start to its event-window end."""
+        spans: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
+        first, last = self.settings.estimation_window[0], self.settings.event_window[1]
+        for mic, grp in self.events.groupby("exchange", sort=True):
+            sessions = event_time.sessions(str(mic))
+            p0 = sessions.get_indexer(pd.DatetimeIndex(grp["day0"]))
+            lo = sessions[np.clip(p0 + first, 0, len(sessions) - 1)]
+            hi = sessions[np.clip(p0 + last, 0, len(sessions) - 1)]
+            for eid, a, b in zip(grp["event_id"], lo, hi, strict=True):
+                spans[str(eid)] = (a, b)
+        return spans
+
+    def _flag_data(self, out: engine.EngineOutput, prices: PriceSet,
+                   ranges: dict[str, tuple[dt.date, dt.date]]):
+        """Add a ``data_flags`` column (checks of the dates each event uses)."""
+        def sessions_of(ticker: str) -> pd.DatetimeIndex:
+            return event_time.sessions(_safe_benchmark_mic(ticker, "XNYS"))
+
+        flags = checks.ticker_flags(prices, ranges, sessions_of)
+        texts, counts = checks.event_flags(out.events, self.event_spans(), flags)
+        events = out.events.assign(data_flags=texts)
+        quality = {"events_flagged": int(sum(bool(t) for t in texts)), "by_kind": dict(counts)}
+        return dataclasses.replace(out, events=events), quality
+
+
+def fetch_prices(provider: PriceProvider, ranges: dict[str, tuple[dt.date, dt.date]]) -> PriceSet:
+    """Ask ``provider`` for each ticker's own range when it can (the cache can);
+    otherwise for the overall range (local files: no cost)."""
+    get_ranges = getattr(provider, "get_ranges", None)
+    if callable(get_ranges):
+        result: PriceSet = get_ranges(ranges)
+        return result
+    tickers = sorted(ranges)
+    start = min((r[0] for r in ranges.values()), default=dt.date.today())
+    end = max((r[1] for r in ranges.values()), default=dt.date.today())
+    return provider.get_prices(tickers, start, end)
 
 
 def _ranges_rows(grp: pd.DataFrame, lo: pd.DatetimeIndex, hi: pd.DatetimeIndex):

@@ -1,0 +1,287 @@
+"""Command-line commands for the price cache: ``fetch`` and ``cache info|clear``.
+
+A thin layer over :mod:`eventstudy.data.cached` and :mod:`eventstudy.data.cache`;
+``eventstudy.cli`` registers :data:`fetch` and :data:`cache` on the main group.
+Library errors become one ``error: ...`` line on stderr and the error's exit
+code (2 bad usage or input, 75 data temporarily unavailable); ``fetch`` exits 1
+when some symbols could not be fetched (listed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from eventstudy.errors import DataUnavailable, EventsFileError, EventStudyError
+
+log = logging.getLogger(__name__)
+
+_CACHE_HELP = (
+    "Price cache file [default: the user cache folder, e.g. "
+    "~/.cache/eventstudy/prices.sqlite; env EVENTSTUDY_CACHE]."
+)
+
+
+class DataCommandError(click.ClickException):
+    """A library error shown as one ``error: ...`` line with its exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(" ".join(message.split()))
+        self.exit_code = exit_code  # type: ignore[misc]
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True, file=file)
+
+
+def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except EventsFileError as exc:
+            for issue in exc.issues[:-1]:
+                click.echo(f"error: {issue}", err=True)
+            last = exc.issues[-1] if exc.issues else exc
+            raise DataCommandError(str(last), exc.exit_code) from exc
+        except EventStudyError as exc:
+            raise DataCommandError(str(exc), exc.exit_code) from exc
+
+    return wrapper
+
+
+def _cache_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--cache", "cache_path", type=click.Path(path_type=Path, dir_okay=False),
+        default=None, envvar="EVENTSTUDY_CACHE", help=_CACHE_HELP,
+    )(func)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _logging(verbose: int) -> None:
+    level = logging.WARNING if not verbose else (logging.INFO if verbose == 1 else logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+
+
+def symbol_ranges(
+    events_file: Path,
+    estimation_window: tuple[int, int] | None = None,
+    event_window: tuple[int, int] | None = None,
+    benchmark: str | None = None,
+) -> dict[str, tuple[dt.date, dt.date]]:
+    """Date range each ticker and benchmark of ``events_file`` needs.
+
+    From one session before the estimation window to the end of the event
+    window (default windows ``[-250, -11]`` and ``[-10, 10]``), as computed
+    by :meth:`eventstudy.study.EventStudy.date_ranges`.
+    """
+    from eventstudy.study import EventStudy
+
+    window = event_window or None
+    study = EventStudy(
+        events_file,
+        estimation_window=estimation_window,
+        event_window=window,
+        car_windows=[window] if window else None,
+        benchmark=benchmark,
+    )
+    return study.date_ranges()
+
+
+def _progress(console: Any) -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+        MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, disable=not console.is_terminal, transient=True,
+    )
+
+
+def fetch_ranges(
+    provider: Any, ranges: dict[str, tuple[dt.date, dt.date]], console: Any
+) -> tuple[dict[str, str], list[str]]:
+    """Fill the cache for every symbol; returns ``(failures, transient_failures)``.
+
+    One shared progress display (hidden when stdout is not a terminal).
+    """
+    failures: dict[str, str] = {}
+    transient: list[str] = []
+    with _progress(console) as progress:
+        task = progress.add_task("fetching prices", total=len(ranges))
+        for symbol, (start, end) in sorted(ranges.items()):
+            progress.update(task, description=f"fetching {symbol} {start}..{end}")
+            try:
+                prices = provider.get_prices([symbol], start, end)
+            except DataUnavailable as exc:
+                failures[symbol] = str(exc)
+                transient.append(symbol)
+            else:
+                failures.update(prices.missing)
+                for note in prices.notes.get(symbol, []):
+                    log.warning("%s: %s", symbol, note)
+            progress.advance(task)
+    return failures, transient
+
+
+@click.command("fetch")
+@click.argument("events_file", metavar="EVENTS.csv",
+                type=click.Path(path_type=Path, dir_okay=False))
+@_cache_option
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Fetch from this date for every symbol instead of the study's need.")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Fetch up to this date (inclusive) for every symbol.")
+@click.option("--estimation-window", type=(int, int), default=None, metavar="START END",
+              help="Estimation window in sessions [default: -250 -11].")
+@click.option("--event-window", type=(int, int), default=None, metavar="START END",
+              help="Event window in sessions [default: -10 10].")
+@click.option("--benchmark", default=None, help="Benchmark symbol for every event.")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@_clean_errors
+def fetch(
+    events_file: Path, cache_path: Path | None, start: dt.datetime | None,
+    end: dt.datetime | None, estimation_window: tuple[int, int] | None,
+    event_window: tuple[int, int] | None, benchmark: str | None, verbose: int,
+) -> None:
+    """Fill the local price cache with what EVENTS.csv needs; compute nothing.
+
+    Each ticker and benchmark is fetched from Yahoo Finance for the sessions
+    its events need (the estimation window's start to the event window's
+    end); what the cache already holds is not downloaded again. Later,
+    `eventstudy run EVENTS.csv --offline` works without the network.
+
+    \b
+    Examples:
+      eventstudy fetch events.csv
+      eventstudy fetch events.csv --cache prices.sqlite --event-window -20 20
+      eventstudy fetch events.csv --start 2015-01-01
+    """
+    from eventstudy.data.cache import PriceCache
+    from eventstudy.data.cached import CachedProvider
+    from eventstudy.data.yahoo import YahooProvider
+
+    _logging(verbose)
+    ranges = symbol_ranges(events_file, estimation_window, event_window, benchmark)
+    if start is not None or end is not None:
+        ranges = {
+            s: (start.date() if start else a, end.date() if end else b)
+            for s, (a, b) in ranges.items()
+        }
+    bad = {s: r for s, r in ranges.items() if r[0] > r[1]}
+    if bad:
+        s, (a, b) = next(iter(bad.items()))
+        raise DataCommandError(f"--start {a} is after --end {b} for {s}; fix the dates", 2)
+    cache = PriceCache(cache_path)
+    provider = CachedProvider(YahooProvider(), cache)
+    console = _console()
+    failures, transient = fetch_ranges(provider, ranges, console)
+    rows = sum(provider.rows_written.values())
+    ok = len(ranges) - len(failures)
+    console.print(
+        f"{ok} of {len(ranges)} symbols cached in {cache.path}: "
+        f"{rows} rows written, {len(provider.calls)} request(s) to Yahoo Finance"
+    )
+    if failures:
+        for symbol, reason in failures.items():
+            click.echo(f"failed: {symbol}: {reason}", err=True)
+        if transient:
+            raise DataCommandError(
+                f"{len(transient)} symbol(s) not fetched because Yahoo Finance is unavailable; "
+                "rerun later (cached data is kept)", DataUnavailable.exit_code,
+            )
+        sys.exit(1)
+
+
+@click.group("cache")
+def cache() -> None:
+    """Inspect or empty the local price cache.
+
+    \b
+    Examples:
+      eventstudy cache info
+      eventstudy cache clear MSFT
+    """
+
+
+@cache.command("info")
+@_cache_option
+@_clean_errors
+def cache_info(cache_path: Path | None) -> None:
+    """List the cached tickers: fetched ranges, rows, last fetch and file size.
+
+    \b
+    Example:
+      eventstudy cache info --cache prices.sqlite
+    """
+    from rich.markup import escape
+    from rich.table import Table
+
+    from eventstudy.data.cache import PriceCache
+
+    info = PriceCache(cache_path).info()
+    console = _console()
+    title = (
+        f"{escape(str(info.path))}: {len(info.tickers)} ticker(s), "
+        f"{_size(info.size_bytes)}"
+    )
+    table = Table(title=title, title_justify="left")
+    for col in ("ticker", "fetched ranges", "first", "last", "rows", "last fetch (UTC)"):
+        table.add_column(col, overflow="fold")
+    for t in info.tickers:
+        ranges = ", ".join(f"{a}..{b}" for a, b in t.ranges) or "-"
+        last_fetch = f"{t.last_fetch:%Y-%m-%d %H:%M}" if t.last_fetch is not None else "-"
+        table.add_row(
+            escape(t.ticker), ranges, str(t.first or "-"), str(t.last or "-"),
+            str(t.rows), last_fetch,
+        )
+    console.print(table)
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+@cache.command("clear")
+@click.argument("ticker", required=False)
+@_cache_option
+@_clean_errors
+def cache_clear(ticker: str | None, cache_path: Path | None) -> None:
+    """Remove one TICKER from the cache, or everything when no TICKER is given.
+
+    \b
+    Examples:
+      eventstudy cache clear MSFT
+      eventstudy cache clear
+    """
+    from eventstudy.data.cache import PriceCache
+
+    store = PriceCache(cache_path)
+    symbol = ticker.strip().upper() if ticker else None
+    removed = store.clear(symbol)
+    what = f"{removed} rows of {symbol}" if symbol else f"all {removed} rows"
+    click.echo(f"removed {what} from {store.path}")

@@ -1,0 +1,128 @@
+"""Issue 3 end to end: Yahoo (faked at the yfinance boundary) + cache + offline, via the study."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import exchange_calendars as xc
+import numpy as np
+import pandas as pd
+import pytest
+import yfinance
+from click.testing import CliRunner
+
+import eventstudy as es
+from eventstudy.cli import main
+from eventstudy.data.cache import PriceCache
+from eventstudy.data.cached import CachedProvider
+from eventstudy.data.files import FilePriceProvider
+from tests import yf_frames as yff
+from tests.conftest import ROOT
+
+GOOD = ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF", "GGG"]
+BAD = ["XBAD1", "XBAD2", "XBAD3"]
+
+
+def _history(ticker: str, kwargs: dict) -> pd.DataFrame:
+    """A frame of ``Ticker.history``'s real shape (tz-aware midnight index, flat columns)."""
+    cal = xc.get_calendar("XNYS", start="2020-01-01")
+    sessions = cal.sessions_in_range("2023-06-01", "2025-10-31")
+    start, end = pd.Timestamp(kwargs["start"]), pd.Timestamp(kwargs["end"])
+    seed = sum(map(ord, ticker))
+    rng = np.random.default_rng(seed)
+    m = np.random.default_rng(1).normal(0.0004, 0.01, len(sessions))
+    r = m if ticker == "^GSPC" else 0.0002 + 1.2 * m + rng.normal(0, 0.015, len(sessions))
+    close = 100 * np.cumprod(1 + r)
+    idx = pd.DatetimeIndex(sessions).tz_localize("America/New_York")
+    frame = pd.DataFrame(
+        {"Open": close, "High": close * 1.01, "Low": close * 0.99, "Close": close,
+         "Adj Close": close, "Volume": 1e6, "Dividends": 0.0, "Stock Splits": 0.0},
+        index=idx.rename("Date"),
+    )
+    keep = (idx.tz_localize(None) >= start) & (idx.tz_localize(None) < end)
+    return frame.loc[keep]
+
+
+def _unknown(ticker: str, kwargs: dict) -> Exception:
+    return yff.prices_missing_error(ticker, str(kwargs["start"]), str(kwargs["end"]))
+
+
+def test_three_of_ten_tickers_failing_still_gives_the_other_seven(tmp_path: Path, monkeypatch):
+    fake = yff.FakeYF({t: [_unknown] for t in BAD})
+    fake.default = staticmethod(_history)  # type: ignore[method-assign]
+    monkeypatch.setattr(yfinance, "Ticker", fake.Ticker)
+    events = tmp_path / "events.csv"
+    rows = [f"{t},2025-06-12,after_close" for t in GOOD + BAD]
+    events.write_text("ticker,date,timing\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(
+        main, ["run", str(events), "--cache", str(tmp_path / "c.sqlite"), "--out", str(out),
+               "--format", "csv"], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    ev = pd.read_csv(out / "events.csv").set_index("ticker")
+    assert (ev.loc[GOOD, "status"] == "ok").all()
+    assert (ev.loc[BAD, "status"] == "failed").all()
+    for t in BAD:
+        assert t in ev.loc[t, "reason"]
+        assert t in result.output
+    assert set(pd.read_csv(out / "car.csv")["event_id"].str.split("_").str[0]) == set(GOOD)
+
+
+class CountingProvider:
+    """Wraps a provider and counts the calls that reach it."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    @property
+    def description(self) -> str:
+        return self.inner.description
+
+    def get_prices(self, tickers, start, end):
+        self.calls.append((tuple(tickers), start, end))
+        return self.inner.get_prices(tickers, start, end)
+
+
+def _msft_events() -> pd.DataFrame:
+    return es.EventStudy(ROOT / "events.csv").events.query("ticker == 'MSFT'")[
+        ["event_id", "ticker", "date", "time", "timing", "benchmark", "description"]]
+
+
+def test_cache_path_equals_prices_path_and_second_run_is_free(shared_prices, tmp_path: Path):
+    events = _msft_events()
+    direct = es.EventStudy(events).run(prices=shared_prices)
+    upstream = CountingProvider(FilePriceProvider(shared_prices))
+    cache = PriceCache(tmp_path / "c.sqlite")
+    first = es.EventStudy(events).run(prices=CachedProvider(upstream, cache))
+    assert upstream.calls
+    n = len(upstream.calls)
+    second = es.EventStudy(events).run(prices=CachedProvider(upstream, cache))
+    assert len(upstream.calls) == n  # zero provider calls on the second run
+    offline = es.EventStudy(events).run(prices=CachedProvider(None, cache, offline=True))
+    for res in (first, second, offline):
+        for name in ("ar", "car", "aar", "tests"):
+            pd.testing.assert_frame_equal(getattr(res, name), getattr(direct, name),
+                                          check_exact=True)
+        cols = ["status", "n_est", "sigma", "alpha", "beta", "r2"]
+        pd.testing.assert_frame_equal(res.events[cols], direct.events[cols], check_exact=True)
+
+
+def test_offline_with_empty_cache_exits_2_naming_what_is_missing(tmp_path: Path):
+    events = tmp_path / "e.csv"
+    events.write_text("ticker,date,timing\nMSFT,2025-09-11,after_close\n")
+    result = CliRunner().invoke(
+        main, ["run", str(events), "--offline", "--cache", str(tmp_path / "empty.sqlite"),
+               "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "MSFT" in result.stderr and "^GSPC" in result.stderr
+    assert "eventstudy fetch" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_date_ranges_are_per_ticker():
+    study = es.EventStudy(ROOT / "events.csv")
+    ranges = study.date_ranges()
+    a, b = ranges["AAPL"]
+    assert a > dt.date(2024, 8, 1) and b <= dt.date(2025, 10, 1)
+    assert ranges["MSFT"][0] < dt.date(2018, 8, 1)
