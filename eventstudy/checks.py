@@ -62,7 +62,9 @@ def _describe(flag: QualityFlag, lo: np.datetime64, hi: np.datetime64) -> str | 
         if last < lo or first > hi:
             return None
         dates = [flag.first_date]
-    shown = ", ".join(str(d) for d in dates[:5]) + (f" (+{len(dates) - 5} more)" if len(dates) > 5 else "")
+    shown = ", ".join(str(d) for d in dates[:5]) + (
+        f" (+{len(dates) - 5} more)" if len(dates) > 5 else ""
+    )
     return f"{flag.ticker}: {LABELS.get(flag.kind, flag.kind)} {shown}"
 
 
@@ -74,8 +76,9 @@ def event_flags(
     """One ``"; "``-joined text per event and the count of events per flag kind."""
     texts: list[str] = []
     counts: Counter[str] = Counter()
-    for eid, ticker, bench in zip(events["event_id"], events["ticker"], events["benchmark"],
-                                  strict=True):
+    for eid, ticker, bench in zip(
+        events["event_id"], events["ticker"], events["benchmark"], strict=True
+    ):
         span = spans.get(str(eid))
         notes: list[str] = []
         if span is not None:

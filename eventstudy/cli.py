@@ -83,7 +83,9 @@ def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
     decorators = [
         click.option(
             "--model",
-            type=click.Choice(["market", "constant_mean", "market_adjusted"]),
+            type=click.Choice(
+                ["market", "constant_mean", "market_adjusted", "ff3", "carhart", "ff5"]
+            ),
             default="market",
             show_default=True,
             help="Expected-return model.",
@@ -110,6 +112,13 @@ def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default="simple",
             show_default=True,
             help="Simple or log returns.",
+        ),
+        click.option(
+            "--factors",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Daily factor returns (CSV or folder, Fama-French library layout) for the "
+            "ff3, carhart and ff5 models.",
         ),
         click.option(
             "--benchmark",
@@ -181,6 +190,7 @@ def _build_study(
     min_estimation: Any,
     return_type: str,
     benchmark: str | None,
+    factors: Path | None = None,
 ) -> Any:
     from eventstudy.study import EventStudy
 
@@ -193,6 +203,7 @@ def _build_study(
         min_estimation=min_estimation,
         return_type=return_type,
         benchmark=benchmark,
+        factors=factors,
     )
 
 

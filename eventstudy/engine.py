@@ -14,7 +14,7 @@ import pandas as pd
 
 from eventstudy import inference, kp, models
 from eventstudy.data.base import PriceSet
-from eventstudy.panel import EventPanel, PanelRequest, build_panel
+from eventstudy.panel import EventPanel, PanelRequest, attach_factors, build_panel
 from eventstudy.settings import StudySettings
 
 SessionsFor = Callable[[str], pd.DatetimeIndex]
@@ -65,8 +65,13 @@ def compute(
     settings: StudySettings,
     sessions_for: SessionsFor,
     exchange_of: ExchangeOf,
+    factors: pd.DataFrame | None = None,
 ) -> EngineOutput:
-    """Run the whole study on ``events`` (one row per event, day 0 resolved)."""
+    """Run the whole study on ``events`` (one row per event, day 0 resolved).
+
+    ``factors`` (decimal daily factor returns indexed by date, with ``RF``) is
+    required by the factor models ``ff3``, ``carhart`` and ``ff5``.
+    """
     events = events.reset_index(drop=True)
     status, reason = initial_status(events, prices, settings.model)
     rows = [i for i, s in enumerate(status) if s is None]
@@ -92,6 +97,10 @@ def compute(
         settings.return_type,
         uses_benchmark(settings.model),
     )
+    if settings.factor_names:
+        if factors is None:
+            raise ValueError(f"model {settings.model!r} needs daily factors")
+        panel = attach_factors(panel, factors, settings.factor_names)
     fit = models.fit(settings.model, panel)
     sub_status, sub_reason = _statuses(panel, fit, settings)
     for k, i in enumerate(rows):

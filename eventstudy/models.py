@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from eventstudy.panel import EventPanel
+from eventstudy.settings import FACTOR_MODELS
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,13 @@ class ModelFit:
         return self.sigma2 * (len(cols) + quad)
 
 
-def design(model: str, bench: np.ndarray) -> np.ndarray:
+def design(model: str, bench: np.ndarray, factors: np.ndarray | None = None) -> np.ndarray:
     """Regressors ``x_t`` of ``model`` as an (N, L, k) array (NaN where missing)."""
     ones = np.ones((*bench.shape, 1))
+    if model in FACTOR_MODELS:
+        if factors is None:
+            raise ValueError(f"model {model!r} needs factor returns")
+        return np.concatenate([ones, factors], axis=2)
     if model == "market":
         return np.concatenate([ones, bench[..., None]], axis=2)
     if model == "constant_mean":
@@ -72,20 +77,31 @@ def design(model: str, bench: np.ndarray) -> np.ndarray:
     raise ValueError(f"unknown model {model!r}")
 
 
-PARAM_NAMES = {"market": ("alpha", "beta"), "constant_mean": ("mu",), "market_adjusted": ()}
+PARAM_NAMES: dict[str, tuple[str, ...]] = {
+    "market": ("alpha", "beta"),
+    "constant_mean": ("mu",),
+    "market_adjusted": (),
+    **{m: ("alpha", *(f"b_{f.lower()}" for f in fs)) for m, fs in FACTOR_MODELS.items()},
+}
 
 
 def fit(model: str, panel: EventPanel) -> ModelFit:
     """Fit ``model`` on every event's estimation window and predict its event window."""
     if model == "market_adjusted":
         return _fit_market_adjusted(panel)
+    if model in FACTOR_MODELS and panel.factors_est is None:
+        raise ValueError(f"model {model!r} needs factors attached to the panel")
     return _fit_ols(model, panel)
 
 
 def _fit_ols(model: str, panel: EventPanel) -> ModelFit:
-    x_est = design(model, panel.bench_est)
-    x_evt = design(model, panel.bench_evt)
-    y = panel.ret_est
+    x_est = design(model, panel.bench_est, panel.factors_est)
+    x_evt = design(model, panel.bench_evt, panel.factors_evt)
+    # Factor models explain excess returns R - RF; others the raw return.
+    excess = model in FACTOR_MODELS
+    offset_est = panel.rf_est if excess and panel.rf_est is not None else 0.0
+    offset_evt = panel.rf_evt if excess and panel.rf_evt is not None else 0.0
+    y = panel.ret_est - offset_est
     k = x_est.shape[2]
     used = np.isfinite(y) & np.isfinite(x_est).all(axis=2)
     n_est = used.sum(axis=1)
@@ -116,7 +132,7 @@ def _fit_ols(model: str, panel: EventPanel) -> ModelFit:
         sst = np.nansum(np.where(used, (y - ybar[:, None]) ** 2, np.nan), axis=1)
         r2 = 1.0 - ssr / sst if model != "constant_mean" else np.zeros(len(y))
 
-    expected = np.einsum("nlk,nk->nl", x_evt, params)
+    expected = offset_evt + np.einsum("nlk,nk->nl", x_evt, params)
     ar = panel.ret_evt - expected
     quad = np.einsum("nlk,nkj,nlj->nl", x_evt, xtx_inv, x_evt)
     var_ar = sigma2[:, None] * (1.0 + quad)

@@ -9,6 +9,7 @@ session lies outside the data.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,8 @@ class EventPanel:
         available session of the event's data (rows that exist in ``ar.csv``)
     est_complete : (N,) True when the estimation window ends on or before the
         last available session
+    factors_est, factors_evt : (N, L, F) factor returns on each session date
+        (factor models only), ``rf_est``, ``rf_evt`` (N, L) the risk-free rate
     """
 
     event_ids: np.ndarray
@@ -48,6 +51,10 @@ class EventPanel:
     dates_evt: np.ndarray
     observed_evt: np.ndarray
     est_complete: np.ndarray
+    factors_est: np.ndarray | None = None
+    factors_evt: np.ndarray | None = None
+    rf_est: np.ndarray | None = None
+    rf_evt: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -216,3 +223,33 @@ def _fill_group(
             out["observed_evt"][rows] = inside & (pos <= last[:, None])
         else:
             out["est_complete"][rows] = (p0 + days[-1]) <= last
+
+
+def _on_dates(frame: pd.DataFrame, column: str, dates: np.ndarray) -> np.ndarray:
+    """Values of ``frame[column]`` on ``dates`` (NaN where the frame has no row)."""
+    idx = pd.DatetimeIndex(frame.index).as_unit("ns")
+    pos = idx.get_indexer(pd.DatetimeIndex(dates.ravel()))
+    values = frame[column].to_numpy(dtype="float64", na_value=np.nan)
+    out = np.where(pos >= 0, values[np.maximum(pos, 0)], np.nan)
+    return out.reshape(dates.shape)
+
+
+def attach_factors(panel: EventPanel, factors: pd.DataFrame, names: Sequence[str]) -> EventPanel:
+    """Add factor returns and the risk-free rate on every window date (by calendar date).
+
+    Sessions after the factors' last date count as not yet available, so an
+    event whose window reaches past them is ``pending``, like one whose prices
+    end too early.
+    """
+    last = np.datetime64(pd.DatetimeIndex(factors.index).max().as_unit("ns").to_datetime64())
+    fe = np.stack([_on_dates(factors, n, panel.dates_est) for n in names], axis=2)
+    fw = np.stack([_on_dates(factors, n, panel.dates_evt) for n in names], axis=2)
+    return dataclasses.replace(
+        panel,
+        factors_est=fe,
+        factors_evt=fw,
+        rf_est=_on_dates(factors, "RF", panel.dates_est),
+        rf_evt=_on_dates(factors, "RF", panel.dates_evt),
+        observed_evt=panel.observed_evt & (panel.dates_evt <= last),
+        est_complete=panel.est_complete & (panel.dates_est[:, -1] <= last),
+    )

@@ -12,11 +12,18 @@ from typing import Any, Literal, get_args
 
 from eventstudy.errors import SettingsError
 
-ModelName = Literal["market", "constant_mean", "market_adjusted"]
+ModelName = Literal["market", "constant_mean", "market_adjusted", "ff3", "carhart", "ff5"]
 ReturnType = Literal["simple", "log"]
 
 MODELS: tuple[str, ...] = get_args(ModelName)
 RETURN_TYPES: tuple[str, ...] = get_args(ReturnType)
+
+#: Factor columns (Fama-French daily library names, normalised) of each factor model.
+FACTOR_MODELS: dict[str, tuple[str, ...]] = {
+    "ff3": ("MKT_RF", "SMB", "HML"),
+    "carhart": ("MKT_RF", "SMB", "HML", "MOM"),
+    "ff5": ("MKT_RF", "SMB", "HML", "RMW", "CMA"),
+}
 
 DEFAULT_ESTIMATION_WINDOW = (-250, -11)
 DEFAULT_EVENT_WINDOW = (-10, 10)
@@ -94,7 +101,14 @@ class StudySettings:
     @property
     def k(self) -> int:
         """Number of fitted parameters of the model."""
+        if self.model in FACTOR_MODELS:
+            return 1 + len(FACTOR_MODELS[self.model])
         return {"market": 2, "constant_mean": 1, "market_adjusted": 0}[self.model]
+
+    @property
+    def factor_names(self) -> tuple[str, ...]:
+        """Factors the model regresses on (empty for non-factor models)."""
+        return FACTOR_MODELS.get(self.model, ())
 
     @property
     def event_days(self) -> list[int]:

@@ -20,6 +20,8 @@ import pandas as pd
 
 from eventstudy import checks, engine, event_time
 from eventstudy.data.base import PriceProvider, PriceSet
+from eventstudy.data.factors import load_factors
+from eventstudy.errors import SettingsError
 from eventstudy.events import load_events
 from eventstudy.result import StudyResult, build_meta
 from eventstudy.settings import StudySettings
@@ -53,6 +55,9 @@ class EventStudy:
         See :class:`eventstudy.settings.StudySettings`.
     benchmark
         Override every event's benchmark with this symbol.
+    factors
+        Daily factor returns for ``ff3``, ``carhart`` and ``ff5`` (file,
+        folder or DataFrame; Fama-French library layout).
 
     Examples
     --------
@@ -71,6 +76,7 @@ class EventStudy:
         min_estimation: int | None = None,
         return_type: str = "simple",
         benchmark: str | None = None,
+        factors: pd.DataFrame | str | os.PathLike[str] | None = None,
     ) -> None:
         self.settings = StudySettings.from_options(
             model=model,
@@ -87,6 +93,12 @@ class EventStudy:
         if benchmark:
             frame = frame.assign(benchmark=benchmark.strip(), benchmark_source="run option")
         self.events = frame
+        self.factors_source = factors
+        if self.settings.factor_names and factors is None:
+            raise SettingsError(
+                f"model {self.settings.model} needs daily factor returns: give --factors PATH "
+                "(a CSV or folder from Kenneth French's data library, e.g. ../shared/data/factors)"
+            )
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike[str], **options: Any) -> EventStudy:
@@ -127,6 +139,11 @@ class EventStudy:
         """
         t0 = time.perf_counter()
         provider = resolve_provider(prices, offline=offline, cache=cache)
+        factors, factor_desc = (
+            load_factors(self.factors_source)
+            if self.settings.factor_names and self.factors_source is not None
+            else (None, "")
+        )
         ranges = self.date_ranges()
         price_set = provider if isinstance(provider, PriceSet) else fetch_prices(provider, ranges)
         t1 = time.perf_counter()
@@ -136,6 +153,7 @@ class EventStudy:
             self.settings,
             event_time.sessions,
             lambda s: _safe_benchmark_mic(s, "XNYS"),
+            factors,
         )
         t2 = time.perf_counter()
         out, quality = self._flag_data(out, price_set, ranges)
@@ -144,12 +162,16 @@ class EventStudy:
             price_set,
             out,
             events_source=self.events_source,
-            timings={"prices_s": t1 - t0, "compute_s": t2 - t1,
-                     "checks_s": time.perf_counter() - t2},
+            timings={
+                "prices_s": t1 - t0,
+                "compute_s": t2 - t1,
+                "checks_s": time.perf_counter() - t2,
+            },
         )
         meta["data_quality"] = quality
+        if factor_desc:
+            meta["factors_source"] = factor_desc
         return StudyResult.from_engine(out, self.settings, meta, price_set)
-
 
     def event_spans(self) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
         """Each event's dates from its estimation-window start to its event-window end."""
@@ -164,9 +186,11 @@ class EventStudy:
                 spans[str(eid)] = (a, b)
         return spans
 
-    def _flag_data(self, out: engine.EngineOutput, prices: PriceSet,
-                   ranges: dict[str, tuple[dt.date, dt.date]]):
+    def _flag_data(
+        self, out: engine.EngineOutput, prices: PriceSet, ranges: dict[str, tuple[dt.date, dt.date]]
+    ):
         """Add a ``data_flags`` column (checks of the dates each event uses)."""
+
         def sessions_of(ticker: str) -> pd.DatetimeIndex:
             return event_time.sessions(_safe_benchmark_mic(ticker, "XNYS"))
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import exchange_calendars as xc
 import numpy as np
 import pandas as pd
-import pytest
 import yfinance
 from click.testing import CliRunner
 
@@ -36,8 +35,16 @@ def _history(ticker: str, kwargs: dict) -> pd.DataFrame:
     close = 100 * np.cumprod(1 + r)
     idx = pd.DatetimeIndex(sessions).tz_localize("America/New_York")
     frame = pd.DataFrame(
-        {"Open": close, "High": close * 1.01, "Low": close * 0.99, "Close": close,
-         "Adj Close": close, "Volume": 1e6, "Dividends": 0.0, "Stock Splits": 0.0},
+        {
+            "Open": close,
+            "High": close * 1.01,
+            "Low": close * 0.99,
+            "Close": close,
+            "Adj Close": close,
+            "Volume": 1e6,
+            "Dividends": 0.0,
+            "Stock Splits": 0.0,
+        },
         index=idx.rename("Date"),
     )
     keep = (idx.tz_localize(None) >= start) & (idx.tz_localize(None) < end)
@@ -57,8 +64,19 @@ def test_three_of_ten_tickers_failing_still_gives_the_other_seven(tmp_path: Path
     events.write_text("ticker,date,timing\n" + "\n".join(rows) + "\n")
     out = tmp_path / "out"
     result = CliRunner(env={"COLUMNS": "250"}).invoke(
-        main, ["run", str(events), "--cache", str(tmp_path / "c.sqlite"), "--out", str(out),
-               "--format", "csv"], catch_exceptions=False)
+        main,
+        [
+            "run",
+            str(events),
+            "--cache",
+            str(tmp_path / "c.sqlite"),
+            "--out",
+            str(out),
+            "--format",
+            "csv",
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 1, result.output
     ev = pd.read_csv(out / "events.csv").set_index("ticker")
     assert (ev.loc[GOOD, "status"] == "ok").all()
@@ -86,7 +104,8 @@ class CountingProvider:
 
 def _msft_events() -> pd.DataFrame:
     return es.EventStudy(ROOT / "events.csv").events.query("ticker == 'MSFT'")[
-        ["event_id", "ticker", "date", "time", "timing", "benchmark", "description"]]
+        ["event_id", "ticker", "date", "time", "timing", "benchmark", "description"]
+    ]
 
 
 def test_cache_path_equals_prices_path_and_second_run_is_free(shared_prices, tmp_path: Path):
@@ -102,8 +121,9 @@ def test_cache_path_equals_prices_path_and_second_run_is_free(shared_prices, tmp
     offline = es.EventStudy(events).run(prices=CachedProvider(None, cache, offline=True))
     for res in (first, second, offline):
         for name in ("ar", "car", "aar", "tests"):
-            pd.testing.assert_frame_equal(getattr(res, name), getattr(direct, name),
-                                          check_exact=True)
+            pd.testing.assert_frame_equal(
+                getattr(res, name), getattr(direct, name), check_exact=True
+            )
         cols = ["status", "n_est", "sigma", "alpha", "beta", "r2"]
         pd.testing.assert_frame_equal(res.events[cols], direct.events[cols], check_exact=True)
 
@@ -112,8 +132,17 @@ def test_offline_with_empty_cache_exits_2_naming_what_is_missing(tmp_path: Path)
     events = tmp_path / "e.csv"
     events.write_text("ticker,date,timing\nMSFT,2025-09-11,after_close\n")
     result = CliRunner().invoke(
-        main, ["run", str(events), "--offline", "--cache", str(tmp_path / "empty.sqlite"),
-               "--out", str(tmp_path / "o")])
+        main,
+        [
+            "run",
+            str(events),
+            "--offline",
+            "--cache",
+            str(tmp_path / "empty.sqlite"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert "MSFT" in result.stderr and "^GSPC" in result.stderr
     assert "eventstudy fetch" in result.stderr
