@@ -152,7 +152,8 @@ def _fit_ols(model: str, panel: EventPanel) -> ModelFit:
         expected_evt=expected,
         ar=ar,
         x_evt=x_evt,
-        var_ar=np.where(np.isfinite(ar), var_ar, np.nan),
+        # V_tt depends on the regressors only: defined even where R_t is missing.
+        var_ar=np.where(np.isfinite(x_evt).all(axis=2), var_ar, np.nan),
         rank_ok=rank_ok,
     )
 
@@ -183,6 +184,6 @@ def _fit_market_adjusted(panel: EventPanel) -> ModelFit:
         expected_evt=panel.bench_evt.copy(),
         ar=ar,
         x_evt=np.zeros((n, lw, 0)),
-        var_ar=np.where(np.isfinite(ar), sigma2[:, None], np.nan),
+        var_ar=np.broadcast_to(sigma2[:, None], ar.shape).copy(),
         rank_ok=n_est > 1,
     )
