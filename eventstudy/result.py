@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import platform
 from dataclasses import dataclass, field
@@ -48,8 +49,17 @@ PACKAGES = (
 )
 
 
+@functools.lru_cache(maxsize=1)
+def _versions() -> tuple[tuple[str, str], ...]:
+    return tuple(versions_uncached().items())
+
+
 def versions() -> dict[str, str]:
-    """Versions of Python and the packages that shape the numbers."""
+    """Versions of Python and the packages that shape the numbers (looked up once)."""
+    return dict(_versions())
+
+
+def versions_uncached() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
