@@ -48,7 +48,9 @@ def ticker_flags(
             sessions = sessions_of(ticker)
         except Exception:  # unknown calendar: nothing to check against
             continue
-        out[ticker] = check_prices(frame, sessions, lo, hi, ticker)
+        a_pos = int(sessions.searchsorted(pd.Timestamp(lo)))
+        b_pos = int(sessions.searchsorted(pd.Timestamp(hi), side="right"))
+        out[ticker] = check_prices(frame, sessions[a_pos:b_pos], lo, hi, ticker)
     return out
 
 

@@ -42,18 +42,20 @@ def uses_benchmark(model: str) -> bool:
     return model in ("market", "market_adjusted")
 
 
-def initial_status(events: pd.DataFrame, prices: PriceSet, model: str) -> tuple[list, list]:
+def initial_status(
+    events: pd.DataFrame, prices: PriceSet, model: str
+) -> tuple[list[str | None], list[str]]:
     """``failed`` with a reason for events whose ticker or benchmark has no prices."""
+    served = {t for t, f in prices.frames.items() if f["adj_close"].notna().any()}
     status: list[str | None] = []
     reason: list[str] = []
+    need_bench = uses_benchmark(model)
     for ticker, bench in zip(events["ticker"], events["benchmark"], strict=True):
         problems = []
         for sym, role in ((ticker, "ticker"), (bench, "benchmark")):
-            if role == "benchmark" and not uses_benchmark(model):
+            if (role == "benchmark" and not need_bench) or sym in served:
                 continue
-            if sym not in prices.frames or prices.frames[sym]["adj_close"].dropna().empty:
-                why = prices.missing.get(sym, f"no prices for {role} '{sym}'")
-                problems.append(why)
+            problems.append(prices.missing.get(sym, f"no prices for {role} '{sym}'"))
         status.append(FAILED if problems else None)
         reason.append("; ".join(problems))
     return status, reason
@@ -149,6 +151,8 @@ def _tables(events, rows, status, reason, panel, fit, active, settings) -> Engin
         panel.dates_est,
         panel.dates_evt,
         settings.kp_min_overlap,
+        calendar_id=panel.calendar_id,
+        day0_pos=panel.day0_pos,
     )
     ctx = _TestContext(panel, fit, numbers, u, pos_share, pairs)
     tests, kp_r = _window_tests(ctx, per_window, settings)
@@ -313,9 +317,15 @@ def _estimation_table(panel: EventPanel, fit: models.ModelFit, numbers: np.ndarr
     used = np.isfinite(fit.resid_est) & numbers[:, None]
     ei, di = np.nonzero(used)
     ret = panel.ret_est[ei, di]
+    # Categorical ids: this table has ~240 rows per event.
+    ids = (
+        pd.Categorical.from_codes(ei, categories=pd.Index(panel.event_ids.astype(str)).unique())
+        if len(set(panel.event_ids)) == len(panel.event_ids)
+        else panel.event_ids[ei].astype(str)
+    )
     return pd.DataFrame(
         {
-            "event_id": panel.event_ids[ei].astype(str),
+            "event_id": ids,
             "rel_day": panel.est_days[di],
             "date": pd.DatetimeIndex(panel.dates_est[ei, di]),
             "ret": ret,

@@ -26,11 +26,20 @@ DAY = np.timedelta64(1, "D")
 
 @dataclass(frozen=True)
 class PairCorrelations:
-    """``rho`` for every event pair whose event windows overlap in time."""
+    """``rho`` for every event pair whose event windows overlap in time.
+
+    ``shift`` is ``day0_pos[j] - day0_pos[i]`` for pairs on the same calendar
+    (their windows are then aligned by that many sessions) and ``NO_SHIFT``
+    for pairs on different calendars (matched by date instead).
+    """
 
     i: np.ndarray
     j: np.ndarray
     rho: np.ndarray
+    shift: np.ndarray
+
+
+NO_SHIFT = np.iinfo(np.int64).min
 
 
 def _day_numbers(dates: np.ndarray) -> np.ndarray:
@@ -73,9 +82,15 @@ def pair_correlations(
     dates_est: np.ndarray,
     dates_evt: np.ndarray,
     min_common: int = 30,
-    chunk: int = 20000,
+    chunk: int = 4000,
+    calendar_id: np.ndarray | None = None,
+    day0_pos: np.ndarray | None = None,
 ) -> PairCorrelations:
-    """Residual correlations for every pair whose event windows overlap."""
+    """Residual correlations for every pair whose event windows overlap.
+
+    Pairs on one calendar are aligned by their day-0 distance (a gather, no
+    search); pairs across calendars are matched on calendar dates.
+    """
     evt_days = _day_numbers(dates_evt)
     valid = ~np.isnat(dates_evt)
     first = np.where(valid, evt_days, np.iinfo(np.int64).max).min(axis=1)
@@ -85,13 +100,67 @@ def pair_correlations(
     idx = np.flatnonzero(ok)
     pi, pj = overlapping_pairs(first[idx], last[idx])
     pi, pj = idx[pi], idx[pj]
-    est_days = _day_numbers(dates_est)
-    rho = np.empty(len(pi))
-    for a in range(0, len(pi), chunk):
-        sl = slice(a, a + chunk)
-        rho[sl] = _pearson_on_common_dates(resid_est, est_days, pi[sl], pj[sl], min_common)
+    n = len(resid_est)
+    cal = calendar_id if calendar_id is not None else np.full(n, -1)
+    pos = day0_pos if day0_pos is not None else np.zeros(n, dtype=np.int64)
+    same = (
+        (cal[pi] == cal[pj]) & (cal[pi] >= 0)
+        if calendar_id is not None
+        else np.zeros(len(pi), dtype=bool)
+    )
+    shift = np.where(same, pos[pj] - pos[pi], NO_SHIFT)
+    rho = np.zeros(len(pi))
+    mask = np.isfinite(resid_est)
+    z = np.where(mask, resid_est, 0.0)
+    m = mask.astype(np.float64)
+    idx_same = np.flatnonzero(same)
+    for a in range(0, len(idx_same), chunk):
+        sel = idx_same[a : a + chunk]
+        rho[sel] = _pearson_aligned(z, m, pi[sel], pj[sel], shift[sel], min_common)
+    idx_other = np.flatnonzero(~same)
+    if len(idx_other):
+        est_days = _day_numbers(dates_est)
+        for a in range(0, len(idx_other), chunk):
+            sel = idx_other[a : a + chunk]
+            rho[sel] = _pearson_on_common_dates(resid_est, est_days, pi[sel], pj[sel], min_common)
     keep = rho != 0.0
-    return PairCorrelations(pi[keep], pj[keep], rho[keep])
+    return PairCorrelations(pi[keep], pj[keep], rho[keep], shift[keep])
+
+
+def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", a, b)
+
+
+def _pearson_aligned(
+    z: np.ndarray,
+    m: np.ndarray,
+    pi: np.ndarray,
+    pj: np.ndarray,
+    shift: np.ndarray,
+    min_common: int,
+) -> np.ndarray:
+    """Pearson correlation of rows ``pi`` and ``pj`` of one calendar, aligned by ``shift``.
+
+    Estimation day ``k`` of event ``i`` is day ``k - shift`` of event ``j``.
+    With ``z`` the residuals (0 where missing) and ``m`` the presence mask,
+    the sums over the common dates are row-wise dot products.
+    """
+    le = z.shape[1]
+    idx = np.arange(le)[None, :] - shift[:, None]
+    valid = (idx >= 0) & (idx < le)
+    idx = np.clip(idx, 0, le - 1)
+    zj = np.where(valid, z[pj[:, None], idx], 0.0)
+    mj = np.where(valid, m[pj[:, None], idx], 0.0)
+    zi, mi = z[pi], m[pi]
+    n = _rowdot(mi, mj)
+    sx, sy = _rowdot(zi, mj), _rowdot(mi, zj)
+    sxx, syy, sxy = _rowdot(zi * zi, mj), _rowdot(mi, zj * zj), _rowdot(zi, zj)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx * sy / n
+        vx = sxx - sx * sx / n
+        vy = syy - sy * sy / n
+        rho = cov / np.sqrt(vx * vy)
+    return np.where((n >= min_common) & np.isfinite(rho), rho, 0.0)
 
 
 def _pearson_on_common_dates(
@@ -148,10 +217,17 @@ def mean_rho_overlap(
     if n < 2:
         return float("nan")
     keep = included[pairs.i] & included[pairs.j]
-    i, j, rho = pairs.i[keep], pairs.j[keep], pairs.rho[keep]
+    i, j, rho, shift = pairs.i[keep], pairs.j[keep], pairs.rho[keep], pairs.shift[keep]
     total = 0.0
-    for a in range(0, len(i), 200000):
+    # Same calendar, equal-length windows of consecutive sessions: the overlap
+    # is (L - |shift|)^+ / L.
+    same = shift != NO_SHIFT
+    width = window_dates.shape[1]
+    o_same = np.maximum(width - np.abs(shift[same]), 0) / width
+    total += float(np.sum(rho[same] * o_same))
+    io, jo, ro = i[~same], j[~same], rho[~same]
+    for a in range(0, len(io), 200000):
         sl = slice(a, a + 200000)
-        o = window_overlap(window_dates[i[sl]], window_dates[j[sl]])
-        total += float(np.nansum(rho[sl] * o))
+        o = window_overlap(window_dates[io[sl]], window_dates[jo[sl]])
+        total += float(np.nansum(ro[sl] * o))
     return total / (n * (n - 1) / 2.0)

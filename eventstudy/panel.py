@@ -36,6 +36,9 @@ class EventPanel:
         available session of the event's data (rows that exist in ``ar.csv``)
     est_complete : (N,) True when the estimation window ends on or before the
         last available session
+    calendar_id, day0_pos : (N,) an id of the event's exchange calendar and the
+        position of day 0 among its sessions (events on one calendar are
+        ``day0_pos`` differences apart, which aligns their windows)
     factors_est, factors_evt : (N, L, F) factor returns on each session date
         (factor models only), ``rf_est``, ``rf_evt`` (N, L) the risk-free rate
     """
@@ -51,6 +54,8 @@ class EventPanel:
     dates_evt: np.ndarray
     observed_evt: np.ndarray
     est_complete: np.ndarray
+    calendar_id: np.ndarray
+    day0_pos: np.ndarray
     factors_est: np.ndarray | None = None
     factors_evt: np.ndarray | None = None
     rf_est: np.ndarray | None = None
@@ -139,6 +144,8 @@ def build_panel(
         "dates_evt": np.full((n, lw), np.datetime64("NaT"), dtype="datetime64[ns]"),
         "observed_evt": np.zeros((n, lw), dtype=bool),
         "est_complete": np.zeros(n, dtype=bool),
+        "calendar_id": np.full(n, -1, dtype=np.int64),
+        "day0_pos": np.zeros(n, dtype=np.int64),
     }
     frame = pd.DataFrame(
         {
@@ -150,7 +157,8 @@ def build_panel(
             "day0": pd.DatetimeIndex([r.day0 for r in requests]).as_unit("ns"),
         }
     )
-    for mic, grp in frame.groupby("mic", sort=True):
+    for cal_id, (mic, grp) in enumerate(frame.groupby("mic", sort=True)):
+        out["calendar_id"][grp["row"].to_numpy()] = cal_id
         _fill_group(
             str(mic), grp, prices, est_days, evt_days, sessions_for, return_type, use_benchmark, out
         )
@@ -178,8 +186,9 @@ def _fill_group(
     day0s = pd.DatetimeIndex(grp["day0"])
     p0, lo, hi = _span(sessions, day0s, int(est_days[0]), int(evt_days[-1]))
     sub = sessions[lo : hi + 1]
-    p0 = p0 - lo
     rows = grp["row"].to_numpy()
+    out["day0_pos"][rows] = p0
+    p0 = p0 - lo
 
     stocks = list(dict.fromkeys(grp["ticker"]))
     benches = list(dict.fromkeys(zip(grp["benchmark"], grp["bmic"], strict=True)))
