@@ -258,6 +258,8 @@ def run(
     fmts = parse_formats(formats)
     if prices is not None and offline:
         raise SettingsError("give either --prices or --offline, not both")
+    if self_contained and cdn:
+        raise SettingsError("give either --self-contained or --cdn, not both")
     study = _build_study(events_file, **study_kw)
     res = study.run(prices=prices, offline=offline, cache=cache_path)
     out = out_dir or Path("reports") / _stem(events_file)

@@ -157,7 +157,7 @@ def _tables(events, rows, status, reason, panel, fit, active, settings) -> Engin
     ctx = _TestContext(panel, fit, numbers, u, pos_share, pairs)
     tests, kp_r = _window_tests(ctx, per_window, settings)
     aar = _aar_table(ctx, settings)
-    est = _estimation_table(panel, fit, numbers)
+    est = _estimation_table(panel, fit, numbers, settings.factor_names)
     return EngineOutput(ev, ar, car, aar, tests, est, kp_r)
 
 
@@ -190,6 +190,7 @@ def _ar_table(panel: EventPanel, fit: models.ModelFit, numbers: np.ndarray) -> p
     ei, di = np.nonzero(sel)
     ar = np.where(panel.observed_evt, fit.ar, np.nan)
     car = np.cumsum(ar, axis=1)
+    car_se = np.where(np.isfinite(car), np.sqrt(fit.cumulative_car_variance()), np.nan)
     return pd.DataFrame(
         {
             "event_id": panel.event_ids[ei].astype(str),
@@ -201,6 +202,7 @@ def _ar_table(panel: EventPanel, fit: models.ModelFit, numbers: np.ndarray) -> p
             "ar": ar[ei, di],
             "se": np.sqrt(fit.var_ar[ei, di]),
             "car": car[ei, di],
+            "car_se": car_se[ei, di],
         }
     )
 
@@ -312,8 +314,12 @@ def _aar_table(ctx: _TestContext, settings: StudySettings) -> pd.DataFrame:
     return out
 
 
-def _estimation_table(panel: EventPanel, fit: models.ModelFit, numbers: np.ndarray) -> pd.DataFrame:
-    """Estimation-window data of every estimated event (for plots and audits)."""
+def _estimation_table(
+    panel: EventPanel, fit: models.ModelFit, numbers: np.ndarray,
+    factor_names: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """Estimation-window data of every estimated event (for plots and audits);
+    factor models add their factor columns and ``RF``."""
     used = np.isfinite(fit.resid_est) & numbers[:, None]
     ei, di = np.nonzero(used)
     ret = panel.ret_est[ei, di]
@@ -323,7 +329,7 @@ def _estimation_table(panel: EventPanel, fit: models.ModelFit, numbers: np.ndarr
         if len(set(panel.event_ids)) == len(panel.event_ids)
         else panel.event_ids[ei].astype(str)
     )
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "event_id": ids,
             "rel_day": panel.est_days[di],
@@ -334,3 +340,8 @@ def _estimation_table(panel: EventPanel, fit: models.ModelFit, numbers: np.ndarr
             "resid": fit.resid_est[ei, di],
         }
     )
+    if panel.factors_est is not None and panel.rf_est is not None:
+        for k, name in enumerate(factor_names):
+            table[name] = panel.factors_est[ei, di, k]
+        table["RF"] = panel.rf_est[ei, di]
+    return table

@@ -54,6 +54,17 @@ class ModelFit:
     var_ar: np.ndarray
     rank_ok: np.ndarray
 
+    def cumulative_car_variance(self) -> np.ndarray:
+        """(N, Lw) variance of the CAR from the event-window start to each day.
+
+        ``sigma^2 (l + s_l' (X'X)^{-1} s_l)`` with ``s_l`` the running sum of the
+        first ``l`` event-window regressor rows; NaN after a missing regressor.
+        """
+        s = np.cumsum(self.x_evt, axis=1)
+        quad = np.einsum("nlk,nkj,nlj->nl", s, self.xtx_inv, s)
+        length = np.arange(1, self.x_evt.shape[1] + 1)[None, :]
+        return self.sigma2[:, None] * (length + quad)
+
     def car_variance(self, cols: np.ndarray) -> np.ndarray:
         """``1' V_w 1 = sigma^2 (L + s' (X'X)^{-1} s)``, ``s`` = column sums of ``X*_w``."""
         s = self.x_evt[:, cols, :].sum(axis=1)
