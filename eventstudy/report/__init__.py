@@ -1,0 +1,275 @@
+"""HTML reports: ``index.html`` for the study and one page per event.
+
+Layout of a report folder::
+
+    index.html                 the study page
+    events/<stem>.html         one page per event (stem: sanitised, collision-free id)
+    assets/plotly-<v>.min.js   plotly.js, written once (works offline)
+    assets/report.css, .js     the report's own style and scripts
+
+``self_contained=True`` inlines plotly.js, the CSS and the scripts into every
+page (a single file to e-mail); ``cdn=True`` loads plotly.js from its CDN
+instead of the local copy. Every file is written atomically.
+
+Examples
+--------
+>>> from eventstudy.report import write_report
+>>> write_report(res, "reports/msft")          # doctest: +SKIP
+PosixPath('reports/msft/index.html')
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eventstudy.atomic import atomic_path
+from eventstudy.errors import SettingsError
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from markupsafe import Markup
+
+    from eventstudy.result import StudyResult
+
+__all__ = ["write_index", "write_report"]
+
+logger = logging.getLogger(__name__)
+
+EVENTS_DIR = "events"
+SELF_CONTAINED_WARN = 50
+ASSETS_DIR = "assets"
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
+                 "\u2029": "\\u2029"}
+
+
+@cache
+def _env() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    folder = resources.files("eventstudy.report") / "templates"
+    return Environment(loader=FileSystemLoader(str(folder)), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
+
+
+@cache
+def static_text(name: str) -> str:
+    """The text of ``static/<name>`` shipped with the package."""
+    return (resources.files("eventstudy.report") / "static" / name).read_text(encoding="utf-8")
+
+
+@cache
+def plotly_bundle() -> tuple[str, str]:
+    """``(plotly.js version, minified bundle)`` of the installed plotly package."""
+    from plotly.offline import get_plotlyjs, get_plotlyjs_version
+
+    return get_plotlyjs_version(), get_plotlyjs()
+
+
+def figure_json(spec: dict[str, Any]) -> Markup:
+    """Figure JSON that is safe inside ``<script type="application/json">``."""
+    from markupsafe import Markup
+
+    text = json.dumps(spec, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    for ch, rep in _JSON_ESCAPES.items():
+        text = text.replace(ch, rep)
+    return Markup(text)
+
+
+@dataclass(frozen=True)
+class Assets:
+    """How a page loads its style, plotly.js and the report script."""
+
+    mode: str  # "local", "inline" or "cdn"
+    head: Markup
+    scripts: Markup
+
+
+def _assets(mode: str, prefix: str) -> Assets:
+    from markupsafe import Markup
+
+    bundle = plotly_bundle()[1]
+    css, js = static_text("report.css"), static_text("report.js")
+    if mode == "inline":
+        return Assets(mode, Markup(f"<style>\n{css}</style>"),
+                      Markup(f'<script charset="utf-8">{bundle}</script>\n<script>\n{js}</script>'))
+    if mode == "cdn":
+        from plotly.io._utils import plotly_cdn_url
+
+        sri = "sha384-" + base64.b64encode(hashlib.sha384(bundle.encode()).digest()).decode()
+        plotly_tag = (f'<script charset="utf-8" src="{plotly_cdn_url()}" integrity="{sri}" '
+                      'crossorigin="anonymous"></script>')
+    else:
+        src = f"{prefix}{ASSETS_DIR}/{plotly_asset()}"
+        plotly_tag = f'<script charset="utf-8" src="{src}"></script>'
+    return Assets(mode, Markup(f'<link rel="stylesheet" href="{prefix}{ASSETS_DIR}/report.css">'),
+                  Markup(f'{plotly_tag}\n<script src="{prefix}{ASSETS_DIR}/report.js"></script>'))
+
+
+def plotly_asset() -> str:
+    """File name of the local plotly.js copy: ``plotly-<version>.min.js``."""
+    return f"plotly-{plotly_bundle()[0]}.min.js"
+
+
+def _write_assets(out: Path, with_plotly: bool) -> None:
+    folder = out / ASSETS_DIR
+    for name in ("report.css", "report.js"):
+        text = static_text(name)
+        path = folder / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            write_file(path, text)
+    if with_plotly:
+        bundle = plotly_bundle()[1].encode("utf-8")
+        path = folder / plotly_asset()
+        if not path.exists() or path.stat().st_size != len(bundle):
+            write_file(path, bundle)
+
+
+def _common(res: StudyResult) -> dict[str, Any]:
+    from eventstudy import __version__
+
+    versions = res.meta.get("versions") or {}
+    return {"version": __version__, "created": str(res.meta.get("created", "")),
+            "plotly_version": plotly_bundle()[0],
+            "versions": [(k, v) for k, v in versions.items() if k != "eventstudy-reports"]}
+
+
+def _render(template: str, context: dict[str, Any]) -> str:
+    ctx = dict(context)
+    ctx["figures"] = [(name, figure_json(spec)) for name, spec in context.get("figures", [])]
+    return _env().get_template(template).render(**ctx)
+
+
+def _page_path(events_dir: Path, stem: str) -> Path:
+    path = events_dir / f"{stem}.html"
+    if path.resolve().parent != events_dir.resolve() or stem in ("", ".", ".."):
+        raise ValueError(f"event page name {stem!r} would leave {events_dir}")
+    return path
+
+
+def write_report(res: StudyResult, out_dir: str | os.PathLike[str], *,
+                 self_contained: bool = False, cdn: bool = False,
+                 event_ids: Iterable[str] | None = None) -> Path:
+    """Write the HTML report of ``res`` into ``out_dir``; return the ``index.html`` path.
+
+    Parameters
+    ----------
+    res
+        A :class:`eventstudy.StudyResult`.
+    out_dir
+        The report folder (created if needed).
+    self_contained
+        Inline plotly.js, CSS and scripts into every page (no ``assets/``).
+    cdn
+        Load plotly.js from its CDN (needs the internet) instead of ``assets/``.
+    event_ids
+        Write only these events' pages (and any page that is missing); ``None``
+        writes every page. The index is always rewritten, and pages of events
+        no longer in the study are removed.
+    """
+    from eventstudy.events import unique_file_stems
+    from eventstudy.report.data import iter_event_data
+    from eventstudy.report.pages import event_context
+
+    if self_contained and cdn:
+        raise SettingsError("choose either a self-contained report (--self-contained) or "
+                            "plotly.js from its CDN (--cdn), not both")
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    events_dir = out / EVENTS_DIR
+    events_dir.mkdir(parents=True, exist_ok=True)
+    mode = "inline" if self_contained else "cdn" if cdn else "local"
+    if mode != "inline":
+        _write_assets(out, with_plotly=mode == "local")
+    stems = unique_file_stems(str(i) for i in res.events["event_id"])
+    if self_contained and len(stems) > SELF_CONTAINED_WARN:
+        logger.warning("self-contained report: %d event pages each carry plotly.js (about "
+                       "5 MB); the default (one shared assets/ copy) is far smaller",
+                       len(stems))
+    wanted = None
+    if event_ids is not None:
+        wanted = {str(i) for i in event_ids}
+        wanted |= {eid for eid, stem in stems.items() if not (events_dir / f"{stem}.html").exists()}
+    common = _common(res)
+    page_assets = _assets(mode, "../")
+    n_pages = 0
+    for ed in iter_event_data(res, wanted):
+        path = _page_path(events_dir, stems[ed.event_id])
+        html = _render("event.html", {**common, **event_context(res, ed), "assets": page_assets})
+        write_file(path, html, flush=False)
+        n_pages += 1
+    _remove_stale(events_dir, set(stems.values()))
+    index = write_index(res, out, self_contained=self_contained, cdn=cdn)
+    logger.info("report: %d event pages and index.html in %s (%.2f s)", n_pages, out,
+                time.perf_counter() - t0)
+    return index
+
+
+def write_index(res: StudyResult, out_dir: str | os.PathLike[str], *,
+                self_contained: bool = False, cdn: bool = False) -> Path:
+    """Write only ``index.html`` (and the assets it needs); return its path.
+
+    :func:`write_report` calls this last; on its own it serves previews and
+    tests of the study page. Links to event pages assume :func:`write_report`'s
+    file names.
+    """
+    from eventstudy.events import unique_file_stems
+    from eventstudy.report.pages import study_context
+
+    if self_contained and cdn:
+        raise SettingsError("choose either a self-contained report (--self-contained) or "
+                            "plotly.js from its CDN (--cdn), not both")
+    out = Path(out_dir)
+    mode = "inline" if self_contained else "cdn" if cdn else "local"
+    if mode != "inline":
+        _write_assets(out, with_plotly=mode == "local")
+    stems = unique_file_stems(str(i) for i in res.events["event_id"])
+    index = out / "index.html"
+    write_file(index, _render("index.html", {**_common(res), **study_context(res, stems),
+                                             "assets": _assets(mode, "")}))
+    return index
+
+
+@cache
+def _file_mode() -> int:
+    """``0o666`` minus the process umask: what ``open()`` would have given the file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def write_file(path: Path, data: str | bytes, *, flush: bool = True) -> None:
+    """Write a report file atomically (temporary file in the same folder + rename).
+
+    The file gets the usual permissions (``0o666`` minus the umask, not the
+    ``0o600`` of a temporary file), so a report folder can be served or shared
+    as is. ``flush=False`` skips the ``fsync``: an interrupted run still never
+    leaves a half-written page under its name, and 1,000 event pages do not
+    wait for 1,000 disk flushes (a page lost to a power cut is rewritten by the
+    next run).
+    """
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if flush:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode())
+
+
+def _remove_stale(events_dir: Path, keep: set[str]) -> None:
+    """Delete event pages of events that are no longer in the study."""
+    for path in events_dir.glob("*.html"):
+        if path.stem not in keep and path.is_file():
+            logger.info("report: removing the page of a dropped event: %s", path.name)
+            path.unlink()
