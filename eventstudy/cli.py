@@ -69,6 +69,8 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if not verbose else (logging.INFO if verbose == 1 else logging.DEBUG)
     if quiet:
         level = logging.ERROR
+    # yfinance logs its own view of every failure; ours is classified and clearer.
+    logging.getLogger("yfinance").setLevel(logging.DEBUG if verbose >= 2 else logging.CRITICAL)
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
@@ -179,6 +181,8 @@ def main() -> None:
       eventstudy run events.csv --prices ../shared/data/prices --out reports/msft
       eventstudy run events.csv --offline --model market_adjusted
     """
+    # yfinance logs its own view of every failure; ours is classified and clearer.
+    logging.getLogger("yfinance").setLevel(logging.CRITICAL)
 
 
 def _build_study(
