@@ -110,13 +110,11 @@ def pair_correlations(
     )
     shift = np.where(same, pos[pj] - pos[pi], NO_SHIFT)
     rho = np.zeros(len(pi))
-    mask = np.isfinite(resid_est)
-    z = np.where(mask, resid_est, 0.0)
-    m = mask.astype(np.float64)
     idx_same = np.flatnonzero(same)
-    for a in range(0, len(idx_same), chunk):
-        sel = idx_same[a : a + chunk]
-        rho[sel] = _pearson_aligned(z, m, pi[sel], pj[sel], shift[sel], min_common)
+    if len(idx_same):
+        rho[idx_same] = _aligned_correlations(
+            resid_est, pi[idx_same], pj[idx_same], shift[idx_same], min_common, chunk
+        )
     idx_other = np.flatnonzero(~same)
     if len(idx_other):
         est_days = _day_numbers(dates_est)
@@ -131,30 +129,55 @@ def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", a, b)
 
 
-def _pearson_aligned(
-    z: np.ndarray,
-    m: np.ndarray,
+def _aligned_correlations(
+    resid: np.ndarray,
     pi: np.ndarray,
     pj: np.ndarray,
     shift: np.ndarray,
     min_common: int,
+    chunk: int,
 ) -> np.ndarray:
-    """Pearson correlation of rows ``pi`` and ``pj`` of one calendar, aligned by ``shift``.
+    """Pearson correlations of same-calendar pairs, grouped by their day-0 shift.
 
-    Estimation day ``k`` of event ``i`` is day ``k - shift`` of event ``j``.
-    With ``z`` the residuals (0 where missing) and ``m`` the presence mask,
-    the sums over the common dates are row-wise dot products.
+    Estimation day ``k`` of event ``i`` is day ``k - shift`` of event ``j``;
+    with rows of ``j`` zero-padded by ``max|shift|`` each group is a plain
+    column slice, so the work is row gathers and row-wise dot products.
     """
+    mask = np.isfinite(resid)
+    z = np.where(mask, resid, 0.0)
+    m = mask.astype(np.float64)
+    z2 = z * z
     le = z.shape[1]
-    idx = np.arange(le)[None, :] - shift[:, None]
-    valid = (idx >= 0) & (idx < le)
-    idx = np.clip(idx, 0, le - 1)
-    zj = np.where(valid, z[pj[:, None], idx], 0.0)
-    mj = np.where(valid, m[pj[:, None], idx], 0.0)
-    zi, mi = z[pi], m[pi]
+    pad = int(np.abs(shift).max())
+    zp, mp, z2p = (np.pad(a, ((0, 0), (pad, pad))) for a in (z, m, z2))
+    out = np.zeros(len(pi))
+    order = np.argsort(shift, kind="stable")
+    bounds = np.flatnonzero(np.diff(shift[order])) + 1
+    for group in np.split(order, bounds):
+        start = pad - int(shift[group[0]])
+        for a in range(0, len(group), chunk):
+            sel = group[a : a + chunk]
+            i, j = pi[sel], pj[sel]
+            cols = slice(start, start + le)
+            out[sel] = _pearson_from_sums(
+                z[i], m[i], z2[i], zp[j, cols], mp[j, cols], z2p[j, cols], min_common
+            )
+    return out
+
+
+def _pearson_from_sums(
+    zi: np.ndarray,
+    mi: np.ndarray,
+    z2i: np.ndarray,
+    zj: np.ndarray,
+    mj: np.ndarray,
+    z2j: np.ndarray,
+    min_common: int,
+) -> np.ndarray:
+    """Pairwise-complete Pearson correlation from row sums (``z`` = 0 where missing)."""
     n = _rowdot(mi, mj)
     sx, sy = _rowdot(zi, mj), _rowdot(mi, zj)
-    sxx, syy, sxy = _rowdot(zi * zi, mj), _rowdot(mi, zj * zj), _rowdot(zi, zj)
+    sxx, syy, sxy = _rowdot(z2i, mj), _rowdot(mi, z2j), _rowdot(zi, zj)
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = sxy - sx * sy / n
         vx = sxx - sx * sx / n
