@@ -182,7 +182,7 @@ def event_context(res: StudyResult, ed: EventData) -> dict[str, Any]:
     charts = _event_charts(res, ed, se_path)
     return {
         "title": f"{ed.event_id} · event study", "event_id": ed.event_id,
-        "study_heading": heading(res), "lede": lede, "status": status,
+        "study_heading": "Study overview", "lede": lede, "status": status,
         "reason": fmt.text(r.get("reason")), "description": fmt.text(r.get("description")),
         "cards": _event_cards(ed, wins), "car": tables.car_table(ed, wins),
         "ar": tables.ar_table(ed, se_path.se), "se_note": se_note,
