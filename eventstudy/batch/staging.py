@@ -50,7 +50,10 @@ def checkpoint(stage: str) -> None:
     Used by the tests to kill a run at a known point; a no-op otherwise.
     """
     if os.environ.get(PAUSE_ENV) == stage:
-        print(f"eventstudy-batch: paused after {stage}", file=sys.stderr, flush=True)
+        # Written straight to stderr (not logged): the kill test waits for this line
+        # whatever the logging configuration of the process under test.
+        sys.stderr.write(f"eventstudy-batch: paused after {stage}\n")
+        sys.stderr.flush()
         time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "300")))
 
 
