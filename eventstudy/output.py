@@ -52,12 +52,25 @@ def write_table(df: pd.DataFrame, path: Path, fmt: str) -> Path:
     return path
 
 
+def prepare_out_dir(out_dir: str | os.PathLike[str]) -> Path:
+    """Create the output folder, or say clearly why it cannot be used."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SettingsError(f"--out {out} is a file, not a folder; give a folder for the outputs")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"cannot create the output folder {out}: {exc.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise SettingsError(f"cannot write into the output folder {out}: permission denied")
+    return out
+
+
 def write_tables(
     res: StudyResult, out_dir: str | os.PathLike[str], formats: Iterable[str] = ("csv",)
 ) -> list[Path]:
     """Write ``events, ar, car, aar, tests`` (CSV and/or Parquet) and ``run.json``."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_out_dir(out_dir)
     written = []
     for fmt in formats:
         if fmt not in ("csv", "parquet"):

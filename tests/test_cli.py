@@ -171,3 +171,14 @@ def test_help_has_examples():
         result = invoke(cmd, "--help")
         assert result.exit_code == 0
         assert "Example" in result.output
+
+
+def test_out_that_is_a_file_is_a_clean_error(tmp_path: Path):
+    prices = _synthetic_prices(tmp_path)
+    events = tmp_path / "events.csv"
+    events.write_text("ticker,date\nAAA,2024-03-14\n")
+    blocker = tmp_path / "taken"
+    blocker.write_text("x")
+    result = invoke("run", str(events), "--prices", str(prices), "--out", str(blocker))
+    assert result.exit_code == 2, result.output
+    assert "is a file, not a folder" in result.stderr
