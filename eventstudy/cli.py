@@ -265,7 +265,10 @@ def run(
     if self_contained and cdn:
         raise SettingsError("give either --self-contained or --cdn, not both")
     study = _build_study(events_file, **study_kw)
-    res = study.run(prices=prices, offline=offline, cache=cache_path)
+    source: Any = prices
+    if prices is None and not offline:
+        source = _prefetch(study, cache_path, quiet)
+    res = study.run(prices=source, offline=offline, cache=cache_path)
     out = out_dir or Path("reports") / _stem(events_file)
     res.meta["events_source"] = str(events_file)
     written = res.to_files(str(out), fmts)
@@ -275,6 +278,23 @@ def run(
         print_run_summary(_console(), res, out)
     failed = int((res.events["status"] == "failed").sum())
     sys.exit(EXIT_FAILED_EVENTS if failed else EXIT_OK)
+
+
+def _prefetch(study: Any, cache_path: Path | None, quiet: bool) -> Any:
+    """Fill the cache from Yahoo with one progress display (on stderr, terminals only).
+
+    Returns the provider so the study reads what was just fetched and does not
+    ask again for symbols that failed.
+    """
+    from eventstudy.cli_data import fetch_ranges
+    from eventstudy.data.cached import open_provider
+
+    provider = open_provider(cache_path)
+    console = _console(stderr=True)
+    if quiet:
+        console.quiet = True
+    fetch_ranges(provider, study.date_ranges(), console, give_up_after=3)
+    return provider
 
 
 def _stem(path: Path) -> str:

@@ -118,14 +118,19 @@ def _progress(console: Any) -> Any:
 
 
 def fetch_ranges(
-    provider: Any, ranges: dict[str, tuple[dt.date, dt.date]], console: Any
+    provider: Any, ranges: dict[str, tuple[dt.date, dt.date]], console: Any,
+    give_up_after: int | None = None,
 ) -> tuple[dict[str, str], list[str]]:
     """Fill the cache for every symbol; returns ``(failures, transient_failures)``.
 
-    One shared progress display (hidden when stdout is not a terminal).
+    One shared progress display (hidden when stdout is not a terminal). With
+    ``give_up_after``, that many transient failures (network, rate limit)
+    before any success raise :class:`DataUnavailable` instead of trying every
+    remaining symbol.
     """
     failures: dict[str, str] = {}
     transient: list[str] = []
+    succeeded = 0
     with _progress(console) as progress:
         task = progress.add_task("fetching prices", total=len(ranges))
         for symbol, (start, end) in sorted(ranges.items()):
@@ -135,7 +140,13 @@ def fetch_ranges(
             except DataUnavailable as exc:
                 failures[symbol] = str(exc)
                 transient.append(symbol)
+                if give_up_after is not None and not succeeded and len(transient) >= give_up_after:
+                    raise DataUnavailable(
+                        f"stopped after {len(transient)} symbols failed; first: "
+                        f"{failures[transient[0]]}"
+                    ) from None
             else:
+                succeeded += symbol in prices.frames
                 failures.update(prices.missing)
                 for note in prices.notes.get(symbol, []):
                     log.warning("%s: %s", symbol, note)

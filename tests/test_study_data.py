@@ -155,3 +155,21 @@ def test_date_ranges_are_per_ticker():
     a, b = ranges["AAPL"]
     assert a > dt.date(2024, 8, 1) and b <= dt.date(2025, 10, 1)
     assert ranges["MSFT"][0] < dt.date(2018, 8, 1)
+
+
+def test_network_down_run_exits_75_quickly(tmp_path: Path, monkeypatch):
+    """With the network down, `run` stops after a few symbols instead of trying all."""
+    fake = yff.FakeYF()
+    fake.default = staticmethod(lambda t, kw: yff.dns_error())  # type: ignore[method-assign]
+    monkeypatch.setattr(yfinance, "Ticker", fake.Ticker)
+    monkeypatch.setattr("eventstudy.data.yahoo._probe_yahoo", lambda timeout=5.0: False)
+    events = tmp_path / "events.csv"
+    rows = [f"{t},2025-06-12,after_close" for t in GOOD + BAD]
+    events.write_text("ticker,date,timing\n" + "\n".join(rows) + "\n")
+    result = CliRunner().invoke(
+        main, ["run", str(events), "--cache", str(tmp_path / "c.sqlite"), "--out",
+               str(tmp_path / "out")])
+    assert result.exit_code == 75, result.output
+    assert "cannot reach Yahoo Finance" in result.stderr
+    assert len({t for t, _ in fake.calls}) <= 3
+    assert not (tmp_path / "out").exists()
