@@ -121,7 +121,7 @@ class EventStudy:
                 old = ranges.get(sym)
                 ranges[sym] = (min(old[0], a), max(old[1], b)) if old else (a, b)
         today = dt.date.today()
-        return {k: (a, min(b, today)) for k, (a, b) in ranges.items()}
+        return {k: (min(a, today), min(b, today)) for k, (a, b) in ranges.items()}
 
     def run(
         self,

@@ -173,3 +173,9 @@ def test_network_down_run_exits_75_quickly(tmp_path: Path, monkeypatch):
     assert "cannot reach Yahoo Finance" in result.stderr
     assert len({t for t, _ in fake.calls}) <= 3
     assert not (tmp_path / "out").exists()
+
+
+def test_date_ranges_never_inverted_for_future_events():
+    events = pd.DataFrame({"ticker": ["MSFT"], "date": [str(dt.date.today() + dt.timedelta(300))]})
+    for a, b in es.EventStudy(events).date_ranges().values():
+        assert a <= b <= dt.date.today()
