@@ -25,12 +25,13 @@ line (header = line 1; ``row`` for Parquet), the column, the value and the fix.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import re
 import time
 import warnings
-from collections.abc import Container, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
@@ -206,10 +207,19 @@ def _text(raw: _Raw, column: int, tokens: bool = True) -> pd.Series:
     return text.mask(text.str.lower().isin(_EMPTY_TOKENS), "") if tokens else text
 
 
-def _first_bad(raw: _Raw, bad: pd.Series, column: int, message: str, text: pd.Series) -> None:
-    """Raise for the first flagged row: ``message`` may use ``{value}``."""
+def _first_bad(
+    raw: _Raw, bad: pd.Series, column: int, message: str,
+    text: pd.Series | Callable[[], pd.Series],
+) -> None:
+    """Raise for the first flagged row: ``message`` may use ``{value}``.
+
+    ``text`` may be a callable so that native (Parquet) columns are only
+    turned into text when there is something to report.
+    """
     if not bool(bad.any()):
         return
+    if callable(text):
+        text = text()
     flags = bad.to_numpy(dtype=bool)
     at = int(np.argmax(flags))
     more = int(flags.sum()) - 1
@@ -227,16 +237,19 @@ def _dates(raw: _Raw, column: int) -> pd.Series:
     values = raw.frame[column]
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         values = values.dt.tz_localize(None)
+    text: pd.Series | Callable[[], pd.Series]
     if pd.api.types.is_datetime64_dtype(values.dtype):
         parsed = values.dt.normalize()
-        text = values.astype("str")
+        missing = parsed.isna()
+        empty = missing
+        text = functools.partial(values.astype, "str")
     else:
         text = _text(raw, column)
         looks_ok = text.str.fullmatch(_DATE_RE).fillna(False).astype(bool)
         parsed = pd.to_datetime(text.str.slice(0, 10).where(looks_ok),
                                 format="%Y-%m-%d", errors="coerce")
-    missing = parsed.isna()
-    empty = missing & ((text == "") | (text == "NaT"))
+        missing = parsed.isna()
+        empty = missing & ((text == "") | (text == "NaT"))
     _first_bad(raw, empty, column, "the date is empty; give every row a date (YYYY-MM-DD) "
                "or delete the row", text)
     _first_bad(raw, missing, column, "'{value}' is not a date; write dates as YYYY-MM-DD", text)
@@ -257,7 +270,7 @@ def _numbers(raw: _Raw, column: int, hint: str = "") -> pd.Series:
     values = raw.frame[column]
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
         numbers = values.astype("float64")
-        text = values.astype("str")
+        text: pd.Series | Callable[[], pd.Series] = functools.partial(values.astype, "str")
         bad = numbers.notna() & ~np.isfinite(numbers)
     else:
         text = _text(raw, column)
@@ -271,7 +284,8 @@ def _numbers(raw: _Raw, column: int, hint: str = "") -> pd.Series:
 def _positive(raw: _Raw, column: int, numbers: pd.Series) -> None:
     """Reject a zero or negative price in a column used for returns or display."""
     _first_bad(raw, numbers <= 0, column, "price {value} is not positive; prices must be > 0: "
-               "fix the value or leave it empty", raw.frame[column].astype("str"))
+               "fix the value or leave it empty",
+               functools.partial(raw.frame[column].astype, "str"))
 
 
 # --------------------------------------------------------------------------- layout
