@@ -206,19 +206,13 @@ def _pearson_on_common_dates(
     pos = np.clip(pos, 0, le - 1)
     rows = np.arange(len(pi))[:, None]
     match = dj[rows, pos] == di
-    x = np.where(match, resid[pi], np.nan)
+    # j's residuals moved onto i's dates (NaN where j has no such date), then the
+    # same pairwise-complete sums as the aligned path.
     y = np.where(match, resid[pj][rows, pos], np.nan)
-    both = np.isfinite(x) & np.isfinite(y)
-    n = both.sum(axis=1)
-    x = np.where(both, x, 0.0)
-    y = np.where(both, y, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mx = x.sum(axis=1) / n
-        my = y.sum(axis=1) / n
-        xc = np.where(both, x - mx[:, None], 0.0)
-        yc = np.where(both, y - my[:, None], 0.0)
-        rho = (xc * yc).sum(axis=1) / np.sqrt((xc**2).sum(axis=1) * (yc**2).sum(axis=1))
-    return np.where((n >= min_common) & np.isfinite(rho), rho, 0.0)
+    x = resid[pi]
+    mi, mj = np.isfinite(x).astype(np.float64), np.isfinite(y).astype(np.float64)
+    zi, zj = np.where(mi > 0, x, 0.0), np.where(mj > 0, y, 0.0)
+    return _pearson_from_sums(zi, mi, zi * zi, zj, mj, zj * zj, min_common)
 
 
 def window_overlap(dates_a: np.ndarray, dates_b: np.ndarray) -> np.ndarray:

@@ -105,15 +105,21 @@ class EventStudy:
         """Load ``events.csv`` and build a study (options as in the constructor)."""
         return cls(Path(path), **options)
 
-    def date_ranges(self) -> dict[str, tuple[dt.date, dt.date]]:
-        """Dates each ticker and benchmark must cover (estimation start - 1 .. event end)."""
-        ranges: dict[str, tuple[dt.date, dt.date]] = {}
-        first, last = self.settings.estimation_window[0] - 1, self.settings.event_window[1]
+    def _window_bounds(self, first: int, last: int):
+        """Per exchange: its events and the sessions at relative days ``first`` and ``last``
+        (clipped to the calendar)."""
         for mic, grp in self.events.groupby("exchange", sort=True):
             sessions = event_time.sessions(str(mic))
             p0 = sessions.get_indexer(pd.DatetimeIndex(grp["day0"]))
             lo = sessions[np.clip(p0 + first, 0, len(sessions) - 1)]
             hi = sessions[np.clip(p0 + last, 0, len(sessions) - 1)]
+            yield grp, lo, hi
+
+    def date_ranges(self) -> dict[str, tuple[dt.date, dt.date]]:
+        """Dates each ticker and benchmark must cover (estimation start - 1 .. event end)."""
+        ranges: dict[str, tuple[dt.date, dt.date]] = {}
+        first, last = self.settings.estimation_window[0] - 1, self.settings.event_window[1]
+        for grp, lo, hi in self._window_bounds(first, last):
             # Benchmarks on other calendars: a week's margin covers their sessions.
             for sym, a, b, pad in _ranges_rows(grp, lo, hi):
                 a = (a - pd.Timedelta(days=pad)).date()
@@ -177,11 +183,7 @@ class EventStudy:
         """Each event's dates from its estimation-window start to its event-window end."""
         spans: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
         first, last = self.settings.estimation_window[0], self.settings.event_window[1]
-        for mic, grp in self.events.groupby("exchange", sort=True):
-            sessions = event_time.sessions(str(mic))
-            p0 = sessions.get_indexer(pd.DatetimeIndex(grp["day0"]))
-            lo = sessions[np.clip(p0 + first, 0, len(sessions) - 1)]
-            hi = sessions[np.clip(p0 + last, 0, len(sessions) - 1)]
+        for grp, lo, hi in self._window_bounds(first, last):
             for eid, a, b in zip(grp["event_id"], lo, hi, strict=True):
                 spans[str(eid)] = (a, b)
         return spans
