@@ -325,7 +325,7 @@ def _estimation_table(
     ret = panel.ret_est[ei, di]
     # Categorical ids: this table has ~240 rows per event.
     ids = (
-        pd.Categorical.from_codes(ei, categories=pd.Index(panel.event_ids.astype(str)).unique())
+        pd.Categorical.from_codes(ei, categories=pd.Index(panel.event_ids.astype(str)))
         if len(set(panel.event_ids)) == len(panel.event_ids)
         else panel.event_ids[ei].astype(str)
     )
