@@ -120,9 +120,11 @@ def _fit_ols(model: str, panel: EventPanel) -> ModelFit:
     yz = np.where(used, y, 0.0)
     # Events with too few rows get a dummy identity design so the batch stays solvable.
     enough = n_est > k
-    if (~enough).any():
-        xz[~enough] = 0.0
-        xz[~enough, np.arange(k), np.arange(k)] = 1.0
+    short = np.flatnonzero(~enough)
+    if short.size:
+        xz[short] = 0.0
+        diag = np.arange(k)
+        xz[short[:, None], diag[None, :], diag[None, :]] = 1.0
     q, r = np.linalg.qr(xz, mode="reduced")
     diag = np.abs(np.diagonal(r, axis1=1, axis2=2))
     scale = np.sqrt((xz**2).sum(axis=1)).max(axis=1, initial=0.0)
