@@ -36,6 +36,10 @@ def benchmark_mic(symbol: str) -> str:
     return event_time.exchange_for_ticker(symbol).mic
 
 
+def _today() -> dt.date:
+    return dt.date.today()
+
+
 def _safe_benchmark_mic(symbol: str, fallback: str) -> str:
     try:
         return benchmark_mic(symbol)
@@ -116,17 +120,38 @@ class EventStudy:
             yield grp, lo, hi
 
     def date_ranges(self) -> dict[str, tuple[dt.date, dt.date]]:
-        """Dates each ticker and benchmark must cover (estimation start - 1 .. event end)."""
+        """Dates each ticker and benchmark must cover (estimation start - 1 .. event end).
+
+        A stock needs its price on the session before the estimation window and
+        up to the event window's last session. A benchmark on the stock's
+        calendar needs the same dates; one on another calendar contributes its
+        return over its own previous session, so its range starts at its own
+        last session before the estimation window's first session (no more).
+        """
         ranges: dict[str, tuple[dt.date, dt.date]] = {}
-        first, last = self.settings.estimation_window[0] - 1, self.settings.event_window[1]
-        for grp, lo, hi in self._window_bounds(first, last):
-            # Benchmarks on other calendars: a week's margin covers their sessions.
-            for sym, a, b, pad in _ranges_rows(grp, lo, hi):
-                a = (a - pd.Timedelta(days=pad)).date()
-                b = (b + pd.Timedelta(days=pad)).date()
-                old = ranges.get(sym)
-                ranges[sym] = (min(old[0], a), max(old[1], b)) if old else (a, b)
-        today = dt.date.today()
+
+        def add(sym: str, a: pd.Timestamp, b: pd.Timestamp) -> None:
+            old = ranges.get(sym)
+            lo, hi = a.date(), b.date()
+            ranges[sym] = (min(old[0], lo), max(old[1], hi)) if old else (lo, hi)
+
+        first, last = self.settings.estimation_window[0], self.settings.event_window[1]
+        for grp, est_start, hi in self._window_bounds(first, last):
+            mic = str(grp["exchange"].iloc[0])
+            own = event_time.sessions(mic)
+            before = own[np.maximum(own.searchsorted(est_start) - 1, 0)]
+            for ticker, bench, a, start, b in zip(
+                grp["ticker"], grp["benchmark"], before, est_start, hi, strict=True
+            ):
+                add(str(ticker), a, b)
+                bench_mic = _safe_benchmark_mic(str(bench), "XNYS")
+                if bench_mic == mic:
+                    add(str(bench), a, b)
+                else:
+                    theirs = event_time.sessions(bench_mic)
+                    pos = max(int(theirs.searchsorted(start)) - 1, 0)
+                    add(str(bench), min(theirs[pos], start), b)
+        today = _today()
         return {k: (min(a, today), min(b, today)) for k, (a, b) in ranges.items()}
 
     def run(
@@ -214,12 +239,6 @@ def fetch_prices(provider: PriceProvider, ranges: dict[str, tuple[dt.date, dt.da
     start = min((r[0] for r in ranges.values()), default=dt.date.today())
     end = max((r[1] for r in ranges.values()), default=dt.date.today())
     return provider.get_prices(tickers, start, end)
-
-
-def _ranges_rows(grp: pd.DataFrame, lo: pd.DatetimeIndex, hi: pd.DatetimeIndex):
-    for ticker, bench, a, b in zip(grp["ticker"], grp["benchmark"], lo, hi, strict=True):
-        yield str(ticker), a, b, 0
-        yield str(bench), a, b, 7
 
 
 def resolve_provider(

@@ -179,3 +179,56 @@ def test_date_ranges_never_inverted_for_future_events():
     events = pd.DataFrame({"ticker": ["MSFT"], "date": [str(dt.date.today() + dt.timedelta(300))]})
     for a, b in es.EventStudy(events).date_ranges().values():
         assert a <= b <= dt.date.today()
+
+
+def test_benchmark_ranges_are_padded_only_across_calendars():
+    events = pd.DataFrame({"event_id": ["us", "paris"], "ticker": ["MSFT", "MC.PA"],
+                           "date": ["2025-09-11", "2025-05-02"],
+                           "benchmark": ["^GSPC", "^GSPC"], "timing": ["after_close"] * 2})
+    ranges = es.EventStudy(events).date_ranges()
+    # ^GSPC on the US stock's own calendar needs exactly the stock's dates ...
+    us = es.EventStudy(events.iloc[:1]).date_ranges()
+    assert us["^GSPC"] == us["MSFT"]
+    # ... and for the Paris stock it starts at its own last session before the
+    # Paris estimation window (its return over its own previous session) and
+    # ends with the Paris event window, not a week later.
+    paris = es.EventStudy(events.iloc[1:]).date_ranges()
+    xpar = xc.get_calendar("XPAR", start="2020-01-01").sessions
+    xnys = xc.get_calendar("XNYS", start="2020-01-01").sessions
+    day0 = xpar.get_loc(pd.Timestamp("2025-05-05"))  # after the close of Friday 05-02
+    est_start = xpar[day0 - 250]
+    assert paris["MC.PA"] == (xpar[day0 - 251].date(), xpar[day0 + 10].date())
+    assert paris["^GSPC"] == (xnys[xnys < est_start][-1].date(), xpar[day0 + 10].date())
+    assert ranges["^GSPC"] == (min(paris["^GSPC"][0], us["^GSPC"][0]), us["^GSPC"][1])
+
+
+def test_cache_filled_right_after_an_event_serves_it_offline_a_week_later(
+    tmp_path: Path, monkeypatch
+):
+    days = xc.get_calendar("XNYS", start="2024-01-01").sessions
+    days = days[(days >= "2024-06-03") & (days <= "2025-10-10")].tz_localize(None)
+    rng = np.random.default_rng(5)
+    m = rng.normal(0, 0.01, len(days))
+    prices = pd.concat([
+        pd.DataFrame({"date": days, "ticker": "^GSPC", "adj_close": 5000 * np.cumprod(1 + m)}),
+        pd.DataFrame({"date": days, "ticker": "MSFT",
+                      "adj_close": 400 * np.cumprod(1 + m + rng.normal(0, 0.01, len(days)))}),
+    ])
+    events = pd.DataFrame({"ticker": ["MSFT"], "date": ["2025-09-11"], "timing": ["after_close"]})
+    cache = PriceCache(tmp_path / "c.sqlite")
+    # Right after the event window closed (day 0 2025-09-12 + 10 sessions = 2025-09-26).
+    monkeypatch.setattr("eventstudy.study._today", lambda: dt.date(2025, 9, 29))
+    upstream = CountingProvider(es.study.resolve_provider(prices))
+    first = es.EventStudy(events).run(prices=CachedProvider(
+        upstream, cache, now=lambda: pd.Timestamp("2025-09-29 23:00", tz="UTC")))
+    assert (first.events["status"] == "ok").all()
+    # A week later, offline: the cache still has everything the study needs.
+    monkeypatch.setattr("eventstudy.study._today", lambda: dt.date(2025, 10, 6))
+    later = es.EventStudy(events).run(prices=CachedProvider(
+        None, cache, offline=True, now=lambda: pd.Timestamp("2025-10-06 23:00", tz="UTC")))
+    pd.testing.assert_frame_equal(later.car, first.car, check_exact=True)
+    # And online, nothing new is asked for.
+    n = len(upstream.calls)
+    es.EventStudy(events).run(prices=CachedProvider(
+        upstream, cache, now=lambda: pd.Timestamp("2025-10-06 23:00", tz="UTC")))
+    assert len(upstream.calls) == n
