@@ -617,3 +617,23 @@ def test_factor_model_study_through_batch(tmp_path):
     assert set(ev["model"]) == {"ff3"}
     assert (ev.loc[ev["ticker"] == "MSFT", "status"] == "ok").all()
     assert "b_smb" in ev.columns
+
+
+def test_output_that_is_a_file_is_refused_and_kept(tmp_path: Path):
+    prices = write_prices(tmp_path / "prices")
+    events = write_events(tmp_path / "events.csv", event_rows(3))
+    target = tmp_path / "report.txt"
+    target.write_text("my notes\n")
+    cfg = write_config(tmp_path / "batch.toml", events=events, prices=prices, output=target)
+    result = invoke(str(cfg))
+    assert result.exit_code == 2, result.output
+    assert "is a file" in result.stderr and "output" in result.stderr
+    assert target.read_text() == "my notes\n"
+    # A file that appears after the config was read is refused at run time too.
+    target.unlink()
+    loaded = load_config(cfg)
+    target.write_text("appeared later\n")
+    outcome = run_batch(loaded).outcomes[0]
+    assert outcome.exit_code == 2 and "is a file" in outcome.message
+    assert target.read_text() == "appeared later\n"
+    assert not stage_path(target).exists() and not old_path(target).exists()

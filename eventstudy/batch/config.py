@@ -415,6 +415,21 @@ def _parse(path: Path) -> tuple[dict[str, Any], str]:
                                ) from None
 
 
+def output_problem(output: Path) -> str | None:
+    """Why ``output`` cannot be a study's report folder (``None`` when it can).
+
+    The batch replaces the folder on every update; an existing file (or
+    anything else that is not a folder) there would be lost, so it is refused.
+    """
+    if output.is_dir():
+        return None
+    if output.exists() or output.is_symlink():
+        kind = "a file" if output.is_file() else "not a folder"
+        return (f"output {output} is {kind}; the batch writes a report folder there and "
+                "would replace it: give a folder path (e.g. reports/NAME) or move the file")
+    return None
+
+
 def load_config(path: str | os.PathLike[str]) -> BatchConfig:
     """Read and validate a batch config file.
 
@@ -460,6 +475,10 @@ def load_config(path: str | os.PathLike[str]) -> BatchConfig:
                 ck.fail(("studies", s.name, "output"), f"output folder {s.output} holds the "
                         f"{what} {held}; the batch replaces that folder on every update, so "
                         "give the study a folder of its own (e.g. reports/NAME)")
+    for s in studies:
+        problem = output_problem(s.output)
+        if problem:
+            ck.fail(("studies", s.name, "output"), problem)
     seen: dict[Path, str] = {}
     for s in studies:
         if s.output in seen:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import filelock
 
 from eventstudy.batch import staging
-from eventstudy.batch.config import BatchConfig, StudyConfig
+from eventstudy.batch.config import BatchConfig, StudyConfig, output_problem
 from eventstudy.batch.plan import Plan, make_plan, outputs_present, page_name
 from eventstudy.batch.state import (
     EventRecord,
@@ -34,7 +34,13 @@ from eventstudy.batch.state import (
     tables_digest,
     write_state,
 )
-from eventstudy.errors import DataUnavailable, EventsFileError, EventStudyError, InputError
+from eventstudy.errors import (
+    DataUnavailable,
+    EventsFileError,
+    EventStudyError,
+    InputError,
+    SettingsError,
+)
 
 if TYPE_CHECKING:
     from eventstudy.study import PricesArg
@@ -402,6 +408,9 @@ def run_study(cfg: StudyConfig, *, full: bool = False, log: Path | None = None,
         logger.warning("%s: HTML report skipped: the report package (eventstudy.report) is not "
                        "installed; writing tables only", cfg.name)
     out = cfg.output
+    problem = output_problem(out)
+    if problem:  # it may have appeared since the config was read
+        return _error_outcome(cfg, SettingsError(problem), full, started)
     out.parent.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(staging.lock_path(out), timeout=0)
     try:
