@@ -7,10 +7,12 @@ Library errors become one clean line on stderr and an exit code:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -218,7 +220,7 @@ def _build_study(
     "out_dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Output folder [default: reports/<EVENTS name>].",
+    help="Output folder [default: reports/<EVENTS name>; events.csv: reports/study].",
 )
 @click.option(
     "--format",
@@ -264,20 +266,44 @@ def run(
         raise SettingsError("give either --prices or --offline, not both")
     if self_contained and cdn:
         raise SettingsError("give either --self-contained or --cdn, not both")
-    study = _build_study(events_file, **study_kw)
-    source: Any = prices
-    if prices is None and not offline:
-        source = _prefetch(study, cache_path, quiet)
-    res = study.run(prices=source, offline=offline, cache=cache_path)
-    out = out_dir or Path("reports") / _stem(events_file)
+    with _warnings_to_stderr(quiet):
+        study = _build_study(events_file, **study_kw)
+        source: Any = prices
+        if prices is None and not offline:
+            source = _prefetch(study, cache_path, quiet)
+        res = study.run(prices=source, offline=offline, cache=cache_path)
+    out = out_dir or default_out_dir(events_file)
     res.meta["events_source"] = str(events_file)
     written = res.to_files(str(out), fmts)
     if "html" in fmts:
         written.append(res.to_html(str(out), self_contained=self_contained, cdn=cdn))
     if not quiet:
         print_run_summary(_console(), res, out)
-    failed = int((res.events["status"] == "failed").sum())
-    sys.exit(EXIT_FAILED_EVENTS if failed else EXIT_OK)
+    failed = res.events[res.events["status"] == "failed"]
+    if quiet and len(failed):
+        for r in failed.itertuples(index=False):
+            click.echo(f"failed: {r.event_id}: {r.reason}", err=True)
+    sys.exit(EXIT_FAILED_EVENTS if len(failed) else EXIT_OK)
+
+
+@contextlib.contextmanager
+def _warnings_to_stderr(quiet: bool) -> Iterator[None]:
+    """Show the tool's own warnings as ``warning: ...`` lines (not Python's format)."""
+    from eventstudy.errors import EventStudyWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", EventStudyWarning)
+        try:
+            yield
+        finally:
+            seen: set[str] = set()
+            for w in caught:
+                text = str(w.message)
+                if not issubclass(w.category, EventStudyWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+                elif not quiet and text not in seen:
+                    seen.add(text)
+                    click.echo(f"warning: {text}", err=True)
 
 
 def _prefetch(study: Any, cache_path: Path | None, quiet: bool) -> Any:
@@ -297,10 +323,16 @@ def _prefetch(study: Any, cache_path: Path | None, quiet: bool) -> Any:
     return provider
 
 
-def _stem(path: Path) -> str:
+def default_out_dir(events_file: Path) -> Path:
+    """``reports/<name of the events file>``; ``events.csv`` gives ``reports/study``.
+
+    The event pages go in ``<out>/events/``, so the generic name ``events``
+    would read ``reports/events/events/...``.
+    """
     from eventstudy.events import sanitize_event_id
 
-    return sanitize_event_id(path.stem) or "study"
+    stem = sanitize_event_id(events_file.stem)
+    return Path("reports") / (stem if stem.lower() not in ("events", "event") else "study")
 
 
 @main.command()
@@ -320,14 +352,17 @@ def validate(
       eventstudy validate events.csv
     """
     from eventstudy.console import print_validation
-    from eventstudy.events import load_events
+    from eventstudy.events import describe_duplicates, duplicate_events, load_events
 
     _setup_logging(verbose, quiet)
     events = load_events(events_file)
     if benchmark:
         events = events.assign(benchmark=benchmark)
+    duplicates = describe_duplicates(events, duplicate_events(events))
     if not quiet:
-        print_validation(_console(), events, events_file)
+        print_validation(_console(), events, events_file, warnings=len(duplicates))
+        for text in duplicates:
+            click.echo(f"warning: {text}", err=True)
 
 
 def _register_data_commands() -> None:

@@ -214,13 +214,22 @@ def fetch(
     )
     if failures:
         for symbol, reason in failures.items():
-            click.echo(f"failed: {symbol}: {reason}", err=True)
+            if symbol not in transient:
+                click.echo(f"failed: {symbol}: {reason}", err=True)
         if transient:
+            # One outage, stated once: the first symbol's reason, then who was not fetched.
+            first = failures[transient[0]].removeprefix(f"'{transient[0]}': ")
             raise DataCommandError(
-                f"{len(transient)} symbol(s) not fetched because Yahoo Finance is unavailable; "
-                "rerun later (cached data is kept)", DataUnavailable.exit_code,
+                f"{first} ({len(transient)} symbol(s) not fetched: "
+                f"{_names(sorted(transient))}; cached data is kept)",
+                DataUnavailable.exit_code,
             )
         sys.exit(1)
+
+
+def _names(items: list[str], limit: int = 8) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 @click.group("cache")

@@ -23,10 +23,12 @@ def _num(x: Any, digits: int = 4) -> str:
     return "" if not np.isfinite(v) else f"{v:.{digits}f}"
 
 
-def print_validation(console: Any, events: pd.DataFrame, source: Path) -> None:
+def print_validation(console: Any, events: pd.DataFrame, source: Path, warnings: int = 0) -> None:
     """One row per event: id, ticker, exchange, announcement, day 0 and the rule."""
+    note = f" ({warnings} warning{'s' if warnings != 1 else ''} below)" if warnings else ""
     table = Table(
-        title=f"{escape(str(source))}: {len(events)} events, all valid", title_justify="left"
+        title=f"{escape(str(source))}: {len(events)} events, all valid{note}",
+        title_justify="left",
     )
     for col in ("event_id", "ticker", "exchange", "benchmark", "announced", "day 0", "rule"):
         table.add_column(col, overflow="fold")
@@ -56,7 +58,14 @@ def print_run_summary(console: Any, res: StudyResult, out: Path) -> None:
         + ", ".join(f"[{STATUS_STYLE[s]}]{c.get(s, 0)} {s}[/]" for s in STATUS_STYLE)
         + f"  (model {res.settings.model}; data: {escape(str(res.meta.get('data_source', '')))})"
     )
-    _print_car_tests(console, res)
+    from eventstudy.wording import result_study_sentence
+
+    console.print(escape(result_study_sentence(res)))
+    if not res.tests.empty and int(res.tests["n"].max()) >= 2:
+        _print_car_tests(console, res)
+    elif len(res.events):
+        console.print("No cross-sectional test: fewer than 2 events with a CAR in every window; "
+                      "the per-event t-tests are below and in car.csv.")
     _print_single_event(console, res)
     bad = res.events[res.events["status"] != "ok"]
     if len(bad):

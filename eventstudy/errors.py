@@ -77,3 +77,7 @@ class EventStudyWarning(UserWarning):
 
 class DataQualityWarning(EventStudyWarning):
     """Prices look suspicious (gaps, stale runs, unadjusted splits)."""
+
+
+class DuplicateEventWarning(EventStudyWarning):
+    """Two or more events share a ticker and a day 0 (one reaction counted twice)."""

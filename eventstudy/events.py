@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import logging
 import math
 import os
@@ -35,12 +36,15 @@ from eventstudy.event_time import (
     parse_time,
     resolve_day0,
 )
+from eventstudy.schema import reserved_event_columns
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "INPUT_COLUMNS",
     "OUTPUT_COLUMNS",
+    "describe_duplicates",
+    "duplicate_events",
     "load_events",
     "sanitize_event_id",
     "unique_file_stems",
@@ -55,7 +59,7 @@ REQUIRED_COLUMNS: tuple[str, ...] = ("ticker", "date")
 OUTPUT_COLUMNS: tuple[str, ...] = (
     *INPUT_COLUMNS, "exchange", "announced", "day0", "day0_rule", "line", "benchmark_source",
 )
-_COMPUTED = frozenset(OUTPUT_COLUMNS) - frozenset(INPUT_COLUMNS)
+_RESERVED = (frozenset(OUTPUT_COLUMNS) - frozenset(INPUT_COLUMNS)) | reserved_event_columns()
 DATAFRAME_SOURCE = "events DataFrame"
 
 _TICKER_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=&]*$")
@@ -91,18 +95,29 @@ def _sniff_delimiter(first_line: str) -> str:
 
 
 def _read_csv(path: Path) -> _Raw:
+    """Read the file as the csv module and spreadsheets do.
+
+    Records end only at ``\n``, ``\r\n`` or ``\r`` outside quotes (never at
+    U+2028, U+0085 or a form feed, which stay inside their field); every
+    leading byte-order mark is dropped; quotes are strict, so an unterminated
+    quote is an error naming the line where its field starts instead of a
+    field that swallows the rows below it.
+    """
     source = str(path)
     if not path.exists():
         _fatal(source, f"file not found: {path}; give the path of an events CSV file")
     if not path.is_file():
         _fatal(source, f"{path} is not a file; give the path of an events CSV file")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         _fatal(source, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 CSV")
-    lines = text.splitlines(keepends=True)
-    first = next((ln for ln in lines if ln.strip()), "")
-    reader = csv.reader(lines, delimiter=_sniff_delimiter(first))
+    except OSError as exc:
+        _fatal(source, f"cannot read the file ({exc.strerror}); check its permissions")
+    text = text.lstrip("\ufeff")
+    first = next((ln for ln in io.StringIO(text, newline="") if ln.strip()), "")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first),
+                        strict=True)
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     previous = 0
@@ -116,11 +131,23 @@ def _read_csv(path: Path) -> _Raw:
             else:
                 rows.append((start, cells))
     except csv.Error as exc:
-        _fatal(source, f"not readable as CSV: {exc}", line=reader.line_num)
+        _fatal(source, _csv_problem(str(exc)), line=previous + 1)
     if header is None:
         _fatal(source, "the file is empty: no events; expected a header such as "
                "'event_id,ticker,date,time,timing' and one row per event", line=1)
     return _Raw(source, header, rows)
+
+
+def _csv_problem(message: str) -> str:
+    """A csv module error in words a spreadsheet user can act on."""
+    if "unexpected end of data" in message:
+        return ("unterminated quote: a quoted field starts on this line and is never "
+                "closed, so it would swallow the rows below; close the quote (write a quote "
+                "inside a field as \"\")")
+    if "expected after" in message:
+        return ("a quote closes a field but text follows it; quote the whole field and "
+                "double any quote inside it (\"He said \"\"hi\"\"\")")
+    return f"not readable as CSV: {message}"
 
 
 def _cell_text(value: Any) -> str:
@@ -176,9 +203,9 @@ def _map_columns(raw: _Raw) -> tuple[dict[str, int], list[InputIssue]]:
                           f"once (columns {seen[key] + 1} and {pos + 1}); keep one"))
             continue
         seen[key] = pos
-        if key in _COMPUTED:
-            issues.append(InputIssue(raw.source, 1, name, f"column '{name}' is computed by the "
-                          f"tool; rename it (e.g. 'user_{key}') or drop it"))
+        if key in _RESERVED:
+            issues.append(InputIssue(raw.source, 1, name, f"column '{name}' is written by the "
+                          f"tool into every output; rename it (e.g. 'user_{key}') or drop it"))
             continue
         mapping[key if key in INPUT_COLUMNS else name] = pos
     found = ", ".join(c.strip() for c in raw.header if c.strip()) or "(none)"
@@ -382,6 +409,41 @@ def load_events(
     extras = [c for c in mapping if c not in INPUT_COLUMNS]
     logger.info("loaded %d event(s) from %s", len(records), raw.source)
     return _frame(records, extras)
+
+
+def duplicate_events(events: pd.DataFrame) -> list[tuple[str, ...]]:
+    """Groups of event ids that share a ticker and a day 0 (each group sorted by line).
+
+    Such rows are one market reaction counted more than once in the
+    cross-section (e.g. "after close" on Thursday and "amc" on Friday's eve);
+    they are kept, and every output warns about them by name.
+    """
+    if events.empty:
+        return []
+    keys = events["ticker"].astype(str) + "|" + events["day0"].astype(str)
+    counts = keys.value_counts()
+    repeated = counts.index[counts.to_numpy() > 1]
+    if len(repeated) == 0:
+        return []
+    sub = events.loc[keys.isin(repeated), ["event_id", "line"]].assign(key=keys)
+    sub = sub.sort_values(["line"], kind="stable")  # groups in order of their first row
+    return [tuple(str(i) for i in g["event_id"]) for _, g in sub.groupby("key", sort=False)]
+
+
+def describe_duplicates(events: pd.DataFrame, groups: Sequence[Sequence[str]]) -> list[str]:
+    """One sentence per group of :func:`duplicate_events`."""
+    if not groups:
+        return []
+    ids_text = events["event_id"].astype(str).tolist()
+    out = []
+    for ids in groups:
+        row = events.iloc[ids_text.index(ids[0])]
+        day0 = pd.Timestamp(str(row["day0"]))
+        names = ", ".join(f"'{i}'" for i in ids)
+        out.append(f"{row['ticker']} day 0 {day0:%Y-%m-%d}: events {names} "
+                   f"share a ticker and day 0, so that reaction counts {len(ids)} times in the "
+                   "cross-section; delete all but one row unless that is intended")
+    return out
 
 
 # --------------------------------------------------------------------------- file names

@@ -186,9 +186,26 @@ class StudyResult:
         return caar_figure(self)
 
     def plot_event(self, event_id: str) -> Any:
-        """Plotly figure of one event's ARs and CAR."""
+        """Plotly figure of one event's ARs and CAR.
+
+        Raises
+        ------
+        KeyError
+            No event ``event_id`` in this result.
+        ValueError
+            The event has no abnormal returns (failed, skipped, or pending
+            before its estimation window ended); the message gives its reason.
+        """
         from eventstudy.report.figures import event_car_figure
 
+        ids = self.events["event_id"].astype(str)
+        if str(event_id) not in set(ids):
+            shown = ", ".join(ids.head(5))
+            raise KeyError(f"no event {event_id!r} in this result; ids start with {shown}")
+        row = self.events[ids == str(event_id)].iloc[0]
+        if self.ar.empty or not (self.ar["event_id"].astype(str) == str(event_id)).any():
+            raise ValueError(f"event {event_id!r} has no abnormal returns to plot: it is "
+                             f"{row['status']} ({row['reason'] or 'not estimated'})")
         return event_car_figure(self, event_id)
 
 
@@ -208,6 +225,8 @@ class Summary:
     setup: str
     table: pd.DataFrame
     not_ok: pd.DataFrame
+    sentence: str = ""
+    note: str = ""
 
     @classmethod
     def of(cls, res: StudyResult) -> Summary:
@@ -241,12 +260,22 @@ class Summary:
                 ],
             )
         not_ok = res.events.loc[res.events["status"] != "ok", ["event_id", "status", "reason"]]
+        from eventstudy.wording import result_study_sentence
+
+        n_max = int(t["n"].max()) if not t.empty else 0
+        note = ("" if n_max >= 2 else f"No cross-sectional test: fewer than 2 events with a CAR "
+                f"in every window (N = {n_max}); see each event's own t-test in res.car.")
         return cls(
-            f"Event study of {counts.get('events', len(res.events))} events", setup, table, not_ok
+            f"Event study of {counts.get('events', len(res.events))} events", setup, table, not_ok,
+            sentence=result_study_sentence(res), note=note,
         )
 
     def as_text(self) -> str:
         lines = [self.title, self.setup, ""]
+        if self.sentence:
+            lines += [self.sentence, ""]
+        if self.note:
+            lines += [self.note, ""]
         if not self.table.empty:
             lines.append(self.table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
         if not self.not_ok.empty:
@@ -257,6 +286,9 @@ class Summary:
 
     def as_html(self) -> str:
         head = f"<h4>{html.escape(self.title)}</h4><p>{html.escape(self.setup)}</p>"
+        for extra in (self.sentence, self.note):
+            if extra:
+                head += f"<p><strong>{html.escape(extra)}</strong></p>"
         table = (
             self.table.to_html(
                 index=False, float_format=lambda v: f"{v:.4f}", escape=True, border=0

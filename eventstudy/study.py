@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,8 @@ import pandas as pd
 from eventstudy import checks, engine, event_time
 from eventstudy.data.base import PriceProvider, PriceSet
 from eventstudy.data.factors import load_factors
-from eventstudy.errors import SettingsError
-from eventstudy.events import load_events
+from eventstudy.errors import DuplicateEventWarning, SettingsError
+from eventstudy.events import describe_duplicates, duplicate_events, load_events
 from eventstudy.result import StudyResult, build_meta
 from eventstudy.settings import StudySettings
 
@@ -97,6 +98,10 @@ class EventStudy:
         if benchmark:
             frame = frame.assign(benchmark=benchmark.strip(), benchmark_source="run option")
         self.events = frame
+        #: Sentences about events that share a ticker and day 0 (also warned about).
+        self.warnings = describe_duplicates(frame, duplicate_events(frame))
+        for text in self.warnings:
+            warnings.warn(text, DuplicateEventWarning, stacklevel=2)
         self.factors_source = factors
         if self.settings.factor_names and factors is None:
             raise SettingsError(
@@ -200,6 +205,8 @@ class EventStudy:
             },
         )
         meta["data_quality"] = quality
+        meta["warnings"] = list(self.warnings)
+        meta["duplicate_events"] = [list(g) for g in duplicate_events(self.events)]
         if factor_desc:
             meta["factors_source"] = factor_desc
         return StudyResult.from_engine(out, self.settings, meta, price_set)

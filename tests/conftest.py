@@ -12,6 +12,8 @@ DATA = SHARED / "data"
 PRICES = DATA / "prices"
 GOLDEN = SHARED / "spec" / "golden"
 CORPUS = Path(__file__).resolve().parent / "corpus"
+#: The sample study's prices, bundled with the repository (runs anywhere).
+SAMPLE_PRICES = ROOT / "examples" / "prices"
 
 
 @pytest.fixture

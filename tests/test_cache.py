@@ -578,3 +578,20 @@ def test_cli_foreign_cache_exits_2(tmp_path):
     result = CliRunner().invoke(cache_group, ["info", "--cache", str(path)])
     assert result.exit_code == 2
     assert NOT_A_CACHE in result.output
+
+
+def test_cli_fetch_states_a_network_outage_once(monkeypatch, tmp_path):
+    events = tmp_path / "events.csv"
+    tickers = ["MSFT", "AAPL", "GOOGL", "AMZN", "NVDA"]
+    events.write_text("ticker,date,timing\n" + "".join(f"{t},2025-09-11,after_close\n"
+                                                     for t in tickers))
+    fake = yff.FakeYF()
+    fake.default = staticmethod(lambda t, kw: yff.dns_error())  # type: ignore[method-assign]
+    monkeypatch.setattr(yfinance, "Ticker", fake.Ticker)
+    monkeypatch.setattr("eventstudy.data.yahoo._probe_yahoo", lambda timeout=5.0: False)
+    result = CliRunner().invoke(fetch_command, [str(events), "--cache",
+                                                str(tmp_path / "c.sqlite")])
+    assert result.exit_code == 75, result.output
+    assert result.output.count("cannot reach Yahoo Finance") == 1, result.output
+    assert "failed:" not in result.output
+    assert "6 symbol(s) not fetched" in result.output and "^GSPC" in result.output

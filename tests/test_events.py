@@ -167,7 +167,7 @@ def test_duplicate_columns(tmp_path: Path) -> None:
 
 def test_reserved_column(tmp_path: Path) -> None:
     one_issue(write(tmp_path, "ticker,date,day0\nMSFT,2025-09-11,x\n"), 1, "day0",
-              "computed by the tool")
+              "written by the tool")
 
 
 def test_not_utf8(tmp_path: Path) -> None:
@@ -309,3 +309,60 @@ def test_unique_file_stems_properties(ids: list[str]) -> None:
     for stem in stems.values():
         assert _SAFE.fullmatch(stem), stem
         assert stem not in {".", ".."} and not stem.endswith(".")
+
+
+# ------------------------------------------------------------ issue 8: no silent change
+
+
+def test_unterminated_quote_is_an_error_on_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, 'ticker,date,description\nMSFT,2019-07-22,first\n'
+                 'MSFT,2025-09-11,"MOU with OpenAI\nMSFT,2023-01-23,third phase\n')
+    one_issue(path, 3, None, "unterminated quote")
+
+
+def test_multiline_quoted_field_is_one_record(tmp_path: Path) -> None:
+    path = write(tmp_path, 'ticker,date,description\nMSFT,2025-09-11,"two\nlines"\n'
+                 'MSFT,2023-01-23,x\n')
+    ev = load_events(path)
+    assert list(ev["description"]) == ["two\nlines", "x"]
+    assert list(ev["line"]) == [2, 4]
+
+
+@pytest.mark.parametrize("sep", ["\u2028", "\u2029", "\u0085", "\x0c", "\x0b", "\x1c", "\x1e"])
+def test_unicode_line_separators_stay_inside_their_field(tmp_path: Path, sep: str) -> None:
+    path = write(tmp_path, f"ticker,date,description\nMSFT,2025-09-11,before{sep}after\n"
+                 "MSFT,2023-01-23,x\n")
+    ev = load_events(path)
+    assert len(ev) == 2
+    assert ev["description"].iloc[0] == f"before{sep}after"
+    assert list(ev["line"]) == [2, 3]
+
+
+def test_every_leading_bom_is_stripped(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbfevent_id,ticker,date\ne1,MSFT,2025-09-11\n")
+    ev = load_events(path)
+    assert list(ev["event_id"]) == ["e1"]
+    assert "\ufeffevent_id" not in ev.columns
+
+
+@pytest.mark.parametrize("name", ["status", "Sigma", "reason", "alpha", "beta", "data_flags",
+                                  "n_est", "r2", "model", "b_mkt_rf", "mu"])
+def test_output_column_names_are_refused_not_dropped(tmp_path: Path, name: str) -> None:
+    path = write(tmp_path, f"ticker,date,{name}\nMSFT,2025-09-11,x\n")
+    one_issue(path, 1, name, f"rename it \\(e.g. 'user_{name.lower()}'\\)")
+
+
+def test_same_ticker_and_day0_twice_is_reported_by_name() -> None:
+    from eventstudy.events import describe_duplicates, duplicate_events
+
+    ev = load_events(pd.DataFrame({
+        "event_id": ["thu", "fri", "other", "later"],
+        "ticker": ["MSFT", "MSFT", "AAPL", "MSFT"],
+        "date": ["2025-09-11", "2025-09-11", "2025-09-11", "2025-09-15"],
+        "timing": ["after_close", "amc", "after_close", "before_open"],
+    }))
+    groups = duplicate_events(ev)
+    assert groups == [("thu", "fri")]
+    (text,) = describe_duplicates(ev, groups)
+    assert "'thu', 'fri'" in text and "2025-09-12" in text and "MSFT" in text

@@ -57,7 +57,7 @@ def test_short_estimation_windows_are_skipped(model: str, n_short: int | str):
     # [-60, -6] ends before (0 returns) or just after (1 or 2 returns) the late
     # series begins: at most k rows, the case that broke the batched fit.
     ticker = "LATE" if model == "constant_mean" else "FULL"
-    short_day0 = [days[LATE_START + 5 + (i % 4)] for i in range(count)]
+    short_day0 = [days[LATE_START + 5 + i] for i in range(count)]
     ok_day0 = [days[200], days[220], days[240]]
     rows = [{"event_id": f"short{i}", "ticker": ticker, "date": d.date().isoformat(),
              "timing": "before_open", "benchmark": "^GSPC"} for i, d in enumerate(short_day0)]

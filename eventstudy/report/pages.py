@@ -14,6 +14,7 @@ from eventstudy.report import figures, fmt, tables
 from eventstudy.report.data import CarSE, EventData, car_se_path
 from eventstudy.report.methodology import methodology
 from eventstudy.report.regression import summary_tables
+from eventstudy.wording import event_numbers, event_sentence, result_study_sentence
 
 if TYPE_CHECKING:
     from eventstudy.result import StudyResult
@@ -80,6 +81,7 @@ def study_context(res: StudyResult, stems: dict[str, str]) -> dict[str, Any]:
         notices.append(f"{not_ok} of {len(ev)} events are not in the statistics "
                        f"({', '.join(f'{counts[k]} {k}' for k in STATUSES[1:] if counts[k])}); "
                        "each keeps its row below with the reason.")
+    notices += [str(w) for w in meta.get("warnings") or []]
     matrix = tables.test_matrix(res)
     cards = []
     for k, (key, label) in enumerate(matrix.windows):
@@ -89,6 +91,8 @@ def study_context(res: StudyResult, stems: dict[str, str]) -> dict[str, Any]:
     present = set(ev["status"]) if not ev.empty else set()
     return {
         "title": heading(res), "heading": heading(res), "question": question, "setup": setup,
+        "sentence": result_study_sentence(res),
+        "tests_note": no_tests_reason(res),
         "notices": notices, "cards": cards, "m": matrix,
         "events": tables.events_table(res, stems), "aar": tables.aar_table(res),
         "statuses": [x for x in STATUSES if x in present], "status_line": _status_line(res),
@@ -96,6 +100,18 @@ def study_context(res: StudyResult, stems: dict[str, str]) -> dict[str, Any]:
         "caar_caption": CAAR_CAPTION, "aar_caption": AAR_CAPTION,
         "figures": [("caar", figures.caar_spec(res)), ("aar", figures.aar_spec(res))],
     }
+
+
+def no_tests_reason(res: StudyResult) -> str:
+    """Why the test battery is empty, when no CAR window has 2 events ('' otherwise)."""
+    t = res.tests
+    n = int(t["n"].max()) if not t.empty else 0
+    if n >= 2:
+        return ""
+    return (f"No cross-sectional test: every CAR window has fewer than 2 events with a CAR "
+            f"(N = {n}), and the tests compare events with each other. "
+            + ("The event's own t-test over each window is on its page and in car.csv."
+               if n == 1 else "No event has a CAR yet (see the events table for why)."))
 
 
 def quality_flags(res: StudyResult) -> list[str]:
@@ -183,6 +199,8 @@ def event_context(res: StudyResult, ed: EventData) -> dict[str, Any]:
     return {
         "title": f"{ed.event_id} · event study", "event_id": ed.event_id,
         "study_heading": "Study overview", "lede": lede, "status": status,
+        "sentence": event_sentence(event_numbers(r, ed.car, ed.ar, wins)),
+        "notices": _event_notices(res, ed.event_id),
         "reason": fmt.text(r.get("reason")), "description": fmt.text(r.get("description")),
         "cards": _event_cards(ed, wins), "car": tables.car_table(ed, wins),
         "ar": tables.ar_table(ed, se_path.se), "se_note": se_note,
@@ -192,6 +210,17 @@ def event_context(res: StudyResult, ed: EventData) -> dict[str, Any]:
         "charts": charts,
         "figures": [(name, spec) for name, _, _, spec, _ in charts if spec is not None],
     }
+
+
+def _event_notices(res: StudyResult, event_id: str) -> list[str]:
+    """Warnings that concern this event (another event with its ticker and day 0)."""
+    out = []
+    for group in res.meta.get("duplicate_events") or []:
+        if event_id in group:
+            others = ", ".join(str(g) for g in group if g != event_id)
+            out.append(f"Same ticker and day 0 as {others}: this reaction counts "
+                       f"{len(group)} times in the study's cross-section.")
+    return out
 
 
 def _event_charts(res: StudyResult, ed: EventData,
