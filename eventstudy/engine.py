@@ -1,21 +1,35 @@
 """The computation: events + prices -> statuses, AR, CAR and the test battery.
 
-Pure numpy/pandas (no files, no network): the study module gathers prices and
-hands them here; everything is computed on stacked arrays across events.
+Pure numpy/pandas (no files, no network). The data path, one way:
+
+1. :class:`~eventstudy.store.PriceStore` puts every price on its calendar's
+   sessions once (returns, last available session);
+2. :class:`~eventstudy.panel.EventIndex` says where each event's series and
+   day 0 are; events are processed in chunks sorted by calendar and day 0
+   (:func:`~eventstudy.panel.gather`, :func:`~eventstudy.models.fit`), so
+   memory is bounded by the chunk size, not the number of events;
+3. per chunk: statuses, ARs, CARs, SEs, t, p, Corrado ranks and the KP inputs;
+4. once: the cross-sectional tests of every CAR window and every single day
+   (:func:`~eventstudy.inference.battery`, column-wise) and the tables
+   (:mod:`eventstudy.assemble`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from eventstudy import inference, kp, models
+from eventstudy import models
 from eventstudy.data.base import PriceSet
-from eventstudy.panel import EventPanel, PanelRequest, attach_factors, build_panel
+from eventstudy.inference.car import car_stats
+from eventstudy.inference.rank import CorradoSums, corrado_u
+from eventstudy.panel import EventIndex, Factors, chunks, gather
 from eventstudy.settings import StudySettings
+from eventstudy.store import PriceStore
 
 SessionsFor = Callable[[str], pd.DatetimeIndex]
 ExchangeOf = Callable[[str], str]
@@ -23,42 +37,94 @@ ExchangeOf = Callable[[str], str]
 OK, PENDING, SKIPPED, FAILED = "ok", "pending", "skipped", "failed"
 PENDING_EVENT = "event window ends after the last available session"
 PENDING_EST = "estimation window ends after the last available session"
-
-
-@dataclass(frozen=True)
-class EngineOutput:
-    """The tidy tables of a study (see INTERFACE.md, output folder)."""
-
-    events: pd.DataFrame
-    ar: pd.DataFrame
-    car: pd.DataFrame
-    aar: pd.DataFrame
-    tests: pd.DataFrame
-    estimation: pd.DataFrame
-    kp_r: dict[str, float]
+COLLINEAR = "estimation regressors are collinear (is the benchmark series constant?)"
+#: Events per chunk: bounds the memory of the stacked windows (about 40 arrays of
+#: chunk x window-length floats).
+CHUNK = 20_000
 
 
 def uses_benchmark(model: str) -> bool:
     return model in ("market", "market_adjusted")
 
 
-def initial_status(
-    events: pd.DataFrame, prices: PriceSet, model: str
-) -> tuple[list[str | None], list[str]]:
-    """``failed`` with a reason for events whose ticker or benchmark has no prices."""
-    served = {t for t, f in prices.frames.items() if f["adj_close"].notna().any()}
-    status: list[str | None] = []
-    reason: list[str] = []
-    need_bench = uses_benchmark(model)
-    for ticker, bench in zip(events["ticker"], events["benchmark"], strict=True):
-        problems = []
-        for sym, role in ((ticker, "ticker"), (bench, "benchmark")):
-            if (role == "benchmark" and not need_bench) or sym in served:
-                continue
-            problems.append(prices.missing.get(sym, f"no prices for {role} '{sym}'"))
-        status.append(FAILED if problems else None)
-        reason.append("; ".join(problems))
+@dataclass(frozen=True)
+class EngineOutput:
+    """The tidy tables of a study (see INTERFACE.md, output folder).
+
+    ``estimation`` is built on first use from ``source`` (it has about 240
+    rows per event, so it is not made unless asked for).
+    """
+
+    events: pd.DataFrame
+    ar: pd.DataFrame
+    car: pd.DataFrame
+    aar: pd.DataFrame
+    tests: pd.DataFrame
+    kp_r: dict[str, float]
+    source: Any = field(default=None, repr=False)
+    kp_method: str = "exact"
+
+    @property
+    def estimation(self) -> pd.DataFrame:
+        from eventstudy.assemble import estimation_table
+
+        return estimation_table(self.source) if self.source is not None else pd.DataFrame()
+
+
+@dataclass
+class EventArrays:
+    """Per-event results of every chunk, in :class:`EventIndex` order (``M`` events)."""
+
+    status: np.ndarray
+    reason: np.ndarray
+    n_est: np.ndarray
+    sigma2: np.ndarray
+    r2: np.ndarray
+    params: np.ndarray
+    dof: np.ndarray
+    numbers: np.ndarray
+    observed: np.ndarray
+    ret: np.ndarray
+    bench: np.ndarray
+    expected: np.ndarray
+    ar: np.ndarray
+    se: np.ndarray
+    car_se: np.ndarray
+    window: dict[str, np.ndarray]  # car, se, t, p, scar: (M, W)
+    day_scar: np.ndarray
+    pos_share: np.ndarray
+
+    @classmethod
+    def empty(cls, m: int, lw: int, n_windows: int, k: int) -> EventArrays:
+        def f(*shape: int) -> np.ndarray:
+            return np.full(shape, np.nan)
+
+        return cls(
+            status=np.full(m, OK, dtype=object), reason=np.full(m, "", dtype=object),
+            n_est=np.zeros(m, np.int64), sigma2=f(m), r2=f(m), params=f(m, k),
+            dof=np.zeros(m, np.int64), numbers=np.zeros(m, bool),
+            observed=np.zeros((m, lw), bool), ret=f(m, lw), bench=f(m, lw), expected=f(m, lw),
+            ar=f(m, lw), se=f(m, lw), car_se=f(m, lw),
+            window={k_: f(m, n_windows) for k_ in ("car", "se", "t", "p", "scar")},
+            day_scar=f(m, lw), pos_share=f(m),
+        )
+
+
+def _statuses(w: Any, fit: models.ModelFit, min_estimation: int) -> tuple[np.ndarray, np.ndarray]:
+    """Status and reason of every event of a chunk (first matching rule wins)."""
+    n_est = fit.n_est
+    conditions = [~w.est_complete, n_est < min_estimation, ~fit.rank_ok,
+                  ~w.observed_evt.all(axis=1)]
+    status = np.select(conditions, [PENDING, SKIPPED, FAILED, PENDING], OK).astype(object)
+    reason = np.select(conditions, [PENDING_EST, "", COLLINEAR, PENDING_EVENT], "").astype(object)
+    skipped = np.flatnonzero(status == SKIPPED)
+    if len(skipped):
+        reason[skipped] = [f"only {int(v)} estimation returns" for v in n_est[skipped]]
     return status, reason
+
+
+def _car_columns(settings: StudySettings, evt_days: np.ndarray) -> list[np.ndarray]:
+    return [np.flatnonzero((evt_days >= a) & (evt_days <= b)) for a, b in settings.car_windows]
 
 
 def compute(
@@ -68,280 +134,170 @@ def compute(
     sessions_for: SessionsFor,
     exchange_of: ExchangeOf,
     factors: pd.DataFrame | None = None,
+    *,
+    chunk_size: int = CHUNK,
 ) -> EngineOutput:
     """Run the whole study on ``events`` (one row per event, day 0 resolved).
 
     ``factors`` (decimal daily factor returns indexed by date, with ``RF``) is
     required by the factor models ``ff3``, ``carhart`` and ``ff5``.
+
+    The matrix products here are many and small, so BLAS runs on one thread
+    (threads only contend for them, most of all on a busy machine).
     """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _compute(events, prices, settings, sessions_for, exchange_of, factors,
+                        chunk_size)
+
+
+def _compute(events: pd.DataFrame, prices: PriceSet, settings: StudySettings,
+             sessions_for: SessionsFor, exchange_of: ExchangeOf,
+             factors: pd.DataFrame | None, chunk_size: int) -> EngineOutput:
+    from eventstudy import assemble
+    from eventstudy.inference.crosssection import KpCollector, cross_sections
+
     events = events.reset_index(drop=True)
-    status, reason = initial_status(events, prices, settings.model)
-    rows = [i for i, s in enumerate(status) if s is None]
-    sub = events.iloc[rows]
-    requests = [
-        PanelRequest(
-            event_id=str(r.event_id),
-            ticker=str(r.ticker),
-            benchmark=str(r.benchmark),
-            mic=str(r.exchange),
-            benchmark_mic=exchange_of(str(r.benchmark)),
-            day0=pd.Timestamp(str(r.day0)),
-        )
-        for r in sub.itertuples(index=False)
-    ]
-    series = {t: f["adj_close"] for t, f in prices.frames.items()}
-    panel = build_panel(
-        requests,
-        series,
-        settings.estimation_window,
-        settings.event_window,
-        sessions_for,
-        settings.return_type,
-        uses_benchmark(settings.model),
-    )
-    if settings.factor_names:
-        if factors is None:
-            raise ValueError(f"model {settings.model!r} needs daily factors")
-        panel = attach_factors(panel, factors, settings.factor_names)
-    fit = models.fit(settings.model, panel)
-    sub_status, sub_reason = _statuses(panel, fit, settings)
-    for k, i in enumerate(rows):
-        status[i], reason[i] = sub_status[k], sub_reason[k]
-    status_arr = np.array(sub_status, dtype=object)
-    active = np.isin(status_arr, [OK, PENDING])
-    return _tables(events, rows, status, reason, panel, fit, active, settings)
+    if settings.factor_names and factors is None:
+        raise ValueError(f"model {settings.model!r} needs daily factors")
+    store, index, status, reason = _prepare(events, prices, settings, sessions_for, exchange_of)
+    fac = _factors(factors, settings, store, index) if settings.factor_names else None
+    if fac is not None:
+        index = EventIndex(index.rows, index.mics, index.calendar, index.p0, index.stock,
+                           index.bench, index.last, _factor_last(fac, index))
+    est_days = np.arange(settings.estimation_window[0], settings.estimation_window[1] + 1)
+    evt_days = np.arange(settings.event_window[0], settings.event_window[1] + 1)
+    windows = _car_columns(settings, evt_days)
+    k = len(models.PARAM_NAMES[settings.model])
+    arr = EventArrays.empty(len(index), len(evt_days), len(windows), k)
+    n_cols = len(windows) + len(evt_days)
+    corrado = CorradoSums(n_cols, len(est_days) + len(evt_days))
+    kp_in = KpCollector(index, store, settings, est_days, evt_days)
+    for sel in chunks(index, chunk_size):
+        part = index.take(sel)
+        w = gather(store, part, est_days, evt_days, fac)
+        fit = models.fit(settings.model, w)
+        _collect(arr, sel, w, fit, settings, windows)
+        included = np.concatenate([np.isfinite(arr.window["car"][sel]),
+                                   np.isfinite(arr.ar[sel])], axis=1) & arr.numbers[sel, None]
+        resid_all = np.concatenate(
+            [fit.resid_est, np.where(w.observed_evt, fit.ar, np.nan)], axis=1)
+        corrado.add(corrado_u(resid_all), arr.numbers[sel], included)
+        kp_in.add(sel, fit.resid_est, arr.numbers[sel])
+    status[index.rows] = arr.status
+    reason[index.rows] = arr.reason
+    cs = cross_sections(arr, index, windows, corrado, kp_in, len(est_days))
+    return assemble.engine_output(events, status, reason, index, arr, store, settings, cs,
+                                  est_days, evt_days, fac)
 
 
-def _statuses(panel: EventPanel, fit: models.ModelFit, settings: StudySettings):
-    status, reason = [], []
-    for i in range(panel.n):
-        n_est = int(fit.n_est[i])
-        if not panel.est_complete[i]:
-            status.append(PENDING)
-            reason.append(PENDING_EST)
-        elif n_est < settings.min_estimation:
-            status.append(SKIPPED)
-            reason.append(f"only {n_est} estimation returns")
-        elif not fit.rank_ok[i]:
-            status.append(FAILED)
-            reason.append("estimation regressors are collinear (is the benchmark series constant?)")
-        elif not panel.observed_evt[i].all():
-            status.append(PENDING)
-            reason.append(PENDING_EVENT)
-        else:
-            status.append(OK)
-            reason.append("")
-    return status, reason
-
-
-def _tables(events, rows, status, reason, panel, fit, active, settings) -> EngineOutput:
-    # Pending events without an estimate (estimation window incomplete) carry no numbers.
-    numbers = active & panel.est_complete
-    ev = _events_table(events, rows, status, reason, fit, numbers, settings)
-    ar = _ar_table(panel, fit, numbers)
-    car, per_window = _car_table(panel, fit, numbers, settings)
-    resid_all = np.concatenate(
-        [fit.resid_est, np.where(panel.observed_evt, fit.ar, np.nan)], axis=1
-    )
-    u = inference.corrado_u(resid_all)
+def _collect(arr: EventArrays, sel: np.ndarray, w: Any, fit: models.ModelFit,
+             settings: StudySettings, windows: list[np.ndarray]) -> None:
+    """Store one chunk's per-event numbers at positions ``sel``."""
+    status, reason = _statuses(w, fit, settings.min_estimation)
+    arr.status[sel], arr.reason[sel] = status, reason
+    numbers = np.isin(status, [OK, PENDING]) & w.est_complete
+    arr.numbers[sel] = numbers
+    keep = numbers[:, None]
+    arr.n_est[sel] = fit.n_est
+    arr.dof[sel] = fit.dof
+    arr.sigma2[sel] = np.where(numbers, fit.sigma2, np.nan)
+    arr.r2[sel] = np.where(numbers, fit.r2, np.nan)
+    arr.params[sel] = np.where(keep, fit.params, np.nan)
+    arr.observed[sel] = w.observed_evt & keep
+    ar = np.where(w.observed_evt, fit.ar, np.nan)
+    arr.ar[sel] = np.where(keep, ar, np.nan)
+    arr.ret[sel], arr.bench[sel], arr.expected[sel] = w.ret_evt, w.bench_evt, fit.expected_evt
     with np.errstate(invalid="ignore", divide="ignore"):
-        pos_share = (fit.resid_est > 0).sum(axis=1) / fit.n_est
-    pairs = kp.pair_correlations(
-        np.where(numbers[:, None], fit.resid_est, np.nan),
-        panel.dates_est,
-        panel.dates_evt,
-        settings.kp_min_overlap,
-        calendar_id=panel.calendar_id,
-        day0_pos=panel.day0_pos,
-    )
-    ctx = _TestContext(panel, fit, numbers, u, pos_share, pairs)
-    tests, kp_r = _window_tests(ctx, per_window, settings)
-    aar = _aar_table(ctx, settings)
-    est = _estimation_table(panel, fit, numbers, settings.factor_names)
-    return EngineOutput(ev, ar, car, aar, tests, est, kp_r)
+        se = np.sqrt(fit.var_ar)
+        arr.se[sel] = se
+        cum = np.cumsum(ar, axis=1)
+        arr.car_se[sel] = np.where(np.isfinite(cum), np.sqrt(fit.cumulative_car_variance()),
+                                   np.nan)
+        arr.day_scar[sel] = np.where(keep, ar / se, np.nan)
+        arr.pos_share[sel] = (fit.resid_est > 0).sum(axis=1) / fit.n_est
+    for c, cols in enumerate(windows):
+        cs = car_stats(ar, fit.car_variance(cols), fit.dof, cols)
+        for name in ("car", "se", "t", "p", "scar"):
+            arr.window[name][sel, c] = np.where(numbers, getattr(cs, name), np.nan)
 
 
-def _events_table(events, rows, status, reason, fit, numbers, settings) -> pd.DataFrame:
-    out = events.copy()
-    out["status"] = status
-    out["reason"] = reason
-    out["model"] = settings.model
-    n = len(out)
-    n_est = np.full(n, np.nan)
-    sigma = np.full(n, np.nan)
-    r2 = np.full(n, np.nan)
-    params = np.full((n, len(fit.param_names)), np.nan)
-    idx = np.array(rows, dtype=int)
-    keep = numbers
-    n_est[idx[keep]] = fit.n_est[keep]
-    sigma[idx[keep]] = np.sqrt(fit.sigma2[keep])
-    r2[idx[keep]] = fit.r2[keep]
-    params[idx[keep]] = fit.params[keep]
-    out["n_est"] = pd.array(n_est, dtype="Int64") if n else pd.array([], dtype="Int64")
-    out["sigma"] = sigma
-    for k, name in enumerate(fit.param_names):
-        out[name] = params[:, k]
-    out["r2"] = r2
-    return out
+def _prepare(events: pd.DataFrame, prices: PriceSet, settings: StudySettings,
+             sessions_for: SessionsFor, exchange_of: ExchangeOf):
+    """The price store, the index of computable events, and the failures found so far."""
+    n = len(events)
+    table = prices.table
+    tickers = events["ticker"].astype(str).to_numpy(dtype=object)
+    benches = events["benchmark"].astype(str).to_numpy(dtype=object)
+    mics = events["exchange"].astype(str).to_numpy(dtype=object)
+    need_bench = uses_benchmark(settings.model)
+    served = pd.Index(table.tickers.astype(str))
+    has_stock = served.get_indexer(pd.Index(tickers)) >= 0
+    has_bench = (served.get_indexer(pd.Index(benches)) >= 0) | (not need_bench)
+    status = np.full(n, "", dtype=object)
+    reason = np.full(n, "", dtype=object)
+    for i in np.flatnonzero(~(has_stock & has_bench)):
+        problems = []
+        if not has_stock[i]:
+            problems.append(prices.missing.get(tickers[i], f"no prices for ticker '{tickers[i]}'"))
+        if not has_bench[i]:
+            problems.append(prices.missing.get(benches[i],
+                                               f"no prices for benchmark '{benches[i]}'"))
+        status[i], reason[i] = FAILED, "; ".join(problems)
+    stocks = dict(zip(tickers, mics, strict=True))
+    mic_of = {str(s): stocks.get(str(s)) or exchange_of(str(s)) for s in served}
+    # Benchmarks are read for display even when the model does not use them.
+    foreign = {(b, m) for b, m in set(zip(benches, mics, strict=True))
+               if b in mic_of and mic_of[b] != m}
+    store = PriceStore.build(table, mic_of, sessions_for, sorted(foreign), settings.return_type)
+    comp = np.flatnonzero(status == "")
+    mic_list = sorted(set(mics[comp].tolist()))
+    code = {m: k for k, m in enumerate(mic_list)}
+    calendar = np.array([code[m] for m in mics[comp]], dtype=np.int64)
+    p0 = np.zeros(len(comp), np.int64)
+    stock = np.zeros(len(comp), np.int64)
+    bench = np.full(len(comp), -1, np.int64)
+    last = np.zeros(len(comp), np.int64)
+    day0 = events["day0"].to_numpy(dtype="datetime64[ns]")[comp]
+    for k, mic in enumerate(mic_list):
+        here = np.flatnonzero(calendar == k)
+        cal = store.calendars[mic]
+        p0[here] = np.searchsorted(cal.sessions, day0[here])
+        stock[here] = cal.columns(tickers[comp][here])
+        last[here] = cal.last[stock[here]]
+        names = [store.series_name(b, mic) for b in benches[comp][here]]
+        bench[here] = cal.columns(names)
+        if need_bench:
+            have = bench[here] >= 0
+            blast = np.where(have, cal.last[np.maximum(bench[here], 0)], -1)
+            last[here] = np.minimum(last[here], blast)
+    huge = np.full(len(comp), np.iinfo(np.int64).max // 4, np.int64)
+    index = EventIndex(comp, mic_list, calendar, p0, stock, bench, last, huge)
+    return store, index, status, reason
 
 
-def _ar_table(panel: EventPanel, fit: models.ModelFit, numbers: np.ndarray) -> pd.DataFrame:
-    sel = numbers[:, None] & panel.observed_evt
-    ei, di = np.nonzero(sel)
-    ar = np.where(panel.observed_evt, fit.ar, np.nan)
-    car = np.cumsum(ar, axis=1)
-    car_se = np.where(np.isfinite(car), np.sqrt(fit.cumulative_car_variance()), np.nan)
-    return pd.DataFrame(
-        {
-            "event_id": panel.event_ids[ei].astype(str),
-            "rel_day": panel.evt_days[di],
-            "date": pd.DatetimeIndex(panel.dates_evt[ei, di]),
-            "ret": panel.ret_evt[ei, di],
-            "benchmark_ret": panel.bench_evt[ei, di],
-            "expected": fit.expected_evt[ei, di],
-            "ar": ar[ei, di],
-            "se": np.sqrt(fit.var_ar[ei, di]),
-            "car": car[ei, di],
-            "car_se": car_se[ei, di],
-        }
-    )
+def _factors(factors: pd.DataFrame | None, settings: StudySettings, store: PriceStore,
+             index: EventIndex) -> Factors:
+    """Factor returns and RF on each calendar's sessions, matched by calendar date."""
+    assert factors is not None
+    names = settings.factor_names
+    dates = pd.DatetimeIndex(factors.index).as_unit("ns")
+    values, rf, last = {}, {}, {}
+    last_date = dates.max().to_datetime64()
+    for mic in index.mics:
+        sessions = store.calendars[mic].sessions
+        pos = dates.get_indexer(pd.DatetimeIndex(sessions))
+        ok = pos >= 0
+        f = np.full((len(sessions), len(names)), np.nan)
+        f[ok] = factors[list(names)].to_numpy(dtype=np.float64)[pos[ok]]
+        r = np.full(len(sessions), np.nan)
+        r[ok] = factors["RF"].to_numpy(dtype=np.float64)[pos[ok]]
+        values[mic], rf[mic] = f, r
+        last[mic] = int(np.searchsorted(sessions, last_date, side="right")) - 1
+    return Factors(tuple(names), values, rf, last)
 
 
-def _window_cols(panel: EventPanel, window: tuple[int, int]) -> np.ndarray:
-    return np.flatnonzero((panel.evt_days >= window[0]) & (panel.evt_days <= window[1]))
-
-
-def _car_table(panel, fit, numbers, settings):
-    frames, per_window = [], {}
-    ar = np.where(panel.observed_evt, fit.ar, np.nan)
-    for w in settings.car_windows:
-        cols = _window_cols(panel, w)
-        cs = inference.car_stats(ar, fit.car_variance(cols), fit.dof, cols)
-        has = numbers & np.isfinite(cs.car)
-        per_window[w] = (cols, cs, has)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "event_id": panel.event_ids[has].astype(str),
-                    "start": w[0],
-                    "end": w[1],
-                    "car": cs.car[has],
-                    "se": cs.se[has],
-                    "t": cs.t[has],
-                    "p_value": cs.p[has],
-                    "scar": cs.scar[has],
-                }
-            )
-        )
-    car = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return car, per_window
-
-
-@dataclass(frozen=True)
-class _TestContext:
-    panel: EventPanel
-    fit: models.ModelFit
-    numbers: np.ndarray
-    u: np.ndarray
-    pos_share: np.ndarray
-    pairs: kp.PairCorrelations
-
-
-def _battery(
-    ctx: _TestContext, cols: np.ndarray, car: np.ndarray, scar: np.ndarray, has: np.ndarray
-):
-    """Run every cross-sectional test for the events ``has`` over ``cols``."""
-    le = ctx.panel.ret_est.shape[1]
-    r = kp.mean_rho_overlap(ctx.pairs, has, ctx.panel.dates_evt[:, cols])
-    corrado = inference.corrado_statistic(ctx.u[has], le + cols) if has.sum() >= 2 else float("nan")
-    cs = inference.CrossSection(
-        car=car[has],
-        scar=scar[has],
-        dof=ctx.fit.dof[has],
-        pos_share=ctx.pos_share[has],
-        corrado=corrado,
-        kp_r=r,
-    )
-    return inference.cross_sectional_tests(cs), r
-
-
-def _window_tests(ctx: _TestContext, per_window, settings) -> tuple[pd.DataFrame, dict[str, float]]:
-    rows, kp_r = [], {}
-    for w in settings.car_windows:
-        cols, cs, has = per_window[w]
-        results, r = _battery(ctx, cols, cs.car, cs.scar, has)
-        kp_r[f"{w[0]},{w[1]}"] = r
-        caar = float(np.mean(cs.car[has])) if has.any() else float("nan")
-        for t in results:
-            rows.append(
-                {
-                    "start": w[0],
-                    "end": w[1],
-                    "statistic": t.name,
-                    "value": t.statistic,
-                    "p_value": t.p_value,
-                    "n": t.n,
-                    "caar": caar,
-                    "distribution": t.distribution,
-                    "df": t.df,
-                    "note": t.note,
-                }
-            )
-    return pd.DataFrame(rows), kp_r
-
-
-def _aar_table(ctx: _TestContext, settings: StudySettings) -> pd.DataFrame:
-    panel, fit = ctx.panel, ctx.fit
-    ar = np.where(panel.observed_evt, fit.ar, np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scar = ar / np.sqrt(fit.var_ar)
-    rows = []
-    for c, day in enumerate(panel.evt_days):
-        has = ctx.numbers & np.isfinite(ar[:, c])
-        cols = np.array([c])
-        results, _ = _battery(ctx, cols, ar[:, c], scar[:, c], has)
-        row: dict[str, float | int] = {
-            "rel_day": int(day),
-            "n": int(has.sum()),
-            "aar": float(ar[has, c].mean()) if has.any() else float("nan"),
-        }
-        for t in results:
-            row[t.name] = t.statistic
-            row[f"{t.name}_p"] = t.p_value
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    out.insert(3, "caar", out["aar"].cumsum(skipna=False))
-    return out
-
-
-def _estimation_table(
-    panel: EventPanel, fit: models.ModelFit, numbers: np.ndarray,
-    factor_names: tuple[str, ...] = (),
-) -> pd.DataFrame:
-    """Estimation-window data of every estimated event (for plots and audits);
-    factor models add their factor columns and ``RF``."""
-    used = np.isfinite(fit.resid_est) & numbers[:, None]
-    ei, di = np.nonzero(used)
-    ret = panel.ret_est[ei, di]
-    # Categorical ids: this table has ~240 rows per event.
-    ids = (
-        pd.Categorical.from_codes(ei, categories=pd.Index(panel.event_ids.astype(str)))
-        if len(set(panel.event_ids)) == len(panel.event_ids)
-        else panel.event_ids[ei].astype(str)
-    )
-    table = pd.DataFrame(
-        {
-            "event_id": ids,
-            "rel_day": panel.est_days[di],
-            "date": pd.DatetimeIndex(panel.dates_est[ei, di]),
-            "ret": ret,
-            "benchmark_ret": panel.bench_est[ei, di],
-            "expected": ret - fit.resid_est[ei, di],
-            "resid": fit.resid_est[ei, di],
-        }
-    )
-    if panel.factors_est is not None and panel.rf_est is not None:
-        for k, name in enumerate(factor_names):
-            table[name] = panel.factors_est[ei, di, k]
-        table["RF"] = panel.rf_est[ei, di]
-    return table
+def _factor_last(fac: Factors, index: EventIndex) -> np.ndarray:
+    lasts = np.array([fac.last[m] for m in index.mics], dtype=np.int64)
+    return lasts[index.calendar] if len(index) else np.zeros(0, np.int64)

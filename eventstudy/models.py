@@ -1,8 +1,8 @@
-"""Expected-return models, fitted for every event at once.
+"""Expected-return models, fitted for every event of a chunk at once.
 
 Each model gives regressors ``x_t`` and is fitted by OLS on the estimation
 window (``market_adjusted`` fits nothing). For event ``i`` with estimation
-design ``X`` (``L1 x k``, rows where the stock and every regressor have a
+design ``X`` (``L1 x k``, the rows where the stock and every regressor have a
 return) and event-window design ``X*``:
 
 .. math::
@@ -11,9 +11,18 @@ return) and event-window design ``X*``:
     AR_t = R_t - x_t' b, \\qquad
     V = \\sigma^2 (I + X^* (X'X)^{-1} X^{*\\prime})
 
-The fit is a batched QR decomposition over the stacked events (zero rows for
-missing days leave the estimate unchanged), so there is no Python loop over
-events. A factor model only has to say how it builds ``x_t``.
+The market model and the constant-mean model use closed-form sums (centred,
+two passes); with ``\\bar x``, ``S_{xx} = \\sum (x - \\bar x)^2``:
+
+.. math::
+
+    \\beta = S_{xy} / S_{xx}, \\quad \\alpha = \\bar y - \\beta \\bar x, \\quad
+    V_{tt} = \\sigma^2 \\left(1 + \\frac1{L_1} + \\frac{(x_t - \\bar x)^2}{S_{xx}}\\right),
+    \\quad 1'V_w 1 = \\sigma^2 \\left(L + \\frac{L^2}{L_1} +
+    \\frac{(\\sum_w x_t - L \\bar x)^2}{S_{xx}}\\right)
+
+Factor models use a batched QR decomposition (zero rows for missing days
+leave the estimate unchanged). No Python loop over events anywhere.
 """
 
 from __future__ import annotations
@@ -22,71 +31,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eventstudy.panel import EventPanel
+from eventstudy.panel import Windows
 from eventstudy.settings import FACTOR_MODELS
 
-
-@dataclass(frozen=True)
-class ModelFit:
-    """Per-event estimates (row ``i`` = event ``i`` of the panel).
-
-    ``params`` (N, k); ``xtx_inv`` (N, k, k); ``sigma2``, ``r2`` (N,);
-    ``n_est`` (N,) the estimation returns used (``L1``); ``dof`` (N,) the
-    degrees of freedom ``d``; ``resid_est`` (N, Le) estimation residuals (NaN
-    where unused); ``expected_evt``, ``ar`` (N, Lw); ``x_evt`` (N, Lw, k) the
-    event-window design (NaN rows where a regressor is missing); ``var_ar``
-    (N, Lw) the diagonal of ``V``; ``rank_ok`` (N,) False where ``X'X`` is
-    singular.
-    """
-
-    model: str
-    param_names: tuple[str, ...]
-    params: np.ndarray
-    xtx_inv: np.ndarray
-    sigma2: np.ndarray
-    r2: np.ndarray
-    n_est: np.ndarray
-    dof: np.ndarray
-    resid_est: np.ndarray
-    expected_evt: np.ndarray
-    ar: np.ndarray
-    x_evt: np.ndarray
-    var_ar: np.ndarray
-    rank_ok: np.ndarray
-
-    def cumulative_car_variance(self) -> np.ndarray:
-        """(N, Lw) variance of the CAR from the event-window start to each day.
-
-        ``sigma^2 (l + s_l' (X'X)^{-1} s_l)`` with ``s_l`` the running sum of the
-        first ``l`` event-window regressor rows; NaN after a missing regressor.
-        """
-        s = np.cumsum(self.x_evt, axis=1)
-        quad = np.einsum("nlk,nkj,nlj->nl", s, self.xtx_inv, s)
-        length = np.arange(1, self.x_evt.shape[1] + 1)[None, :]
-        return self.sigma2[:, None] * (length + quad)
-
-    def car_variance(self, cols: np.ndarray) -> np.ndarray:
-        """``1' V_w 1 = sigma^2 (L + s' (X'X)^{-1} s)``, ``s`` = column sums of ``X*_w``."""
-        s = self.x_evt[:, cols, :].sum(axis=1)
-        quad = np.einsum("nk,nkl,nl->n", s, self.xtx_inv, s)
-        return self.sigma2 * (len(cols) + quad)
-
-
-def design(model: str, bench: np.ndarray, factors: np.ndarray | None = None) -> np.ndarray:
-    """Regressors ``x_t`` of ``model`` as an (N, L, k) array (NaN where missing)."""
-    ones = np.ones((*bench.shape, 1))
-    if model in FACTOR_MODELS:
-        if factors is None:
-            raise ValueError(f"model {model!r} needs factor returns")
-        return np.concatenate([ones, factors], axis=2)
-    if model == "market":
-        return np.concatenate([ones, bench[..., None]], axis=2)
-    if model == "constant_mean":
-        return ones
-    if model == "market_adjusted":
-        return np.zeros((*bench.shape, 0))
-    raise ValueError(f"unknown model {model!r}")
-
+#: Relative size below which a regressor's spread counts as zero (collinear design).
+RANK_TOL = 1e-10
 
 PARAM_NAMES: dict[str, tuple[str, ...]] = {
     "market": ("alpha", "beta"),
@@ -96,107 +45,224 @@ PARAM_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
-def fit(model: str, panel: EventPanel) -> ModelFit:
+@dataclass(frozen=True)
+class ModelFit:
+    """Per-event estimates of one chunk (row ``i`` = event ``i`` of the windows).
+
+    ``params`` (n, k); ``sigma2``, ``r2`` (n,); ``n_est`` (n,) the estimation
+    returns used (``L1``); ``dof`` (n,) the degrees of freedom ``d``;
+    ``resid_est`` (n, Le) estimation residuals (NaN where unused);
+    ``expected_evt``, ``ar`` (n, Lw); ``var_ar`` (n, Lw) the diagonal of ``V``;
+    ``rank_ok`` (n,) False where ``X'X`` is singular. ``x_evt`` is the
+    event-window design the variance of a sum of ARs needs: (n, Lw) benchmark
+    returns for ``market``, (n, Lw, k) for factor models (with ``xtx_inv``).
+    """
+
+    model: str
+    param_names: tuple[str, ...]
+    params: np.ndarray
+    sigma2: np.ndarray
+    r2: np.ndarray
+    n_est: np.ndarray
+    dof: np.ndarray
+    resid_est: np.ndarray
+    expected_evt: np.ndarray
+    ar: np.ndarray
+    var_ar: np.ndarray
+    rank_ok: np.ndarray
+    x_evt: np.ndarray | None = None
+    xbar: np.ndarray | None = None
+    sxx: np.ndarray | None = None
+    xtx_inv: np.ndarray | None = None
+
+    def _quad(self, s: np.ndarray, length: np.ndarray | int) -> np.ndarray:
+        """``s'(X'X)^{-1}s`` for the sums ``s`` of the event-window regressors over
+        ``length`` days: ``s`` is (n,) or (n, Lw) (benchmark sums, ``market``) or
+        (n, k) / (n, Lw, k) (factor models)."""
+        extra = (1,) * (np.ndim(length) and 1)
+        n = self.n_est.astype(float).reshape((-1, *extra))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if self.model == "market":
+                assert self.xbar is not None and self.sxx is not None
+                xbar = self.xbar.reshape(n.shape)
+                return length**2 / n + (s - length * xbar) ** 2 / self.sxx.reshape(n.shape)
+            if self.model == "constant_mean":
+                return length**2 / n
+            if self.model == "market_adjusted":
+                return np.zeros(np.broadcast_shapes(n.shape, np.shape(length)))
+        assert self.xtx_inv is not None
+        if s.ndim == 2:
+            return np.einsum("nk,nkl,nl->n", s, self.xtx_inv, s)
+        return np.einsum("ntk,nkl,ntl->nt", s, self.xtx_inv, s)
+
+    def _regressor_sums(self, cols: np.ndarray | None) -> np.ndarray:
+        """Sums of the event-window regressors over ``cols`` (``None``: running sums)."""
+        if self.x_evt is None:
+            return np.zeros(len(self.sigma2))
+        if cols is None:
+            return np.cumsum(self.x_evt, axis=1)
+        return self.x_evt[:, cols].sum(axis=1)
+
+    def car_variance(self, cols: np.ndarray) -> np.ndarray:
+        """``1' V_w 1 = sigma^2 (L + s'(X'X)^{-1}s)``, ``s`` = column sums of ``X*_w``."""
+        length = len(cols)
+        return self.sigma2 * (length + self._quad(self._regressor_sums(cols), length))
+
+    def cumulative_car_variance(self) -> np.ndarray:
+        """(n, Lw) variance of the CAR from the event-window start to each day."""
+        length = np.arange(1, self.ar.shape[1] + 1)[None, :]
+        quad = self._quad(self._regressor_sums(None), length)
+        return self.sigma2[:, None] * (length + quad)
+
+
+def fit(model: str, w: Windows) -> ModelFit:
     """Fit ``model`` on every event's estimation window and predict its event window."""
+    if model == "market":
+        return _fit_market(w)
+    if model == "constant_mean":
+        return _fit_constant_mean(w)
     if model == "market_adjusted":
-        return _fit_market_adjusted(panel)
-    if model in FACTOR_MODELS and panel.factors_est is None:
-        raise ValueError(f"model {model!r} needs factors attached to the panel")
-    return _fit_ols(model, panel)
+        return _fit_market_adjusted(w)
+    if model in FACTOR_MODELS:
+        if w.factors_est is None:
+            raise ValueError(f"model {model!r} needs factor returns")
+        return _fit_factors(model, w)
+    raise ValueError(f"unknown model {model!r}")
 
 
-def _fit_ols(model: str, panel: EventPanel) -> ModelFit:
-    x_est = design(model, panel.bench_est, panel.factors_est)
-    x_evt = design(model, panel.bench_evt, panel.factors_evt)
-    # Factor models explain excess returns R - RF; others the raw return.
-    excess = model in FACTOR_MODELS
-    offset_est = panel.rf_est if excess and panel.rf_est is not None else 0.0
-    offset_evt = panel.rf_evt if excess and panel.rf_evt is not None else 0.0
-    y = panel.ret_est - offset_est
+def _masked_mean(values: np.ndarray, used: np.ndarray, n: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(used, values, 0.0).sum(axis=1) / n
+
+
+def _fit_market(w: Windows) -> ModelFit:
+    y, x = w.ret_est, w.bench_est
+    used = np.isfinite(y) & np.isfinite(x)
+    n_est = used.sum(axis=1)
+    n = n_est.astype(float)
+    xbar, ybar = _masked_mean(x, used, n), _masked_mean(y, used, n)
+    dx = np.where(used, x - xbar[:, None], 0.0)
+    dy = np.where(used, y - ybar[:, None], 0.0)
+    sxx = (dx * dx).sum(axis=1)
+    sxy = (dx * dy).sum(axis=1)
+    syy = (dy * dy).sum(axis=1)
+    # The rank test of a QR on [1, x]: |R_22| = sqrt(Sxx) against the larger column norm.
+    scale = np.maximum(n, np.where(used, x * x, 0.0).sum(axis=1))
+    rank_ok = (n_est > 2) & (sxx > RANK_TOL**2 * np.maximum(scale, 1e-300))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        beta = np.where(rank_ok, sxy / sxx, np.nan)
+        alpha = ybar - beta * xbar
+        resid = np.where(used, dy - beta[:, None] * dx, np.nan)
+        ssr = np.nansum(resid**2, axis=1)
+        dof = n_est - 2
+        sigma2 = np.where(rank_ok & (dof > 0), ssr / np.maximum(dof, 1), np.nan)
+        r2 = np.where(rank_ok, 1.0 - ssr / syy, np.nan)
+        expected = alpha[:, None] + beta[:, None] * w.bench_evt
+        ar = w.ret_evt - expected
+        var_ar = sigma2[:, None] * (1.0 + 1.0 / n[:, None]
+                                    + (w.bench_evt - xbar[:, None]) ** 2 / sxx[:, None])
+    return ModelFit(
+        model="market", param_names=PARAM_NAMES["market"],
+        params=np.column_stack([alpha, beta]), sigma2=sigma2, r2=r2, n_est=n_est, dof=dof,
+        resid_est=resid, expected_evt=expected, ar=ar, var_ar=var_ar, rank_ok=rank_ok,
+        x_evt=w.bench_evt, xbar=xbar, sxx=sxx,
+    )
+
+
+def _fit_constant_mean(w: Windows) -> ModelFit:
+    y = w.ret_est
+    used = np.isfinite(y)
+    n_est = used.sum(axis=1)
+    n = n_est.astype(float)
+    mu = _masked_mean(y, used, n)
+    rank_ok = n_est > 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        resid = np.where(used, y - mu[:, None], np.nan)
+        ssr = np.nansum(resid**2, axis=1)
+        dof = n_est - 1
+        sigma2 = np.where(dof > 0, ssr / np.maximum(dof, 1), np.nan)
+        expected = np.broadcast_to(mu[:, None], w.ret_evt.shape).copy()
+        ar = w.ret_evt - expected
+        var_ar = np.broadcast_to((sigma2 * (1.0 + 1.0 / n))[:, None], ar.shape).copy()
+    mu = np.where(rank_ok, mu, np.nan)
+    return ModelFit(
+        model="constant_mean", param_names=PARAM_NAMES["constant_mean"], params=mu[:, None],
+        sigma2=np.where(rank_ok, sigma2, np.nan), r2=np.zeros(len(y)), n_est=n_est, dof=dof,
+        resid_est=resid, expected_evt=expected, ar=ar, var_ar=var_ar, rank_ok=rank_ok,
+    )
+
+
+def _fit_market_adjusted(w: Windows) -> ModelFit:
+    """``AR = R - R_m``; ``sigma^2`` = sample variance (ddof 1) of ``R - R_m``; ``d = L1 - 1``."""
+    diff = w.ret_est - w.bench_est
+    used = np.isfinite(diff)
+    n_est = used.sum(axis=1)
+    n = n_est.astype(float)
+    mean = _masked_mean(diff, used, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ss = np.where(used, (diff - mean[:, None]) ** 2, 0.0).sum(axis=1)
+        sigma2 = np.where(n_est > 1, ss / np.maximum(n_est - 1, 1), np.nan)
+    ar = w.ret_evt - w.bench_evt
+    return ModelFit(
+        model="market_adjusted", param_names=(), params=np.zeros((len(diff), 0)),
+        sigma2=sigma2, r2=np.full(len(diff), np.nan), n_est=n_est, dof=n_est - 1,
+        resid_est=np.where(used, diff, np.nan), expected_evt=w.bench_evt.copy(), ar=ar,
+        var_ar=np.broadcast_to(sigma2[:, None], ar.shape).copy(), rank_ok=n_est > 1,
+    )
+
+
+def _fit_factors(model: str, w: Windows) -> ModelFit:
+    """Batched QR on ``[1, factors]`` explaining the excess return ``R - RF``."""
+    assert w.factors_est is not None and w.factors_evt is not None
+    assert w.rf_est is not None and w.rf_evt is not None
+    x_est = np.concatenate([np.ones((*w.ret_est.shape, 1)), w.factors_est], axis=2)
+    x_evt = np.concatenate([np.ones((*w.ret_evt.shape, 1)), w.factors_evt], axis=2)
+    y = w.ret_est - w.rf_est
     k = x_est.shape[2]
     used = np.isfinite(y) & np.isfinite(x_est).all(axis=2)
     n_est = used.sum(axis=1)
     xz = np.where(used[..., None], x_est, 0.0)
     yz = np.where(used, y, 0.0)
-    # Events with too few rows get a dummy identity design so the batch stays solvable.
     enough = n_est > k
     short = np.flatnonzero(~enough)
-    if short.size:
+    if short.size and xz.shape[1] >= k:
+        # A dummy identity design keeps the batch solvable; these events are skipped.
         xz[short] = 0.0
         diag = np.arange(k)
         xz[short[:, None], diag[None, :], diag[None, :]] = 1.0
+    if xz.shape[1] < k:  # a window shorter than the model: nothing can be fitted
+        xz = np.concatenate([xz, np.zeros((len(xz), k - xz.shape[1], k))], axis=1)
+        xz[:, np.arange(k), np.arange(k)] = 1.0
+        yz = np.concatenate([yz, np.zeros((len(yz), k - yz.shape[1]))], axis=1)
     q, r = np.linalg.qr(xz, mode="reduced")
-    diag = np.abs(np.diagonal(r, axis1=1, axis2=2))
+    diag_r = np.abs(np.diagonal(r, axis1=1, axis2=2))
     scale = np.sqrt((xz**2).sum(axis=1)).max(axis=1, initial=0.0)
-    rank_ok = enough & (diag > 1e-10 * np.maximum(scale, 1e-300)[:, None]).all(axis=1)
+    rank_ok = enough & (diag_r > RANK_TOL * np.maximum(scale, 1e-300)[:, None]).all(axis=1)
     r_safe = np.where(rank_ok[:, None, None], r, np.eye(k)[None])
     qty = np.einsum("nlk,nl->nk", q, yz)
     params = np.linalg.solve(r_safe, qty[..., None])[..., 0]
     r_inv = np.linalg.inv(r_safe)
     xtx_inv = r_inv @ np.swapaxes(r_inv, 1, 2)
-
     fitted = np.einsum("nlk,nk->nl", np.nan_to_num(x_est), params)
     resid = np.where(used, y - fitted, np.nan)
     ssr = np.nansum(resid**2, axis=1)
     dof = n_est - k
     with np.errstate(invalid="ignore", divide="ignore"):
         sigma2 = np.where(dof > 0, ssr / np.maximum(dof, 1), np.nan)
-        ybar = np.nansum(np.where(used, y, 0.0), axis=1) / np.maximum(n_est, 1)
-        sst = np.nansum(np.where(used, (y - ybar[:, None]) ** 2, np.nan), axis=1)
-        r2 = 1.0 - ssr / sst if model != "constant_mean" else np.zeros(len(y))
-
-    expected = offset_evt + np.einsum("nlk,nk->nl", x_evt, params)
-    ar = panel.ret_evt - expected
+        ybar = np.where(used, y, 0.0).sum(axis=1) / np.maximum(n_est, 1)
+        sst = np.where(used, (y - ybar[:, None]) ** 2, 0.0).sum(axis=1)
+        r2 = 1.0 - ssr / sst
+    expected = w.rf_evt + np.einsum("nlk,nk->nl", x_evt, params)
     quad = np.einsum("nlk,nkj,nlj->nl", x_evt, xtx_inv, x_evt)
     var_ar = sigma2[:, None] * (1.0 + quad)
     bad = ~rank_ok
     for arr in (params, sigma2, r2):
         arr[bad] = np.nan
     return ModelFit(
-        model=model,
-        param_names=PARAM_NAMES[model],
-        params=params,
-        xtx_inv=xtx_inv,
-        sigma2=sigma2,
-        r2=r2,
-        n_est=n_est,
-        dof=dof,
-        resid_est=resid,
-        expected_evt=expected,
-        ar=ar,
-        x_evt=x_evt,
+        model=model, param_names=PARAM_NAMES[model], params=params, sigma2=sigma2, r2=r2,
+        n_est=n_est, dof=dof, resid_est=resid, expected_evt=expected,
+        ar=w.ret_evt - expected,
         # V_tt depends on the regressors only: defined even where R_t is missing.
         var_ar=np.where(np.isfinite(x_evt).all(axis=2), var_ar, np.nan),
-        rank_ok=rank_ok,
-    )
-
-
-def _fit_market_adjusted(panel: EventPanel) -> ModelFit:
-    """``AR = R - R_m``; ``sigma^2`` = sample variance (ddof 1) of ``R - R_m``; ``d = L1 - 1``."""
-    diff = panel.ret_est - panel.bench_est
-    used = np.isfinite(diff)
-    n_est = used.sum(axis=1)
-    resid = np.where(used, diff, np.nan)
-    n = len(diff)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nansum(np.where(used, diff, 0.0), axis=1) / np.maximum(n_est, 1)
-        ss = np.nansum(np.where(used, (diff - mean[:, None]) ** 2, np.nan), axis=1)
-        sigma2 = np.where(n_est > 1, ss / np.maximum(n_est - 1, 1), np.nan)
-    ar = panel.ret_evt - panel.bench_evt
-    lw = ar.shape[1]
-    return ModelFit(
-        model="market_adjusted",
-        param_names=(),
-        params=np.zeros((n, 0)),
-        xtx_inv=np.zeros((n, 0, 0)),
-        sigma2=sigma2,
-        r2=np.full(n, np.nan),
-        n_est=n_est,
-        dof=n_est - 1,
-        resid_est=resid,
-        expected_evt=panel.bench_evt.copy(),
-        ar=ar,
-        x_evt=np.zeros((n, lw, 0)),
-        var_ar=np.broadcast_to(sigma2[:, None], ar.shape).copy(),
-        rank_ok=n_est > 1,
+        rank_ok=rank_ok, x_evt=x_evt, xtx_inv=xtx_inv,
     )

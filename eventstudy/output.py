@@ -7,7 +7,7 @@ import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -33,20 +33,36 @@ def parse_formats(text: str | Iterable[str]) -> tuple[str, ...]:
     return out
 
 
-def _for_csv(df: pd.DataFrame) -> pd.DataFrame:
-    """Dates as ISO text, so the CSV reads the same everywhere."""
-    out = df.copy()
-    for c in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[c]):
-            out[c] = out[c].dt.strftime("%Y-%m-%d")
-    return out
+def _arrow_table(df: pd.DataFrame) -> Any:
+    """The frame as an Arrow table for CSV: categories decoded, dates as ``YYYY-MM-DD``."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    columns = []
+    for col in table.columns:
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        if pa.types.is_timestamp(col.type):
+            as_dates = col.cast(pa.date32())
+            if as_dates.cast(col.type).equals(col):  # only midnight stamps: write the date
+                col = as_dates
+        columns.append(col)
+    return pa.table(columns, names=table.column_names)
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write ``df`` as CSV with Arrow's writer: floats in their shortest form that reads
+    back to the same double (round trip exact), missing values empty, text quoted."""
+    import pyarrow.csv as pcsv
+
+    pcsv.write_csv(_arrow_table(df), str(path), pcsv.WriteOptions(quoting_style="needed"))
 
 
 def write_table(df: pd.DataFrame, path: Path, fmt: str) -> Path:
     """Write one table atomically as CSV or Parquet."""
     with atomic_path(path) as tmp:
         if fmt == "csv":
-            _for_csv(df).to_csv(tmp, index=False, float_format="%.17g")
+            write_csv(df, tmp)
         else:
             df.to_parquet(tmp, index=False)
     return path

@@ -1,61 +1,95 @@
 """Stacked event windows: one row per event, one column per relative day.
 
-The engine never loops over events to compute numbers. This module gathers,
-for every event at once, the stock and benchmark returns of the estimation
-and event windows from per-calendar return matrices (fancy indexing), giving
+The engine never loops over events to compute numbers. :class:`EventIndex`
+says, for every computable event, on which calendar its series live, where
+day 0 is among that calendar's sessions (``p0``) and which series are its
+stock and benchmark; relative day ``r`` of an event is session ``p0 + r``.
+:func:`gather` then reads a chunk of events' estimation and event windows from
+the :class:`~eventstudy.store.PriceStore` by fancy indexing, giving
 ``(n_events, n_days)`` arrays with NaN where a return is missing or the
-session lies outside the data.
+session lies outside the data. Dates are never stored per event: they follow
+from ``p0`` and the calendar.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Sequence
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from eventstudy.returns import foreign_returns_on_sessions, session_returns
+from eventstudy.store import PriceStore
 
-SessionsFor = Callable[[str], pd.DatetimeIndex]
+NAT = np.datetime64("NaT", "ns")
 
 
 @dataclass(frozen=True)
-class EventPanel:
-    """Returns of every event's windows, stacked.
+class EventIndex:
+    """Where each computable event's data lives (``M`` events, any order).
 
     Attributes
     ----------
-    event_ids : (N,) event ids in row order
-    est_days, evt_days : relative days of the estimation / event window
-    ret_est, bench_est : (N, Le) stock / benchmark returns, estimation window
-    ret_evt, bench_evt : (N, Lw) stock / benchmark returns, event window
-    dates_est, dates_evt : session dates (``datetime64[ns]``, NaT outside the calendar)
-    observed_evt : (N, Lw) True where the session is on or before the last
-        available session of the event's data (rows that exist in ``ar.csv``)
-    est_complete : (N,) True when the estimation window ends on or before the
-        last available session
-    calendar_id, day0_pos : (N,) an id of the event's exchange calendar and the
-        position of day 0 among its sessions (events on one calendar are
-        ``day0_pos`` differences apart, which aligns their windows)
-    factors_est, factors_evt : (N, L, F) factor returns on each session date
-        (factor models only), ``rf_est``, ``rf_evt`` (N, L) the risk-free rate
+    rows : (M,) positions of the events in the events table
+    mics : calendar codes; ``calendar`` (M,) indexes them
+    p0 : (M,) session position of day 0 in its calendar
+    stock, bench : (M,) series columns in the calendar (``bench`` -1: none)
+    last : (M,) position of the last session with every needed series' data
+    factor_last : (M,) position of the last session with factors (or a huge value)
     """
 
-    event_ids: np.ndarray
+    rows: np.ndarray
+    mics: list[str]
+    calendar: np.ndarray
+    p0: np.ndarray
+    stock: np.ndarray
+    bench: np.ndarray
+    last: np.ndarray
+    factor_last: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def take(self, sel: np.ndarray) -> EventIndex:
+        return EventIndex(self.rows[sel], self.mics, self.calendar[sel], self.p0[sel],
+                          self.stock[sel], self.bench[sel], self.last[sel],
+                          self.factor_last[sel])
+
+
+@dataclass(frozen=True)
+class Factors:
+    """Daily factor returns matched to each calendar's sessions by calendar date.
+
+    ``values[mic]`` is (S, F) (NaN where a session has no factor row),
+    ``rf[mic]`` (S,), ``last[mic]`` the position of the last session on or
+    before the factors' last date.
+    """
+
+    names: tuple[str, ...]
+    values: dict[str, np.ndarray]
+    rf: dict[str, np.ndarray]
+    last: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Windows:
+    """One chunk of events (all on one calendar), stacked.
+
+    ``ret_est, bench_est`` (n, Le) and ``ret_evt, bench_evt`` (n, Lw): stock and
+    benchmark returns; ``observed_evt`` (n, Lw) the days on or before the last
+    available session (rows of ``ar.csv``); ``est_complete`` (n,) whether the
+    estimation window ends on or before it; ``factors_*`` (n, L, F) and
+    ``rf_*`` (n, L) for factor models.
+    """
+
+    index: EventIndex
     est_days: np.ndarray
     evt_days: np.ndarray
     ret_est: np.ndarray
     bench_est: np.ndarray
     ret_evt: np.ndarray
     bench_evt: np.ndarray
-    dates_est: np.ndarray
-    dates_evt: np.ndarray
     observed_evt: np.ndarray
     est_complete: np.ndarray
-    calendar_id: np.ndarray
-    day0_pos: np.ndarray
     factors_est: np.ndarray | None = None
     factors_evt: np.ndarray | None = None
     rf_est: np.ndarray | None = None
@@ -63,202 +97,64 @@ class EventPanel:
 
     @property
     def n(self) -> int:
-        return len(self.event_ids)
+        return len(self.index)
 
 
-@dataclass(frozen=True)
-class PanelRequest:
-    """One event to stack: which series, which calendar, which day 0."""
+def gather(store: PriceStore, index: EventIndex, est_days: np.ndarray, evt_days: np.ndarray,
+           factors: Factors | None = None) -> Windows:
+    """Read the windows of ``index`` (one calendar) from ``store``.
 
-    event_id: str
-    ticker: str
-    benchmark: str
-    mic: str
-    benchmark_mic: str
-    day0: pd.Timestamp
-
-
-def _span(sessions: pd.DatetimeIndex, day0s: pd.DatetimeIndex, first: int, last: int):
-    """Slice bounds of ``sessions`` covering every window (plus one session before)."""
-    p0 = sessions.get_indexer(day0s)
-    if (p0 < 0).any():
-        bad = day0s[p0 < 0][0]
-        raise ValueError(f"day 0 {bad.date()} is not a session of the calendar")
-    lo = max(int(p0.min()) + first - 1, 0)
-    hi = min(int(p0.max()) + last, len(sessions) - 1)
-    return p0, lo, hi
-
-
-def _series_returns(
-    prices: pd.Series,
-    own_mic: str,
-    target: pd.DatetimeIndex,
-    target_mic: str,
-    sessions_for: SessionsFor,
-    return_type: str,
-) -> np.ndarray:
-    """Returns of ``prices`` on the ``target`` sessions (computed on its own calendar)."""
-    if own_mic == target_mic:
-        return session_returns(prices, target, return_type)
-    own = sessions_for(own_mic)
-    a = max(int(own.searchsorted(target[0])) - 1, 0)
-    b = int(own.searchsorted(target[-1], side="right"))
-    own_sub = own[a:b]
-    return foreign_returns_on_sessions(
-        session_returns(prices, own_sub, return_type), own_sub, target
-    )
-
-
-def _last_position(prices: pd.Series, target: pd.DatetimeIndex) -> int:
-    """Position in ``target`` of the last session on or before the last price."""
-    finite = prices.dropna()
-    if finite.empty:
-        return -1
-    last = pd.Timestamp(finite.index.max())
-    return int(target.searchsorted(last, side="right")) - 1
-
-
-def build_panel(
-    requests: Sequence[PanelRequest],
-    prices: dict[str, pd.Series],
-    est_window: tuple[int, int],
-    evt_window: tuple[int, int],
-    sessions_for: SessionsFor,
-    return_type: str = "simple",
-    use_benchmark: bool = True,
-) -> EventPanel:
-    """Stack the windows of ``requests`` (each ticker and benchmark in ``prices``).
-
-    Relative day ``r`` of an event is session ``p0 + r`` of its exchange
-    calendar, ``p0`` the position of day 0.
+    ``index.last`` already says which series must have data (the benchmark
+    only for models that use it), so the benchmark is always read.
     """
-    est_days = np.arange(est_window[0], est_window[1] + 1)
-    evt_days = np.arange(evt_window[0], evt_window[1] + 1)
-    n, le, lw = len(requests), len(est_days), len(evt_days)
+    mic = index.mics[int(index.calendar[0])] if len(index) else "XNYS"
+    cal = store.calendars[mic]
+    n_sessions = len(cal.sessions)
+    pos_est = index.p0[:, None] + est_days[None, :]
+    pos_evt = index.p0[:, None] + evt_days[None, :]
+    bench = index.bench  # read for display even when the model does not use it
     out = {
-        "ret_est": np.full((n, le), np.nan),
-        "bench_est": np.full((n, le), np.nan),
-        "ret_evt": np.full((n, lw), np.nan),
-        "bench_evt": np.full((n, lw), np.nan),
-        "dates_est": np.full((n, le), np.datetime64("NaT"), dtype="datetime64[ns]"),
-        "dates_evt": np.full((n, lw), np.datetime64("NaT"), dtype="datetime64[ns]"),
-        "observed_evt": np.zeros((n, lw), dtype=bool),
-        "est_complete": np.zeros(n, dtype=bool),
-        "calendar_id": np.full(n, -1, dtype=np.int64),
-        "day0_pos": np.zeros(n, dtype=np.int64),
+        "ret_est": cal.gather(index.stock, pos_est),
+        "bench_est": cal.gather(bench, pos_est),
+        "ret_evt": cal.gather(index.stock, pos_evt),
+        "bench_evt": cal.gather(bench, pos_evt),
     }
-    frame = pd.DataFrame(
-        {
-            "row": np.arange(n),
-            "mic": [r.mic for r in requests],
-            "ticker": [r.ticker for r in requests],
-            "benchmark": [r.benchmark for r in requests],
-            "bmic": [r.benchmark_mic for r in requests],
-            "day0": pd.DatetimeIndex([r.day0 for r in requests]).as_unit("ns"),
-        }
-    )
-    for cal_id, (mic, grp) in enumerate(frame.groupby("mic", sort=True)):
-        out["calendar_id"][grp["row"].to_numpy()] = cal_id
-        _fill_group(
-            str(mic), grp, prices, est_days, evt_days, sessions_for, return_type, use_benchmark, out
-        )
-    return EventPanel(
-        event_ids=np.array([r.event_id for r in requests], dtype=object),
-        est_days=est_days,
-        evt_days=evt_days,
-        **out,
-    )
+    last = np.minimum(index.last, index.factor_last)
+    inside = (pos_evt >= 0) & (pos_evt < n_sessions)
+    observed = inside & (pos_evt <= last[:, None])
+    complete = (index.p0 + est_days[-1]) <= last
+    extra: dict[str, np.ndarray] = {}
+    if factors is not None:
+        f, rf = factors.values[mic], factors.rf[mic]
+        for key, pos in (("est", pos_est), ("evt", pos_evt)):
+            ok = (pos >= 0) & (pos < n_sessions)
+            safe = np.where(ok, pos, 0)
+            values = f[safe]
+            values[~ok] = np.nan
+            rates = rf[safe]
+            rates[~ok] = np.nan
+            extra[f"factors_{key}"] = values
+            extra[f"rf_{key}"] = rates
+    return Windows(index, est_days, evt_days, observed_evt=observed, est_complete=complete,
+                   **out, **extra)
 
 
-def _fill_group(
-    mic: str,
-    grp: pd.DataFrame,
-    prices: dict[str, pd.Series],
-    est_days: np.ndarray,
-    evt_days: np.ndarray,
-    sessions_for: SessionsFor,
-    return_type: str,
-    use_benchmark: bool,
-    out: dict[str, np.ndarray],
-) -> None:
-    """Fill the rows of one exchange calendar's events into ``out``."""
-    sessions = sessions_for(mic)
-    day0s = pd.DatetimeIndex(grp["day0"])
-    p0, lo, hi = _span(sessions, day0s, int(est_days[0]), int(evt_days[-1]))
-    sub = sessions[lo : hi + 1]
-    rows = grp["row"].to_numpy()
-    out["day0_pos"][rows] = p0
-    p0 = p0 - lo
-
-    stocks = list(dict.fromkeys(grp["ticker"]))
-    benches = list(dict.fromkeys(zip(grp["benchmark"], grp["bmic"], strict=True)))
-    stock_ret = {t: session_returns(prices[t], sub, return_type) for t in stocks}
-    bench_ret = {
-        b: _series_returns(prices[b], bm, sub, mic, sessions_for, return_type)
-        for b, bm in benches
-        if b in prices
-    }
-    last_pos = {t: _last_position(prices[t], sub) for t in stocks}
-    last_pos.update({b: _last_position(prices[b], sub) for b, _ in benches if b in prices})
-
-    stock_mat = np.column_stack([stock_ret[t] for t in stocks])
-    s_col = np.array([stocks.index(t) for t in grp["ticker"]])
-    bnames = [b for b, _ in benches if b in bench_ret]
-    bench_mat = (
-        np.column_stack([bench_ret[b] for b in bnames])
-        if bnames
-        else np.full((len(sub), 1), np.nan)
-    )
-    b_col = np.array([bnames.index(b) if b in bench_ret else -1 for b in grp["benchmark"]])
-    last = np.array([last_pos[t] for t in grp["ticker"]])
-    if use_benchmark:
-        blast = np.array([last_pos.get(b, -1) for b in grp["benchmark"]])
-        last = np.minimum(last, blast)
-
-    sub_dates = sub.to_numpy(dtype="datetime64[ns]")
-    for days, key in ((est_days, "est"), (evt_days, "evt")):
-        pos = p0[:, None] + days[None, :]
-        inside = (pos >= 0) & (pos < len(sub))
-        safe = np.where(inside, pos, 0)
-        r = np.where(inside, stock_mat[safe, s_col[:, None]], np.nan)
-        b = np.where(
-            inside & (b_col[:, None] >= 0), bench_mat[safe, np.maximum(b_col, 0)[:, None]], np.nan
-        )
-        d = np.where(inside, sub_dates[safe], np.datetime64("NaT"))
-        out[f"ret_{key}"][rows] = r
-        out[f"bench_{key}"][rows] = b
-        out[f"dates_{key}"][rows] = d
-        if key == "evt":
-            out["observed_evt"][rows] = inside & (pos <= last[:, None])
-        else:
-            out["est_complete"][rows] = (p0 + days[-1]) <= last
+def dates_of(store: PriceStore, mic: str, pos: np.ndarray) -> np.ndarray:
+    """Session dates (``datetime64[ns]``) at positions ``pos`` of ``mic`` (NaT outside)."""
+    sessions = store.calendars[mic].sessions
+    ok = (pos >= 0) & (pos < len(sessions))
+    out = sessions[np.where(ok, pos, 0)]
+    out[~ok] = NAT
+    return out
 
 
-def _on_dates(frame: pd.DataFrame, column: str, dates: np.ndarray) -> np.ndarray:
-    """Values of ``frame[column]`` on ``dates`` (NaN where the frame has no row)."""
-    idx = pd.DatetimeIndex(frame.index).as_unit("ns")
-    pos = idx.get_indexer(pd.DatetimeIndex(dates.ravel()))
-    values = frame[column].to_numpy(dtype="float64", na_value=np.nan)
-    out = np.where(pos >= 0, values[np.maximum(pos, 0)], np.nan)
-    return out.reshape(dates.shape)
-
-
-def attach_factors(panel: EventPanel, factors: pd.DataFrame, names: Sequence[str]) -> EventPanel:
-    """Add factor returns and the risk-free rate on every window date (by calendar date).
-
-    Sessions after the factors' last date count as not yet available, so an
-    event whose window reaches past them is ``pending``, like one whose prices
-    end too early.
-    """
-    last = np.datetime64(pd.DatetimeIndex(factors.index).max().as_unit("ns").to_datetime64())
-    fe = np.stack([_on_dates(factors, n, panel.dates_est) for n in names], axis=2)
-    fw = np.stack([_on_dates(factors, n, panel.dates_evt) for n in names], axis=2)
-    return dataclasses.replace(
-        panel,
-        factors_est=fe,
-        factors_evt=fw,
-        rf_est=_on_dates(factors, "RF", panel.dates_est),
-        rf_evt=_on_dates(factors, "RF", panel.dates_evt),
-        observed_evt=panel.observed_evt & (panel.dates_evt <= last),
-        est_complete=panel.est_complete & (panel.dates_est[:, -1] <= last),
-    )
+def chunks(index: EventIndex, size: int) -> list[np.ndarray]:
+    """Positions of ``index`` grouped by calendar and sorted by day 0, in chunks of ``size``."""
+    order = np.lexsort((index.p0, index.calendar))
+    cal = index.calendar[order]
+    cuts = np.flatnonzero(np.r_[True, cal[1:] != cal[:-1], True])
+    out = []
+    for a, b in itertools.pairwise(cuts):
+        for c in range(a, b, size):
+            out.append(order[c:min(c + size, b)])
+    return out

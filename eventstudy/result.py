@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import html
 import platform
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from typing import TYPE_CHECKING, Any
@@ -97,6 +98,7 @@ def build_meta(
         "counts": {s: int(counts.get(s, 0)) for s in ("ok", "pending", "skipped", "failed")}
         | {"events": len(out.events)},
         "kp_r": out.kp_r,
+        "kp_method": out.kp_method,
         "versions": versions(),
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
     }
@@ -111,11 +113,12 @@ class StudyResult:
     events, ar, car, aar, tests
         The tables of INTERFACE.md (``pandas.DataFrame``).
     estimation
-        Estimation-window returns, fitted values and residuals per event.
+        Estimation-window returns, fitted values and residuals per event
+        (built on first access: about 240 rows per event).
     settings, meta
         The settings used and the ``run.json`` metadata.
     prices
-        The price frames used (for charts), keyed by ticker.
+        The price frames used (for charts), keyed by ticker (built on access).
     """
 
     events: pd.DataFrame
@@ -123,10 +126,15 @@ class StudyResult:
     car: pd.DataFrame
     aar: pd.DataFrame
     tests: pd.DataFrame
-    estimation: pd.DataFrame
     settings: StudySettings
     meta: dict[str, Any] = field(default_factory=dict)
-    prices: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    prices: Mapping[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    engine: Any = field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def estimation(self) -> pd.DataFrame:
+        """Estimation-window rows of every estimated event (see the class docstring)."""
+        return self.engine.estimation if self.engine is not None else pd.DataFrame()
 
     @classmethod
     def from_engine(
@@ -141,10 +149,10 @@ class StudyResult:
             car=out.car,
             aar=out.aar,
             tests=out.tests,
-            estimation=out.estimation,
             settings=settings,
             meta=meta,
-            prices=dict(prices.frames),
+            prices=prices.frames,
+            engine=out,
         )
 
     def summary(self) -> Summary:

@@ -54,6 +54,8 @@ class StudySettings:
     min_estimation: int = DEFAULT_MIN_ESTIMATION
     return_type: str = "simple"
     kp_min_overlap: int = 30
+    #: Overlapping event pairs up to which KP's r is computed exactly (beyond: approximated).
+    kp_max_pairs: int = 5_000_000
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

@@ -133,29 +133,29 @@ class EventStudy:
         return over its own previous session, so its range starts at its own
         last session before the estimation window's first session (no more).
         """
-        ranges: dict[str, tuple[dt.date, dt.date]] = {}
-
-        def add(sym: str, a: pd.Timestamp, b: pd.Timestamp) -> None:
-            old = ranges.get(sym)
-            lo, hi = a.date(), b.date()
-            ranges[sym] = (min(old[0], lo), max(old[1], hi)) if old else (lo, hi)
-
+        parts = []
         first, last = self.settings.estimation_window[0], self.settings.event_window[1]
         for grp, est_start, hi in self._window_bounds(first, last):
             mic = str(grp["exchange"].iloc[0])
             own = event_time.sessions(mic)
             before = own[np.maximum(own.searchsorted(est_start) - 1, 0)]
-            for ticker, bench, a, start, b in zip(
-                grp["ticker"], grp["benchmark"], before, est_start, hi, strict=True
-            ):
-                add(str(ticker), a, b)
+            benches = grp["benchmark"].astype(str).to_numpy()
+            bench_lo = before.to_numpy().copy()
+            for bench in np.unique(benches):
                 bench_mic = _safe_benchmark_mic(str(bench), "XNYS")
-                if bench_mic == mic:
-                    add(str(bench), a, b)
-                else:
+                if bench_mic != mic:
+                    rows = benches == bench
                     theirs = event_time.sessions(bench_mic)
-                    pos = max(int(theirs.searchsorted(start)) - 1, 0)
-                    add(str(bench), min(theirs[pos], start), b)
+                    pos = np.maximum(theirs.searchsorted(est_start[rows]) - 1, 0)
+                    bench_lo[rows] = theirs[pos].to_numpy()
+            parts.append(pd.DataFrame({"sym": grp["ticker"].astype(str).to_numpy(),
+                                       "lo": before.to_numpy(), "hi": hi.to_numpy()}))
+            parts.append(pd.DataFrame({"sym": benches, "lo": bench_lo, "hi": hi.to_numpy()}))
+        if not parts:
+            return {}
+        spans = pd.concat(parts).groupby("sym", sort=True).agg(lo=("lo", "min"), hi=("hi", "max"))
+        ranges = {str(sym): (pd.Timestamp(a).date(), pd.Timestamp(b).date())
+                  for sym, a, b in zip(spans.index, spans["lo"], spans["hi"], strict=True)}
         today = _today()
         return {k: (min(a, today), min(b, today)) for k, (a, b) in ranges.items()}
 
@@ -213,24 +213,30 @@ class EventStudy:
 
     def event_spans(self) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
         """Each event's dates from its estimation-window start to its event-window end."""
-        spans: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
+        lo, hi = self._span_arrays()
+        return {str(e): (pd.Timestamp(a), pd.Timestamp(b)) for e, a, b in
+                zip(self.events["event_id"], lo, hi, strict=True)}
+
+    def _span_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(N,) first and last date of each event's windows (clipped to its calendar)."""
         first, last = self.settings.estimation_window[0], self.settings.event_window[1]
-        for grp, lo, hi in self._window_bounds(first, last):
-            for eid, a, b in zip(grp["event_id"], lo, hi, strict=True):
-                spans[str(eid)] = (a, b)
-        return spans
+        lo = np.full(len(self.events), np.datetime64("NaT"), dtype="datetime64[ns]")
+        hi = lo.copy()
+        for grp, a, b in self._window_bounds(first, last):
+            rows = self.events.index.get_indexer(grp.index)
+            lo[rows], hi[rows] = a.to_numpy(), b.to_numpy()
+        return lo, hi
 
     def _flag_data(
         self, out: engine.EngineOutput, prices: PriceSet, ranges: dict[str, tuple[dt.date, dt.date]]
     ):
         """Add a ``data_flags`` column (checks of the dates each event uses)."""
-
-        def sessions_of(ticker: str) -> pd.DatetimeIndex:
-            return event_time.sessions(_safe_benchmark_mic(ticker, "XNYS"))
-
-        flags = checks.ticker_flags(prices, ranges, sessions_of)
-        texts, counts = checks.event_flags(out.events, self.event_spans(), flags)
-        events = out.events.assign(data_flags=texts)
+        flags = checks.price_flags(prices.table, out.source.store, ranges)
+        lo, hi = self._span_arrays()
+        ev = out.events
+        texts, counts = checks.event_flags(flags, ev["ticker"].astype(str).to_numpy(),
+                                           ev["benchmark"].astype(str).to_numpy(), lo, hi)
+        events = ev.assign(data_flags=texts)
         quality = {"events_flagged": int(sum(bool(t) for t in texts)), "by_kind": dict(counts)}
         return dataclasses.replace(out, events=events), quality
 

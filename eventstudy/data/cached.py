@@ -320,7 +320,7 @@ class CachedProvider:
                     f"{self.cache.path} (the source had none)"
                 )
                 continue
-            out.frames[t] = frame
+            out.add(t, frame)
             out.return_column[t] = "Adj Close"
             if failure:
                 out.notes.setdefault(t, []).append(f"not updated: {failure.reason}")

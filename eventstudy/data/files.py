@@ -34,7 +34,7 @@ import warnings
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -591,6 +591,7 @@ class FilePriceProvider:
         self.path = Path(path).expanduser().resolve()
         self._files: dict[str, list[Path]] = {}
         self._tables: dict[Path, _Table] = {}
+        self._columns: Any = None
         if not self.path.exists():
             _fail(self.path, "no such file or folder; check the path given to --prices")
         self._is_folder = self.path.is_dir()
@@ -647,6 +648,8 @@ class FilePriceProvider:
         PricesFileError
             When a file that is needed cannot be read as prices.
         """
+        if not self.is_folder:
+            return self._from_one_file(list(dict.fromkeys(tickers)), start, end)
         prices = PriceSet()
         for ticker in dict.fromkeys(tickers):
             series = self._find(ticker)
@@ -660,7 +663,7 @@ class FilePriceProvider:
                     f"no prices for '{ticker}' from {start} to {end} in {series.file} (it has "
                     f"{series.coverage()}); add those dates {_USE_YAHOO}")
                 continue
-            prices.frames[ticker] = window.frame
+            prices.add(ticker, window.frame)
             prices.return_column[ticker] = series.return_column
             if window.notes:
                 prices.notes[ticker] = window.notes
@@ -668,6 +671,41 @@ class FilePriceProvider:
                 warnings.warn(f"{ticker}: {window.dropped}", DataQualityWarning, stacklevel=2)
         prices.source = self.description
         return prices
+
+    def _from_one_file(self, tickers: list[str], start: dt.date, end: dt.date) -> PriceSet:
+        """One long, wide or single-ticker file: vectorised selections of its rows."""
+        from eventstudy.data.file_rows import file_columns, select
+
+        table = self._table(self.path)
+        if self._columns is None:
+            self._columns = file_columns(table)
+        cols = self._columns
+        wanted: dict[str, str] = {}
+        prices = PriceSet(table=None)
+        for ticker in tickers:
+            key = _match(ticker, table.bounds)
+            if key is None:
+                prices.missing[ticker] = self._missing_reason(ticker)
+            else:
+                wanted[ticker] = key
+        sel = select(cols, wanted, start, end, self.path.name, table.raw.unit)
+        for ticker in sel.empty:
+            k = pd.Index(cols.keys).get_loc(wanted[ticker])
+            a, b = int(cols.starts[k]), int(cols.starts[k + 1])
+            priced = cols.days[a:b][np.isfinite(cols.price[a:b])]
+            cover = (f"{priced[0]} to {priced[-1]}" if len(priced) else
+                     f"no date with a {cols.column[wanted[ticker]]} price")
+            prices.missing[ticker] = (
+                f"no prices for '{ticker}' from {start} to {end} in {self.path} (it has "
+                f"{cover}); add those dates {_USE_YAHOO}")
+        served = set(sel.table.tickers.tolist())
+        result = PriceSet(table=sel.table, missing=prices.missing, source=self.description,
+                          return_column={t: cols.column[wanted[t]] for t in served},
+                          notes={t: n for t, n in sel.notes.items() if t in served})
+        for ticker, text in sel.dropped.items():
+            if ticker in served:
+                warnings.warn(f"{ticker}: {text}", DataQualityWarning, stacklevel=3)
+        return result
 
     # ------------------------------------------------------------------ helpers
 

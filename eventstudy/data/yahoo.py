@@ -45,7 +45,7 @@ import socket
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -338,11 +338,13 @@ class FetchOutcome:
     error: BaseException | None = None
 
 
-@dataclass
 class YahooPriceSet(PriceSet):
-    """A :class:`PriceSet` that also says how each missing ticker failed."""
+    """A :class:`PriceSet` that also says how each missing ticker failed (``failures``)."""
 
-    failures: dict[str, FailureKind] = field(default_factory=dict)
+    def __init__(self, *args: Any, failures: dict[str, FailureKind] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.failures: dict[str, FailureKind] = dict(failures or {})
 
 
 class YahooProvider:
@@ -456,7 +458,7 @@ class YahooProvider:
                 continue
             out = self.fetch_one(ticker, start, end)
             if out.kind is FailureKind.OK and out.frame is not None:
-                result.frames[ticker] = out.frame
+                result.add(ticker, out.frame)
                 result.return_column[ticker] = "Adj Close"
                 continue
             result.missing[ticker] = out.reason

@@ -9,10 +9,31 @@ METHODS.md section 5, generalised to partly overlapping windows:
 
 ``rho_ij`` is the Pearson correlation of the two events' estimation-window
 residuals on the calendar dates both have (0 when they share fewer than 30),
-``W_i`` the calendar dates of event ``i``'s test window. Only pairs whose event
-windows overlap can contribute, so the work grows with the number of
-overlapping pairs, not with all ``N^2`` pairs: correlations are computed once
-for those pairs and reused for every test window.
+``W_i`` the calendar dates of event ``i``'s test window. Only pairs whose
+event windows overlap can contribute.
+
+Exact path (up to ``max_pairs`` overlapping pairs): every event's residuals
+are placed on one date axis (the union of the sessions of the calendars in
+the study) and, with the events sorted by the start of their event window,
+the pairwise-complete sums (``n, sum x, sum y, sum x^2, sum y^2, sum xy``) of
+each block of events with its overlapping partners come from one dense
+matrix product (a banded Gram matrix): the same pairs and the same numbers as
+a pair loop, computed once and reused for every window and day.
+
+Approximate path (beyond ``max_pairs``): events with the same calendar and
+day 0 form a group ``g``; their residuals, standardised by their own mean and
+SD, are summed per session, ``A_g(t) = sum_i u_i(t)``, and
+
+.. math::
+
+    \\sum_{i \\in g, j \\in h} \\rho_{ij} \\approx \\frac{A_g \\cdot A_h}{n_{gh}}, \\qquad
+    \\sum_{i<j \\in g} \\rho_{ij} \\approx \\frac{A_g \\cdot A_g - \\sum_i u_i \\cdot u_i}
+    {2 n_{gg}}
+
+with ``n_gh`` the dates both groups' estimation windows cover: ``O(N L)`` work
+whatever the number of pairs. It ignores the 30-date minimum and each pair's
+own means and SDs on its common dates; the methodology states its measured
+error.
 """
 
 from __future__ import annotations
@@ -21,45 +42,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DAY = np.timedelta64(1, "D")
-
-
-@dataclass(frozen=True)
-class PairCorrelations:
-    """``rho`` for every event pair whose event windows overlap in time.
-
-    ``shift`` is ``day0_pos[j] - day0_pos[i]`` for pairs on the same calendar
-    (their windows are then aligned by that many sessions) and ``NO_SHIFT``
-    for pairs on different calendars (matched by date instead).
-    """
-
-    i: np.ndarray
-    j: np.ndarray
-    rho: np.ndarray
-    shift: np.ndarray
-
-
 NO_SHIFT = np.iinfo(np.int64).min
+#: Default budget of overlapping pairs for the exact path.
+MAX_PAIRS = 5_000_000
+BLOCK = 128
 
 
-def _day_numbers(dates: np.ndarray) -> np.ndarray:
-    """datetime64 -> int64 day numbers, NaT -> a sentinel that never matches a date.
-
-    Missing dates only occur at the ends of a window (outside the calendar),
-    so sentinels below/above every real day keep each row ascending.
-    """
-    d = dates.astype("datetime64[D]")
-    out = d.astype("int64")
-    nat = np.isnat(d)
-    if nat.any():
-        cols = np.broadcast_to(np.arange(d.shape[-1]), d.shape)
-        before = np.cumsum(~nat, axis=-1) == 0
-        out = np.where(nat & before, -_SENTINEL + cols, out)
-        out = np.where(nat & ~before, _SENTINEL + cols, out)
-    return out
-
-
-_SENTINEL = 10_000_000
+# --------------------------------------------------------------------------- pairs
 
 
 def overlapping_pairs(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +56,6 @@ def overlapping_pairs(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, 
     order = np.argsort(first, kind="stable")
     s, e = first[order], last[order]
     n = len(s)
-    # Every later-starting range that starts on/before our end overlaps us.
     hi = np.searchsorted(s, e, side="right")
     counts = np.maximum(hi - np.arange(n) - 1, 0)
     a = np.repeat(np.arange(n), counts)
@@ -77,174 +65,323 @@ def overlapping_pairs(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, 
     return np.minimum(i, j), np.maximum(i, j)
 
 
-def pair_correlations(
-    resid_est: np.ndarray,
-    dates_est: np.ndarray,
-    dates_evt: np.ndarray,
-    min_common: int = 30,
-    chunk: int = 4000,
-    calendar_id: np.ndarray | None = None,
-    day0_pos: np.ndarray | None = None,
-) -> PairCorrelations:
-    """Residual correlations for every pair whose event windows overlap.
+def count_overlapping_pairs(first: np.ndarray, last: np.ndarray) -> int:
+    """How many pairs :func:`overlapping_pairs` would return (without building them)."""
+    order = np.argsort(first, kind="stable")
+    s, e = first[order], last[order]
+    hi = np.searchsorted(s, e, side="right")
+    return int(np.maximum(hi - np.arange(len(s)) - 1, 0).sum())
 
-    Pairs on one calendar are aligned by their day-0 distance (a gather, no
-    search); pairs across calendars are matched on calendar dates.
+
+@dataclass(frozen=True)
+class Rows:
+    """Rows to correlate, each on the common date axis.
+
+    ``z`` (M, L) values with 0 where missing, ``m`` (M, L) 1.0 where present,
+    ``pos`` (M, L) ascending date-axis positions of the row's days (any value
+    where ``m`` is 0), ``first``/``last`` (M,) the date-axis span of each row's
+    event window (pairs are formed where these overlap). ``calendar`` and
+    ``start`` (M,): the row's calendar and the session position of its day 0
+    of the row (local index ``k`` is session ``start + k``); rows of one
+    calendar without a missing value take a fast path.
     """
-    evt_days = _day_numbers(dates_evt)
-    valid = ~np.isnat(dates_evt)
-    first = np.where(valid, evt_days, np.iinfo(np.int64).max).min(axis=1)
-    last = np.where(valid, evt_days, np.iinfo(np.int64).min).max(axis=1)
-    # Stored dates: no sentinel tricks needed here since invalid rows are dropped.
-    ok = valid.any(axis=1)
-    idx = np.flatnonzero(ok)
-    pi, pj = overlapping_pairs(first[idx], last[idx])
-    pi, pj = idx[pi], idx[pj]
-    n = len(resid_est)
-    cal = calendar_id if calendar_id is not None else np.full(n, -1)
-    pos = day0_pos if day0_pos is not None else np.zeros(n, dtype=np.int64)
-    same = (
-        (cal[pi] == cal[pj]) & (cal[pi] >= 0)
-        if calendar_id is not None
-        else np.zeros(len(pi), dtype=bool)
-    )
-    shift = np.where(same, pos[pj] - pos[pi], NO_SHIFT)
-    rho = np.zeros(len(pi))
-    idx_same = np.flatnonzero(same)
-    if len(idx_same):
-        rho[idx_same] = _aligned_correlations(
-            resid_est, pi[idx_same], pj[idx_same], shift[idx_same], min_common, chunk
-        )
-    idx_other = np.flatnonzero(~same)
-    if len(idx_other):
-        est_days = _day_numbers(dates_est)
-        for a in range(0, len(idx_other), chunk):
-            sel = idx_other[a : a + chunk]
-            rho[sel] = _pearson_on_common_dates(resid_est, est_days, pi[sel], pj[sel], min_common)
-    keep = rho != 0.0
-    return PairCorrelations(pi[keep], pj[keep], rho[keep], shift[keep])
+
+    z: np.ndarray
+    m: np.ndarray
+    pos: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    calendar: np.ndarray | None = None
+    start: np.ndarray | None = None
 
 
-def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->i", a, b)
+@dataclass(frozen=True)
+class PairSums:
+    """Pairwise-complete sums for pairs ``i < j`` (row indices of :class:`Rows`)."""
+
+    i: np.ndarray
+    j: np.ndarray
+    n: np.ndarray
+    sx: np.ndarray
+    sy: np.ndarray
+    sxx: np.ndarray
+    syy: np.ndarray
+    sxy: np.ndarray
 
 
-def _aligned_correlations(
-    resid: np.ndarray,
-    pi: np.ndarray,
-    pj: np.ndarray,
-    shift: np.ndarray,
-    min_common: int,
-    chunk: int,
-) -> np.ndarray:
-    """Pearson correlations of same-calendar pairs, grouped by their day-0 shift.
+def _cross_products(rows: Rows, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``sum z_i z_j`` over the date axis for every pair whose event windows overlap.
 
-    Estimation day ``k`` of event ``i`` is day ``k - shift`` of event ``j``;
-    with rows of ``j`` zero-padded by ``max|shift|`` each group is a plain
-    column slice, so the work is row gathers and row-wise dot products.
+    A banded Gram matrix: rows sorted by ``first``; each block of rows times
+    the rows it can overlap (itself and the following ones up to its last
+    window end), both scattered densely onto the block's span of the axis.
     """
-    mask = np.isfinite(resid)
-    z = np.where(mask, resid, 0.0)
-    m = mask.astype(np.float64)
-    z2 = z * z
-    le = z.shape[1]
-    pad = int(np.abs(shift).max())
-    zp, mp, z2p = (np.pad(a, ((0, 0), (pad, pad))) for a in (z, m, z2))
-    out = np.zeros(len(pi))
-    order = np.argsort(shift, kind="stable")
-    bounds = np.flatnonzero(np.diff(shift[order])) + 1
-    for group in np.split(order, bounds):
-        start = pad - int(shift[group[0]])
-        for a in range(0, len(group), chunk):
-            sel = group[a : a + chunk]
-            i, j = pi[sel], pj[sel]
-            cols = slice(start, start + le)
-            out[sel] = _pearson_from_sums(
-                z[i], m[i], z2[i], zp[j, cols], mp[j, cols], z2p[j, cols], min_common
-            )
-    return out
+    order = np.argsort(rows.first, kind="stable")
+    first, last = rows.first[order], rows.last[order]
+    present = rows.m[order] > 0
+    pos = rows.pos[order]
+    z = rows.z[order]
+    big = np.iinfo(np.int64).max
+    lo_row = np.where(present, pos, big).min(axis=1)
+    hi_row = np.where(present, pos, -1).max(axis=1)
+    out_i, out_j, out_v = [], [], []
+    n = len(order)
+    for a in range(0, n, block):
+        b = min(a + block, n)
+        end = int(np.searchsorted(first, last[a:b].max(), side="right"))
+        if end <= a + 1:
+            continue
+        want = (np.arange(a, end)[None, :] > np.arange(a, b)[:, None]) & (
+            first[a:end][None, :] <= last[a:b][:, None])
+        bi, pj = np.nonzero(want)
+        valid = hi_row[a:end] >= 0
+        if not len(bi) or not valid.any():
+            continue
+        lo = int(lo_row[a:end][valid].min())
+        width = int(hi_row[a:end][valid].max()) - lo + 1
+        # Absent days go to a spare last column, dropped before the product.
+        col = np.where(present[a:end], pos[a:end] - lo, width)
+        dense = np.zeros((end - a, width + 1))
+        dense[np.arange(end - a)[:, None], col] = z[a:end]
+        dense = dense[:, :width]
+        g = dense[: b - a] @ dense.T
+        out_i.append(order[a + bi])
+        out_j.append(order[a + pj])
+        out_v.append(g[bi, pj])
+    if not out_i:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_v)
 
 
-def _pearson_from_sums(
-    zi: np.ndarray,
-    mi: np.ndarray,
-    z2i: np.ndarray,
-    zj: np.ndarray,
-    mj: np.ndarray,
-    z2j: np.ndarray,
-    min_common: int,
-) -> np.ndarray:
-    """Pairwise-complete Pearson correlation from row sums (``z`` = 0 where missing)."""
-    n = _rowdot(mi, mj)
-    sx, sy = _rowdot(zi, mj), _rowdot(mi, zj)
-    sxx, syy, sxy = _rowdot(z2i, mj), _rowdot(mi, z2j), _rowdot(zi, zj)
+def _prefix(values: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.zeros((len(values), 1)), np.cumsum(values, axis=1)], axis=1)
+
+
+def _masked_sums(rows: Rows, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``n, sx, sy, sxx, syy`` of pairs with missing values or on two calendars:
+    ``j``'s values moved onto ``i``'s dates by one vectorised binary search."""
+    le = rows.pos.shape[1]
+    # Keys: axis position + 1 where present, 0 where missing; rows kept apart by an offset.
+    ki = np.where(rows.m[i] > 0, rows.pos[i] + 1, 0)
+    kj = np.where(rows.m[j] > 0, rows.pos[j] + 1, 0)
+    span = int(max(ki.max(initial=0), kj.max(initial=0))) + 2
+    order = np.argsort(kj, axis=1, kind="stable")
+    rr = np.arange(len(i))[:, None]
+    sorted_kj = kj[rr, order]
+    off = rr.astype(np.int64) * span
+    at = np.searchsorted((sorted_kj + off).ravel(), (ki + off).ravel()).reshape(ki.shape)
+    local = np.clip(at - rr * le, 0, le - 1)
+    match = (sorted_kj[rr, local] == ki) & (ki > 0)
+    src = order[rr, local]
+    xi = np.where(match, rows.z[i], 0.0)
+    yj = np.where(match, rows.z[j][rr, src], 0.0)
+    return (match.sum(axis=1).astype(float), xi.sum(axis=1), yj.sum(axis=1),
+            (xi * xi).sum(axis=1), (yj * yj).sum(axis=1))
+
+
+def banded_sums(rows: Rows, block: int = BLOCK) -> PairSums:
+    """The sums of :class:`PairSums` for every pair whose event windows overlap.
+
+    ``sum x y`` comes from the banded Gram matrix. For two complete rows of
+    one calendar the other sums are prefix-sum differences over their common
+    sessions; other pairs (a missing value, two calendars) match dates.
+    """
+    pi, pj, sxy = _cross_products(rows, block)
+    i, j = np.minimum(pi, pj), np.maximum(pi, pj)
+    le = rows.z.shape[1]
+    n = np.zeros(len(i))
+    sx, sy, sxx, syy = np.zeros(len(i)), np.zeros(len(i)), np.zeros(len(i)), np.zeros(len(i))
+    complete = np.asarray((rows.m > 0).all(axis=1))
+    fast = complete[i] & complete[j]
+    if rows.calendar is not None and rows.start is not None:
+        fast &= rows.calendar[i] == rows.calendar[j]
+        f = np.flatnonzero(fast)
+        d = rows.start[j[f]] - rows.start[i[f]]  # j's local index = i's local index - d
+        k1, k2 = np.clip(d, 0, le), np.clip(le + d, 0, le)
+        l1, l2 = k1 - d, k2 - d
+        pz, pz2 = _prefix(rows.z), _prefix(rows.z * rows.z)
+        n[f] = k2 - k1
+        sx[f] = pz[i[f], k2] - pz[i[f], k1]
+        sxx[f] = pz2[i[f], k2] - pz2[i[f], k1]
+        sy[f] = pz[j[f], l2] - pz[j[f], l1]
+        syy[f] = pz2[j[f], l2] - pz2[j[f], l1]
+    else:
+        fast[:] = False
+    slow = np.flatnonzero(~fast)
+    for a in range(0, len(slow), 50_000):
+        sel = slow[a:a + 50_000]
+        n[sel], sx[sel], sy[sel], sxx[sel], syy[sel] = _masked_sums(rows, i[sel], j[sel])
+    return PairSums(i, j, n, sx, sy, sxx, syy, sxy)
+
+
+def pearson(s: PairSums, min_common: int) -> np.ndarray:
+    """Pairwise-complete Pearson correlation from the sums (0 below ``min_common`` dates)."""
+    n = s.n
     with np.errstate(invalid="ignore", divide="ignore"):
-        cov = sxy - sx * sy / n
-        vx = sxx - sx * sx / n
-        vy = syy - sy * sy / n
+        cov = s.sxy - s.sx * s.sy / n
+        vx = s.sxx - s.sx * s.sx / n
+        vy = s.syy - s.sy * s.sy / n
         rho = cov / np.sqrt(vx * vy)
     return np.where((n >= min_common) & np.isfinite(rho), rho, 0.0)
 
 
-def _pearson_on_common_dates(
-    resid: np.ndarray, days: np.ndarray, pi: np.ndarray, pj: np.ndarray, min_common: int
-) -> np.ndarray:
-    """Pearson correlation of rows ``pi`` and ``pj`` over the dates both have.
+# --------------------------------------------------------------------------- r per column
 
-    Dates are ascending within each row, so the common dates are found with a
-    vectorised binary search of ``j``'s dates for each of ``i``'s.
+
+@dataclass(frozen=True)
+class PairCorrelations:
+    """``rho`` for event pairs whose event windows overlap in time.
+
+    ``shift`` is ``p0[j] - p0[i]`` for pairs on one calendar (their windows are
+    then that many sessions apart) and :data:`NO_SHIFT` across calendars
+    (matched by date).
     """
-    le = days.shape[1]
-    di, dj = days[pi], days[pj]
-    # One global binary search: offset each row so the flattened keys stay sorted.
-    off = (np.arange(len(pi), dtype=np.int64) * (4 * _SENTINEL))[:, None]
-    flat = (dj + off).ravel()
-    pos = (
-        np.searchsorted(flat, (di + off).ravel()).reshape(di.shape)
-        - np.arange(len(pi))[:, None] * le
-    )
-    pos = np.clip(pos, 0, le - 1)
-    rows = np.arange(len(pi))[:, None]
-    match = dj[rows, pos] == di
-    # j's residuals moved onto i's dates (NaN where j has no such date), then the
-    # same pairwise-complete sums as the aligned path.
-    y = np.where(match, resid[pj][rows, pos], np.nan)
-    x = resid[pi]
-    mi, mj = np.isfinite(x).astype(np.float64), np.isfinite(y).astype(np.float64)
-    zi, zj = np.where(mi > 0, x, 0.0), np.where(mj > 0, y, 0.0)
-    return _pearson_from_sums(zi, mi, zi * zi, zj, mj, zj * zj, min_common)
+
+    i: np.ndarray
+    j: np.ndarray
+    rho: np.ndarray
+    shift: np.ndarray
 
 
-def window_overlap(dates_a: np.ndarray, dates_b: np.ndarray) -> np.ndarray:
-    """``|W_i & W_j| / sqrt(|W_i| |W_j|)`` row by row for two (P, L) date arrays."""
-    da, db = _day_numbers(dates_a), _day_numbers(dates_b)
-    va, vb = ~np.isnat(dates_a), ~np.isnat(dates_b)
-    common = np.zeros(len(da))
-    for c in range(db.shape[1]):  # L is small (the window length)
-        common += ((da == db[:, c : c + 1]) & va & vb[:, c : c + 1]).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return common / np.sqrt(va.sum(axis=1) * vb.sum(axis=1))
+def exact_pairs(rows: Rows, calendar: np.ndarray, p0: np.ndarray,
+                min_common: int = 30) -> PairCorrelations:
+    """Every overlapping pair's correlation (the exact path)."""
+    sums = banded_sums(rows)
+    rho = pearson(sums, min_common)
+    same = calendar[sums.i] == calendar[sums.j]
+    shift = np.where(same, p0[sums.j] - p0[sums.i], NO_SHIFT)
+    keep = rho != 0.0
+    return PairCorrelations(sums.i[keep], sums.j[keep], rho[keep], shift[keep])
 
 
-def mean_rho_overlap(
-    pairs: PairCorrelations, included: np.ndarray, window_dates: np.ndarray
-) -> float:
-    """``r`` of the KP test for the ``included`` events and their window dates."""
+def common_dates(pos_a: np.ndarray, ok_a: np.ndarray, pos_b: np.ndarray,
+                 ok_b: np.ndarray) -> np.ndarray:
+    """Row by row, how many valid date positions two (P, L) windows share."""
+    common = np.zeros(len(pos_a))
+    for c in range(pos_b.shape[1]):  # L is small (a window length)
+        common += ((pos_a == pos_b[:, c:c + 1]) & ok_a & ok_b[:, c:c + 1]).sum(axis=1)
+    return common
+
+
+def overlap(i: np.ndarray, j: np.ndarray, shift: np.ndarray, width: int,
+            window_pos: np.ndarray | None = None,
+            window_ok: np.ndarray | None = None) -> np.ndarray:
+    """``o_ij`` of pairs ``(i, j)`` for a test window of ``width`` sessions.
+
+    On one calendar ``(width - |shift|)^+ / width``; across calendars
+    (``shift == NO_SHIFT``) the common dates of the two windows' date-axis
+    positions (``window_pos``, ``window_ok`` (M, width), needed only then).
+    """
+    same = shift != NO_SHIFT
+    out = np.zeros(len(i))
+    out[same] = np.maximum(width - np.abs(shift[same]), 0) / width
+    cross = np.flatnonzero(~same)
+    if len(cross):
+        assert window_pos is not None and window_ok is not None
+        a, b = i[cross], j[cross]
+        common = common_dates(window_pos[a], window_ok[a], window_pos[b], window_ok[b])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sizes = np.sqrt(window_ok[a].sum(axis=1) * window_ok[b].sum(axis=1))
+            out[cross] = np.where(sizes > 0, common / sizes, 0.0)
+    return out
+
+
+def mean_rho_overlap(pairs: PairCorrelations, included: np.ndarray, o: np.ndarray) -> float:
+    """``r`` of the KP test for the ``included`` events, given each pair's overlap ``o``."""
     n = int(included.sum())
     if n < 2:
         return float("nan")
-    keep = included[pairs.i] & included[pairs.j]
-    i, j, rho, shift = pairs.i[keep], pairs.j[keep], pairs.rho[keep], pairs.shift[keep]
-    total = 0.0
-    # Same calendar, equal-length windows of consecutive sessions: the overlap
-    # is (L - |shift|)^+ / L.
-    same = shift != NO_SHIFT
-    width = window_dates.shape[1]
-    o_same = np.maximum(width - np.abs(shift[same]), 0) / width
-    total += float(np.sum(rho[same] * o_same))
-    io, jo, ro = i[~same], j[~same], rho[~same]
-    for a in range(0, len(io), 200000):
-        sl = slice(a, a + 200000)
-        o = window_overlap(window_dates[io[sl]], window_dates[jo[sl]])
-        total += float(np.nansum(ro[sl] * o))
-    return total / (n * (n - 1) / 2.0)
+    both = included[pairs.i] & included[pairs.j]
+    return float(np.sum(pairs.rho[both] * o[both])) / (n * (n - 1) / 2.0)
+
+
+# --------------------------------------------------------------------------- approximation
+
+
+@dataclass(frozen=True)
+class GroupRows:
+    """Events grouped by (calendar, day 0) for the approximate path.
+
+    ``of_event`` (M,) the group of each estimated event; ``rows`` the groups'
+    summed standardised residuals ``A_g`` as :class:`Rows` (``m`` = the dates
+    the group's estimation window covers); ``self_sq`` (G,) ``sum_i u_i . u_i``;
+    ``size`` (G,) members; ``calendar``, ``p0`` (G,).
+    """
+
+    of_event: np.ndarray
+    rows: Rows
+    self_sq: np.ndarray
+    size: np.ndarray
+    calendar: np.ndarray
+    p0: np.ndarray
+
+
+def standardise(resid: np.ndarray) -> np.ndarray:
+    """Each row demeaned and divided by its SD (ddof 0) over its present days (0 where absent)."""
+    ok = np.isfinite(resid)
+    n = ok.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(ok, resid, 0.0).sum(axis=1) / n
+        dev = np.where(ok, resid - mean[:, None], 0.0)
+        sd = np.sqrt((dev * dev).sum(axis=1) / n)
+        u = dev / sd[:, None]
+    return np.where(ok & np.isfinite(u), u, 0.0)
+
+
+def group_rows(u: np.ndarray, inside: np.ndarray, pos: np.ndarray, first: np.ndarray,
+               last: np.ndarray, calendar: np.ndarray, p0: np.ndarray,
+               start: np.ndarray) -> GroupRows:
+    """Sum standardised residual rows ``u`` (M, L) per (calendar, day 0).
+
+    ``inside`` (M, L) marks the estimation days inside the calendar: a
+    group's coverage ``m``; members share ``pos``, ``first``, ``last`` and
+    ``start`` (the session of their first estimation day).
+    """
+    key = calendar.astype(np.int64) * (1 << 32) + p0.astype(np.int64)
+    groups, of_event = np.unique(key, return_inverse=True)
+    g = len(groups)
+    a = np.zeros((g, u.shape[1]))
+    np.add.at(a, of_event, u)
+    rep = np.zeros(g, dtype=np.int64)
+    rep[of_event] = np.arange(len(of_event))
+    self_sq = np.bincount(of_event, weights=(u * u).sum(axis=1), minlength=g)
+    rows = Rows(a, inside[rep].astype(float), pos[rep], first[rep], last[rep],
+                calendar[rep], start[rep])
+    return GroupRows(of_event, rows, self_sq, np.bincount(of_event, minlength=g),
+                     calendar[rep], p0[rep])
+
+
+@dataclass(frozen=True)
+class GroupPairs:
+    """Approximate ``sum rho`` of each group pair (``g < h``) and within each group."""
+
+    g: np.ndarray
+    h: np.ndarray
+    between: np.ndarray  # sum over i in g, j in h of rho_ij
+    shift: np.ndarray
+    within: np.ndarray  # (G,) sum over i < j in g of rho_ij
+
+
+def group_pairs(gr: GroupRows, a: np.ndarray | None = None,
+                self_sq: np.ndarray | None = None) -> GroupPairs:
+    """The approximate sums from group rows (``a``/``self_sq``: adjusted copies)."""
+    rows = gr.rows if a is None else Rows(a, gr.rows.m, gr.rows.pos, gr.rows.first,
+                                          gr.rows.last, gr.rows.calendar, gr.rows.start)
+    sq = gr.self_sq if self_sq is None else self_sq
+    sums = banded_sums(rows)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        between = np.where(sums.n > 0, sums.sxy / sums.n, 0.0)
+        n_self = gr.rows.m.sum(axis=1)
+        within = np.where(n_self > 0,
+                          ((rows.z * rows.z).sum(axis=1) - sq) / (2.0 * n_self), 0.0)
+    same = gr.calendar[sums.i] == gr.calendar[sums.j]
+    shift = np.where(same, gr.p0[sums.j] - gr.p0[sums.i], NO_SHIFT)
+    return GroupPairs(sums.i, sums.j, between, shift, within)
+
+
+def approximate_r(gp: GroupPairs, o_between: np.ndarray, n_included: int) -> float:
+    """``r`` of a test window from the group sums, given each group pair's overlap."""
+    if n_included < 2:
+        return float("nan")
+    total = float(np.sum(gp.between * o_between)) + float(np.sum(gp.within))
+    return total / (n_included * (n_included - 1) / 2.0)

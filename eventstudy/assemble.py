@@ -1,0 +1,217 @@
+"""The tidy tables of a study (INTERFACE.md) from the engine's per-event arrays.
+
+Nothing here computes a statistic: it lays out what the engine computed.
+``ar`` and ``car`` carry ``event_id`` as a categorical column (one code per
+row instead of one string), which compares, groups and prints like text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from eventstudy import models
+from eventstudy.inference.battery import TEST_NAMES
+from eventstudy.panel import EventIndex, Factors, chunks, dates_of, gather
+
+if TYPE_CHECKING:
+    from eventstudy.engine import EngineOutput, EventArrays
+    from eventstudy.inference.crosssection import CrossSections
+    from eventstudy.settings import StudySettings
+    from eventstudy.store import PriceStore
+
+
+@dataclass(frozen=True)
+class EstimationSource:
+    """What rebuilding the estimation windows needs (they are re-read, not stored)."""
+
+    store: PriceStore
+    index: EventIndex
+    numbers: np.ndarray
+    event_ids: np.ndarray
+    settings: StudySettings
+    est_days: np.ndarray
+    factors: Factors | None
+
+
+def _ids(index: EventIndex, events: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+    ids = events["event_id"].astype(str).to_numpy(dtype=object)
+    return ids[index.rows], pd.Index(ids[index.rows])
+
+
+def _categorical(codes: np.ndarray, ids: pd.Index) -> pd.Categorical:
+    """Ids ``ids[codes]`` as a categorical whose categories are sorted like the text
+    (so sorting, grouping and comparing behave as with strings)."""
+    ids = ids.astype(str)
+    if ids.has_duplicates:  # ids are unique after loading; be safe for DataFrames
+        return pd.Categorical(np.asarray(ids)[codes])
+    order = np.argsort(np.asarray(ids, dtype=object), kind="stable")
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids))
+    return pd.Categorical.from_codes(rank[codes], categories=ids[order])
+
+
+def _dates(store: PriceStore, index: EventIndex, rows: np.ndarray, days: np.ndarray
+           ) -> np.ndarray:
+    out = np.empty(len(rows), dtype="datetime64[ns]")
+    for k, mic in enumerate(index.mics):
+        here = index.calendar[rows] == k
+        out[here] = dates_of(store, mic, index.p0[rows][here] + days[here])
+    return out
+
+
+def events_table(events: pd.DataFrame, status: np.ndarray, reason: np.ndarray,
+                 index: EventIndex, arr: EventArrays, settings: StudySettings) -> pd.DataFrame:
+    out = events.copy()
+    out["status"] = status.astype(str)
+    out["reason"] = reason.astype(str)
+    out["model"] = settings.model
+    n = len(out)
+    keep = arr.numbers
+    rows = index.rows[keep]
+    n_est = np.full(n, np.nan)
+    n_est[rows] = arr.n_est[keep]
+    sigma = np.full(n, np.nan)
+    sigma[rows] = np.sqrt(arr.sigma2[keep])
+    r2 = np.full(n, np.nan)
+    r2[rows] = arr.r2[keep]
+    out["n_est"] = pd.array(n_est, dtype="Int64") if n else pd.array([], dtype="Int64")
+    out["sigma"] = sigma
+    for k, name in enumerate(models.PARAM_NAMES[settings.model]):
+        values = np.full(n, np.nan)
+        values[rows] = arr.params[keep, k]
+        out[name] = values
+    out["r2"] = r2
+    return out
+
+
+def ar_table(arr: EventArrays, index: EventIndex, store: PriceStore, cats: pd.Index,
+             evt_days: np.ndarray) -> pd.DataFrame:
+    ei, di = np.nonzero(arr.observed)
+    car = np.cumsum(arr.ar, axis=1)
+    return pd.DataFrame({
+        "event_id": _categorical(ei, cats),
+        "rel_day": evt_days[di],
+        "date": pd.DatetimeIndex(_dates(store, index, ei, evt_days[di])),
+        "ret": arr.ret[ei, di],
+        "benchmark_ret": arr.bench[ei, di],
+        "expected": arr.expected[ei, di],
+        "ar": arr.ar[ei, di],
+        "se": arr.se[ei, di],
+        "car": car[ei, di],
+        "car_se": arr.car_se[ei, di],
+    })
+
+
+def car_table(arr: EventArrays, cats: pd.Index, settings: StudySettings) -> pd.DataFrame:
+    frames = []
+    w = arr.window
+    for c, (a, b) in enumerate(settings.car_windows):
+        has = arr.numbers & np.isfinite(w["car"][:, c])
+        rows = np.flatnonzero(has)
+        frames.append(pd.DataFrame({
+            "event_id": _categorical(rows, cats), "start": a, "end": b,
+            "car": w["car"][rows, c], "se": w["se"][rows, c], "t": w["t"][rows, c],
+            "p_value": w["p"][rows, c], "scar": w["scar"][rows, c],
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _caar(cs: CrossSections) -> np.ndarray:
+    inc = cs.included
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(inc, cs.car, 0.0).sum(axis=0) / inc.sum(axis=0)
+
+
+def tests_table(cs: CrossSections, settings: StudySettings) -> pd.DataFrame:
+    """One row per CAR window and test (the first ``W`` columns)."""
+    caar = _caar(cs)
+    rows = []
+    for c, (a, b) in enumerate(settings.car_windows):
+        for t in cs.tests:
+            none = not np.isfinite(t.statistic[c]) and bool(t.note[c])
+            rows.append({
+                "start": a, "end": b, "statistic": t.name, "value": float(t.statistic[c]),
+                "p_value": float(t.p_value[c]), "n": int(t.n[c]), "caar": float(caar[c]),
+                "distribution": "" if none else t.distribution,
+                "df": None if none or not np.isfinite(t.df[c]) else int(t.df[c]),
+                "note": t.note[c],
+            })
+    return pd.DataFrame(rows)
+
+
+def aar_table(cs: CrossSections, n_windows: int, evt_days: np.ndarray) -> pd.DataFrame:
+    """One row per relative day with every test's statistic and p-value."""
+    day = slice(n_windows, n_windows + len(evt_days))
+    aar = _caar(cs)[day]
+    out = pd.DataFrame({"rel_day": evt_days.astype(np.int64),
+                        "n": cs.included[:, day].sum(axis=0).astype(np.int64), "aar": aar})
+    out["caar"] = out["aar"].cumsum(skipna=False)
+    by_name = {t.name: t for t in cs.tests}
+    for name in TEST_NAMES:
+        t = by_name[name]
+        out[name] = t.statistic[day]
+        out[f"{name}_p"] = t.p_value[day]
+    return out
+
+
+def engine_output(events: pd.DataFrame, status: np.ndarray, reason: np.ndarray,
+                  index: EventIndex, arr: EventArrays, store: PriceStore,
+                  settings: StudySettings, cs: CrossSections, est_days: np.ndarray,
+                  evt_days: np.ndarray, fac: Factors | None) -> EngineOutput:
+    from eventstudy.engine import EngineOutput
+
+    ids, cats = _ids(index, events)
+    kp_r = {f"{a},{b}": float(cs.kp_r[c]) for c, (a, b) in enumerate(settings.car_windows)}
+    source = EstimationSource(store, index, arr.numbers.copy(), ids, settings, est_days, fac)
+    return EngineOutput(
+        events=events_table(events, status, reason, index, arr, settings),
+        ar=ar_table(arr, index, store, cats, evt_days),
+        car=car_table(arr, cats, settings),
+        aar=aar_table(cs, len(settings.car_windows), evt_days),
+        tests=tests_table(cs, settings),
+        kp_r=kp_r, source=source, kp_method=cs.kp_method,
+    )
+
+
+def estimation_table(src: Any) -> pd.DataFrame:
+    """Estimation-window data of every estimated event (for plots and audits).
+
+    ``event_id, rel_day, date, ret, benchmark_ret, expected, resid`` (factor
+    models add their factor columns and ``RF``), re-read from the store and
+    re-fitted chunk by chunk: the same numbers as the study's.
+    """
+    s: EstimationSource = src
+    evt_days = np.arange(s.settings.event_window[0], s.settings.event_window[1] + 1)
+    cats = pd.Index(s.event_ids.astype(str))
+    parts = []
+    for sel in chunks(s.index.take(np.flatnonzero(s.numbers)), 20_000):
+        keep = np.flatnonzero(s.numbers)[sel]
+        part = s.index.take(keep)
+        w = gather(s.store, part, s.est_days, evt_days, s.factors)
+        fit = models.fit(s.settings.model, w)
+        used = np.isfinite(fit.resid_est)
+        ei, di = np.nonzero(used)
+        table = {
+            "event_id": keep[ei], "rel_day": s.est_days[di],
+            "date": _dates(s.store, part, ei, s.est_days[di]),
+            "ret": w.ret_est[ei, di], "benchmark_ret": w.bench_est[ei, di],
+            "expected": w.ret_est[ei, di] - fit.resid_est[ei, di],
+            "resid": fit.resid_est[ei, di],
+        }
+        if w.factors_est is not None and w.rf_est is not None and s.factors is not None:
+            for k, name in enumerate(s.factors.names):
+                table[name] = w.factors_est[ei, di, k]
+            table["RF"] = w.rf_est[ei, di]
+        parts.append(pd.DataFrame(table))
+    if not parts:
+        return pd.DataFrame(columns=["event_id", "rel_day", "date", "ret", "benchmark_ret",
+                                     "expected", "resid"])
+    out = pd.concat(parts, ignore_index=True)
+    out = out.sort_values(["event_id", "rel_day"], kind="stable", ignore_index=True)
+    out["event_id"] = _categorical(out["event_id"].to_numpy(), cats)
+    out["date"] = pd.DatetimeIndex(out["date"].to_numpy())
+    return out

@@ -1,0 +1,257 @@
+"""Daily prices of many tickers in one columnar table (the data path's input).
+
+Every provider hands the engine a :class:`PriceTable`: one long table sorted
+by ticker then date, held as numpy arrays, with ``starts`` giving each
+ticker's rows (``starts[k]:starts[k + 1]``). Nothing downstream builds a
+DataFrame per ticker; :meth:`PriceTable.frame` does so on request (reports,
+notebooks, tests).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Price columns a table may carry, in output order; ``adj_close`` always.
+COLUMNS: tuple[str, ...] = (
+    "adj_close", "close", "open", "high", "low", "volume", "dividends", "splits",
+)
+
+
+def _days(values: object) -> np.ndarray:
+    """Dates as ``datetime64[D]`` (tz-aware values keep their local calendar date)."""
+    idx = pd.DatetimeIndex(values)  # type: ignore[arg-type]
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    return idx.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+
+
+def _as_day(value: Any) -> np.datetime64:
+    return np.datetime64(pd.Timestamp(value).date(), "D")
+
+
+def factorize_tickers(tickers: object) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (into sorted unique symbols) of a ticker column; symbols stripped of spaces.
+
+    Factorizes first and strips only the distinct values, so a column of
+    millions of rows costs one hash pass.
+    """
+    codes, uniques = pd.factorize(pd.Series(tickers, copy=False), sort=False)
+    names = pd.Index(uniques).astype(str).str.strip()
+    fixed, final = pd.factorize(names, sort=True)
+    return fixed[codes].astype(np.int64), np.asarray(final, dtype=object)
+
+
+def sort_order(codes: np.ndarray, days: np.ndarray) -> np.ndarray | None:
+    """The order that sorts rows by (ticker, date), or ``None`` when already sorted."""
+    key = codes.astype(np.int64) * (1 << 32) + days.astype(np.int64)
+    if len(key) < 2 or bool((key[1:] >= key[:-1]).all()):
+        return None
+    return np.argsort(key, kind="stable")
+
+
+def first_duplicate(codes: np.ndarray, days: np.ndarray) -> int | None:
+    """Position (in the given order) of the second row of the first repeated
+    (ticker, date) pair, or ``None``."""
+    key = codes.astype(np.int64) * (1 << 32) + days.astype(np.int64)
+    order = sort_order(codes, days)
+    sk = key if order is None else key[order]
+    same = np.flatnonzero(sk[1:] == sk[:-1])
+    if not len(same):
+        return None
+    return int(same[0] + 1) if order is None else int(order[same[0] + 1])
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """Long daily prices: ``tickers[codes[r]]`` has ``values[c][r]`` on ``dates[r]``.
+
+    Attributes
+    ----------
+    tickers : (T,) object array of ticker symbols, unique, sorted
+    starts : (T + 1,) int64 row offsets: ticker ``k`` owns rows ``starts[k]:starts[k+1]``
+    dates : (R,) ``datetime64[D]``, ascending within each ticker, unique per ticker
+    values : column name -> (R,) float64 (``adj_close`` always; NaN = no value)
+    """
+
+    tickers: np.ndarray
+    starts: np.ndarray
+    dates: np.ndarray
+    values: dict[str, np.ndarray]
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def empty(cls) -> PriceTable:
+        return cls(np.array([], dtype=object), np.zeros(1, dtype=np.int64),
+                   np.array([], dtype="datetime64[D]"), {"adj_close": np.array([], float)})
+
+    @classmethod
+    def from_arrays(
+        cls, tickers: Sequence[str] | np.ndarray | pd.Series, dates: object,
+        values: Mapping[str, object], *, drop_missing: bool = True,
+    ) -> PriceTable:
+        """Build from row arrays (any order); rows without an adjusted close are dropped.
+
+        Duplicate (ticker, date) rows must have been rejected (see :func:`sorted_codes`).
+        """
+        codes, uniques = factorize_tickers(tickers)
+        return cls.from_codes(codes, uniques, dates, values, drop_missing=drop_missing)
+
+    @classmethod
+    def from_codes(
+        cls, codes: np.ndarray, uniques: np.ndarray, dates: object,
+        values: Mapping[str, object], *, drop_missing: bool = True,
+    ) -> PriceTable:
+        """Like :meth:`from_arrays` with tickers given as codes into sorted ``uniques``."""
+        days = _days(dates)
+        cols = {k: np.asarray(v, dtype=np.float64) for k, v in values.items() if v is not None}
+        if drop_missing:
+            keep = np.isfinite(cols["adj_close"])
+            if not keep.all():
+                codes, days = codes[keep], days[keep]
+                cols = {k: v[keep] for k, v in cols.items()}
+        order = sort_order(codes, days)
+        if order is not None:
+            codes, days = codes[order], days[order]
+            cols = {c: cols[c][order] for c in cols}
+        cols = {c: cols[c] for c in COLUMNS if c in cols}
+        counts = np.bincount(codes, minlength=len(uniques))
+        used = counts > 0
+        starts = np.concatenate([[0], np.cumsum(counts[used])]).astype(np.int64)
+        return cls(np.asarray(uniques, dtype=object)[used], starts, days, cols)
+
+    @classmethod
+    def from_frames(cls, frames: Mapping[str, pd.DataFrame]) -> PriceTable:
+        """Build from ``ticker -> DataFrame`` (date index, price columns)."""
+        frames = {t: f for t, f in frames.items() if f is not None and len(f)}
+        if not frames:
+            return cls.empty()
+        names = [c for c in COLUMNS if any(c in f.columns for f in frames.values())]
+        tickers = np.repeat(np.array(list(frames), dtype=object),
+                            [len(f) for f in frames.values()])
+        dates = np.concatenate([_days(f.index) for f in frames.values()])
+        values = {
+            c: np.concatenate([
+                f[c].to_numpy(dtype=np.float64, na_value=np.nan) if c in f.columns
+                else np.full(len(f), np.nan) for f in frames.values()
+            ]) for c in names
+        }
+        return cls.from_arrays(tickers, dates, values)
+
+    @staticmethod
+    def concat(tables: Sequence[PriceTable]) -> PriceTable:
+        """One table of several with disjoint tickers."""
+        tables = [t for t in tables if len(t.tickers)]
+        if not tables:
+            return PriceTable.empty()
+        if len(tables) == 1:
+            return tables[0]
+        names = [c for c in COLUMNS if any(c in t.values for t in tables)]
+        tickers = np.concatenate([np.repeat(t.tickers, np.diff(t.starts)) for t in tables])
+        dates = np.concatenate([t.dates for t in tables])
+        values = {c: np.concatenate([t.values.get(c, np.full(len(t.dates), np.nan))
+                                     for t in tables]) for c in names}
+        return PriceTable.from_arrays(tickers, dates, values, drop_missing=False)
+
+    # ------------------------------------------------------------------ access
+
+    def __len__(self) -> int:
+        return len(self.dates)
+
+    @property
+    def codes(self) -> np.ndarray:
+        """(R,) ticker index of every row."""
+        return np.repeat(np.arange(len(self.tickers)), np.diff(self.starts))
+
+    def index_of(self, ticker: str) -> int:
+        """Position of ``ticker`` in :attr:`tickers` (-1 when absent)."""
+        pos = int(np.searchsorted(self.tickers.astype(str), ticker))
+        return pos if pos < len(self.tickers) and self.tickers[pos] == ticker else -1
+
+    def __contains__(self, ticker: object) -> bool:
+        return isinstance(ticker, str) and self.index_of(ticker) >= 0
+
+    def rows(self, ticker: str) -> slice:
+        k = self.index_of(ticker)
+        if k < 0:
+            raise KeyError(ticker)
+        return slice(int(self.starts[k]), int(self.starts[k + 1]))
+
+    def frame(self, ticker: str) -> pd.DataFrame:
+        """One ticker's prices as a DataFrame (date index named ``date``)."""
+        sl = self.rows(ticker)
+        index = pd.DatetimeIndex(self.dates[sl].astype("datetime64[ns]"), name="date")
+        return pd.DataFrame({c: v[sl] for c, v in self.values.items()}, index=index)
+
+    def select(self, tickers: Sequence[str] | None = None,
+               ranges: Mapping[str, tuple[object, object]] | None = None,
+               start: object = None, end: object = None) -> PriceTable:
+        """Rows of ``tickers`` (all when ``None``) dated in ``[start, end]``, or in each
+        ticker's own ``ranges[ticker]``; one vectorised mask, no per-ticker frames."""
+        n = len(self.tickers)
+        names = list(ranges) if ranges is not None else (
+            None if tickers is None else list(tickers))
+        lo_t = np.full(n, np.datetime64("9999-12-31"), dtype="datetime64[D]")
+        hi_t = np.full(n, np.datetime64("0001-01-01"), dtype="datetime64[D]")
+        if names is None:
+            pos = np.arange(n)
+        else:
+            pos = pd.Index(self.tickers.astype(str)).get_indexer(pd.Index(names, dtype=object))
+            names = [nm for nm, p in zip(names, pos, strict=True) if p >= 0]
+            pos = pos[pos >= 0]
+        if ranges is not None:
+            assert names is not None
+            lo_t[pos] = np.array([_as_day(ranges[nm][0]) for nm in names], dtype="datetime64[D]")
+            hi_t[pos] = np.array([_as_day(ranges[nm][1]) for nm in names], dtype="datetime64[D]")
+        else:
+            lo_t[pos] = _as_day(start) if start is not None else np.datetime64("0001-01-01")
+            hi_t[pos] = _as_day(end) if end is not None else np.datetime64("9999-12-31")
+        codes = self.codes
+        keep = (self.dates >= lo_t[codes]) & (self.dates <= hi_t[codes])
+        kept = np.bincount(codes[keep], minlength=n)
+        has = kept > 0
+        starts = np.concatenate([[0], np.cumsum(kept[has])]).astype(np.int64)
+        return PriceTable(self.tickers[has], starts, self.dates[keep],
+                          {c: v[keep] for c, v in self.values.items()})
+
+    def first_last(self) -> tuple[np.ndarray, np.ndarray]:
+        """(T,) first and last date of each ticker."""
+        if not len(self.dates):
+            empty = np.array([], dtype="datetime64[D]")
+            return empty, empty
+        return self.dates[self.starts[:-1]], self.dates[self.starts[1:] - 1]
+
+
+class FramesView(Mapping[str, pd.DataFrame]):
+    """A read-only ``ticker -> DataFrame`` view of a :class:`PriceTable` (built on access)."""
+
+    def __init__(self, table: PriceTable) -> None:
+        self._table = table
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, ticker: str) -> pd.DataFrame:
+        if ticker not in self._cache:
+            self._cache[ticker] = self._table.frame(ticker)
+        return self._cache[ticker]
+
+    def __iter__(self) -> Iterator[str]:
+        return (str(t) for t in self._table.tickers)
+
+    def __len__(self) -> int:
+        return len(self._table.tickers)
+
+    def __contains__(self, ticker: object) -> bool:
+        return ticker in self._table
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self.items()) == dict(other.items()) if len(other) else len(self) == 0
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]

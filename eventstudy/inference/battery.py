@@ -1,0 +1,114 @@
+"""The cross-sectional tests of METHODS.md section 5, for many windows at once.
+
+Each column of the inputs is one CAR window or one single day; row ``i`` is
+event ``i``. ``N_k`` = events included in column ``k``; ``CAAR = mean(CAR_i)``.
+
+.. math::
+
+    t_{cs} = \\frac{CAAR}{sd(CAR)/\\sqrt N}, \\quad
+    Z_{Patell} = \\frac{\\sum SCAR_i}{\\sqrt{\\sum d_i/(d_i - 2)}}, \\quad
+    t_{BMP} = \\frac{\\overline{SCAR}}{sd(SCAR)/\\sqrt N}, \\quad
+    t_{KP} = t_{BMP} \\sqrt{\\frac{1 - \\bar r}{1 + (N - 1)\\bar r}}
+
+    Z_{gen} = \\frac{w - N\\hat p}{\\sqrt{N \\hat p (1 - \\hat p)}}, \\quad
+    Z_{sign} = \\frac{w - N/2}{\\sqrt{N/4}}
+
+with ``w`` the events with a positive CAR and ``p-hat`` (Cowan 1992) the mean
+share of positive estimation-window residuals. The rank tests (Corrado,
+Wilcoxon) come from :mod:`eventstudy.inference.rank`; ``r-bar`` from
+:mod:`eventstudy.inference.kp`. Fewer than 2 events in a column: no test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from eventstudy.inference.car import two_sided_normal, two_sided_t
+from eventstudy.inference.rank import wilcoxon_columns
+
+TEST_NAMES = ("t_cs", "patell", "bmp", "kp", "gen_sign", "sign", "corrado", "wilcoxon")
+#: Null distribution of each test (``t`` tests have ``N - 1`` degrees of freedom).
+DISTRIBUTIONS = {"t_cs": "t", "patell": "normal", "bmp": "t", "kp": "t", "gen_sign": "normal",
+                 "sign": "normal", "corrado": "normal", "wilcoxon": "wilcoxon signed-rank"}
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Inputs for ``K`` columns: ``car``, ``scar``, ``included`` (N, K); ``dof``,
+    ``pos_share`` (N,); ``corrado``, ``kp_r`` (K,) precomputed statistics."""
+
+    car: np.ndarray
+    scar: np.ndarray
+    included: np.ndarray
+    dof: np.ndarray
+    pos_share: np.ndarray
+    corrado: np.ndarray
+    kp_r: np.ndarray
+
+
+@dataclass(frozen=True)
+class TestColumn:
+    """One test over ``K`` columns: statistic, p-value, df and N per column, notes."""
+
+    name: str
+    statistic: np.ndarray
+    p_value: np.ndarray
+    distribution: str
+    df: np.ndarray  # NaN where the distribution has no degrees of freedom
+    n: np.ndarray
+    note: list[str]
+
+
+def _moments(x: np.ndarray, inc: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sample sd (ddof 1) of each column over its included rows."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xz = np.where(inc, x, 0.0)
+        mean = xz.sum(axis=0) / n
+        dev = np.where(inc, x - mean, 0.0)
+        sd = np.sqrt((dev * dev).sum(axis=0) / (n - 1))
+    return mean, sd
+
+
+def battery(c: Columns) -> list[TestColumn]:
+    """Every test of METHODS.md section 5 for every column, in :data:`TEST_NAMES` order."""
+    inc = c.included
+    n = inc.sum(axis=0)
+    nf = n.astype(float)
+    few = n < 2
+    notes = [f"fewer than 2 events with a CAR (N={k}): no cross-sectional test" if k < 2
+             else "" for k in n.tolist()]
+    dfree = np.where(few, np.nan, nf - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_car, sd_car = _moments(c.car, inc, nf)
+        t_cs = mean_car / (sd_car / np.sqrt(nf))
+        d = c.dof.astype(float)[:, None]
+        patell = np.where(inc, c.scar, 0.0).sum(axis=0) / np.sqrt(
+            np.where(inc, d / (d - 2.0), 0.0).sum(axis=0))
+        mean_s, sd_s = _moments(c.scar, inc, nf)
+        bmp = mean_s / (sd_s / np.sqrt(nf))
+        r = c.kp_r
+        kp = bmp * np.sqrt((1.0 - r) / (1.0 + (nf - 1.0) * r))
+        w = (inc & (c.car > 0)).sum(axis=0).astype(float)
+        p_hat = np.where(inc, c.pos_share[:, None], 0.0).sum(axis=0) / nf
+        gen = (w - nf * p_hat) / np.sqrt(nf * p_hat * (1.0 - p_hat))
+        sign = (w - nf / 2.0) / np.sqrt(nf / 4.0)
+    w_plus, w_p, w_notes = wilcoxon_columns(c.car, inc)
+    values = {"t_cs": t_cs, "patell": patell, "bmp": bmp, "kp": kp, "gen_sign": gen,
+              "sign": sign, "corrado": c.corrado}
+    out = []
+    for name in TEST_NAMES:
+        dist = DISTRIBUTIONS[name]
+        if name == "wilcoxon":
+            stat, p = w_plus, w_p
+            col_notes = [a or b for a, b in zip(notes, w_notes, strict=True)]
+        else:
+            stat = values[name]
+            p = two_sided_t(stat, dfree) if dist == "t" else two_sided_normal(stat)
+            col_notes = notes
+        stat = np.where(few, np.nan, stat)
+        p = np.where(few | np.isnan(stat), np.nan, p)
+        df = dfree if dist == "t" else np.full(len(n), np.nan)
+        out.append(TestColumn(name, stat, p, dist, df, n, col_notes))
+    return out

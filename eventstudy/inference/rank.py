@@ -1,0 +1,124 @@
+"""The rank tests: Corrado-Zivney (multi-day per Campbell-Wasley) and Wilcoxon.
+
+Corrado: for each event, its residuals over the estimation window plus the
+event window are ranked together (average ranks for ties);
+``U_it = rank_it / (T_i + 1) - 1/2`` with ``T_i`` its number of non-missing
+days. For each relative day ``t``, ``Ubar_t`` is the mean of ``U_it`` over the
+column's events with a value that day, ``S = sqrt(mean_t Ubar_t^2)`` over
+every relative day, and the statistic of a window of ``L`` days is
+``sum_{t in w} Ubar_t / (sqrt(L) S)``.
+
+Wilcoxon: ``W+``, the sum of the ranks of ``|CAR_i|`` over the positive CARs,
+with the p-value of ``scipy.stats.wilcoxon(CAR, alternative="two-sided")``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+
+def corrado_u(resid_all: np.ndarray) -> np.ndarray:
+    """``U_it = rank_it / (T_i + 1) - 1/2`` over each row's non-missing days (NaN stays)."""
+    ranks = stats.rankdata(resid_all, axis=1, nan_policy="omit")
+    t = np.isfinite(resid_all).sum(axis=1)
+    return ranks / (t[:, None] + 1.0) - 0.5
+
+
+class CorradoSums:
+    """Running sums of ``U`` over the events of every column, accumulated chunk by chunk.
+
+    ``base`` counts every estimated event; each column then drops its excluded
+    events (those estimated but without a CAR there), which are few, so the
+    work is ``O(N T)`` plus ``O(excluded T)`` instead of ``O(N T K)``.
+    """
+
+    def __init__(self, n_columns: int, n_days: int) -> None:
+        self.total = np.zeros(n_days)
+        self.count = np.zeros(n_days)
+        self.minus = np.zeros((n_columns, n_days))
+        self.minus_count = np.zeros((n_columns, n_days))
+
+    def add(self, u: np.ndarray, estimated: np.ndarray, included: np.ndarray) -> None:
+        """``u`` (n, T) of a chunk; ``estimated`` (n,); ``included`` (n, K) (subset of it)."""
+        finite = np.isfinite(u) & estimated[:, None]
+        uz = np.where(finite, u, 0.0)
+        self.total += uz.sum(axis=0)
+        self.count += finite.sum(axis=0)
+        excluded = estimated[:, None] & ~included
+        for k in np.flatnonzero(excluded.any(axis=0)):
+            rows = excluded[:, k]
+            self.minus[k] += uz[rows].sum(axis=0)
+            self.minus_count[k] += finite[rows].sum(axis=0)
+
+    def statistics(self, window_cols: list[np.ndarray], n_included: np.ndarray) -> np.ndarray:
+        """The statistic of each column (its day columns within ``0..T-1``)."""
+        out = np.full(len(window_cols), np.nan)
+        for k, cols in enumerate(window_cols):
+            if n_included[k] < 2:
+                continue
+            counts = self.count - self.minus_count[k]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ubar = np.where(counts > 0, (self.total - self.minus[k]) / counts, np.nan)
+                s = np.sqrt(np.nanmean(ubar**2))
+                out[k] = float(np.sum(ubar[cols]) / (np.sqrt(len(cols)) * s))
+        return out
+
+
+def _average_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average ranks (1-based) of a 1-D array and the sizes of its tie groups."""
+    order = np.argsort(values, kind="stable")
+    sv = values[order]
+    starts = np.flatnonzero(np.r_[True, sv[1:] != sv[:-1]])
+    sizes = np.diff(np.r_[starts, len(sv)])
+    avg = starts + (sizes + 1) / 2.0
+    ranks = np.empty(len(sv))
+    ranks[order] = np.repeat(avg, sizes)
+    return ranks, sizes
+
+
+def wilcoxon_asymptotic(x: np.ndarray) -> tuple[float, float]:
+    """``W+`` and the two-sided p-value of ``scipy.stats.wilcoxon(x)`` for ``len(x) > 50``.
+
+    scipy's ``method="auto"`` uses the normal approximation there: zeros
+    dropped, ``z = (W+ - n(n+1)/4) / sqrt((n(n+1)(2n+1) - sum(t^3 - t)/2) / 24)``
+    with ``t`` the tie-group sizes, no continuity correction, ``p = 2 P(Z > |z|)``.
+    """
+    d = x[x != 0]
+    n = float(len(d))
+    if not n:
+        return float("nan"), float("nan")
+    ranks, sizes = _average_ranks(np.abs(d))
+    w_plus = float(ranks[d > 0].sum())
+    tie = float(np.sum(sizes.astype(float) ** 3 - sizes))
+    se = np.sqrt((n * (n + 1.0) * (2.0 * n + 1.0) - tie / 2.0) / 24.0)
+    z = (w_plus - n * (n + 1.0) * 0.25) / se
+    return w_plus, float(2.0 * stats.norm.sf(abs(z)))
+
+
+def wilcoxon_columns(car: np.ndarray, included: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``W+`` and its two-sided p-value for each column (NaN with a note when undefined).
+
+    The p-value is scipy's (``scipy.stats.wilcoxon(CAR, alternative="two-sided")``):
+    computed by scipy itself up to 50 events (exact or permutation), by the
+    same normal approximation, vectorised here, above.
+    """
+    k = car.shape[1]
+    w_plus, p = np.full(k, np.nan), np.full(k, np.nan)
+    notes = [""] * k
+    for j in range(k):
+        x = car[included[:, j], j]
+        if len(x) < 2:
+            continue
+        nonzero = x[x != 0]
+        if len(nonzero) == 0:
+            notes[j] = "every CAR is zero"
+            continue
+        if len(x) > 50:
+            w_plus[j], p[j] = wilcoxon_asymptotic(x)
+            continue
+        ranks = stats.rankdata(np.abs(nonzero))
+        w_plus[j] = float(ranks[nonzero > 0].sum())
+        p[j] = float(stats.wilcoxon(x, alternative="two-sided").pvalue)
+    return w_plus, p, notes
