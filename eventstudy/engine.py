@@ -26,7 +26,7 @@ import pandas as pd
 from eventstudy import models
 from eventstudy.data.base import PriceSet
 from eventstudy.inference.car import car_stats
-from eventstudy.inference.rank import CorradoSums, corrado_u
+from eventstudy.inference.rank import CorradoSums
 from eventstudy.panel import EventIndex, Factors, chunks, gather
 from eventstudy.settings import StudySettings
 from eventstudy.store import PriceStore
@@ -183,8 +183,8 @@ def _compute(events: pd.DataFrame, prices: PriceSet, settings: StudySettings,
                                    np.isfinite(arr.ar[sel])], axis=1) & arr.numbers[sel, None]
         resid_all = np.concatenate(
             [fit.resid_est, np.where(w.observed_evt, fit.ar, np.nan)], axis=1)
-        corrado.add(corrado_u(resid_all), arr.numbers[sel], included)
-        kp_in.add(sel, fit.resid_est, arr.numbers[sel])
+        corrado.add(resid_all, arr.numbers[sel], included)
+        kp_in.add(sel, fit.resid_est, arr.numbers[sel], included)
     status[index.rows] = arr.status
     reason[index.rows] = arr.reason
     cs = cross_sections(arr, index, windows, corrado, kp_in, len(est_days))

@@ -149,12 +149,21 @@ def dates_of(store: PriceStore, mic: str, pos: np.ndarray) -> np.ndarray:
 
 
 def chunks(index: EventIndex, size: int) -> list[np.ndarray]:
-    """Positions of ``index`` grouped by calendar and sorted by day 0, in chunks of ``size``."""
+    """Positions of ``index`` grouped by calendar and sorted by day 0, in chunks of ``size``.
+
+    No chunk holds a single event unless its calendar has only one: numpy
+    sums a one-row array along another path than a many-row one, and the last
+    bit of a result must not depend on the chunking.
+    """
+    size = max(int(size), 2)
     order = np.lexsort((index.p0, index.calendar))
     cal = index.calendar[order]
     cuts = np.flatnonzero(np.r_[True, cal[1:] != cal[:-1], True])
     out = []
     for a, b in itertools.pairwise(cuts):
-        for c in range(a, b, size):
-            out.append(order[c:min(c + size, b)])
+        starts = list(range(a, b, size))
+        if len(starts) > 1 and b - starts[-1] == 1:
+            starts.pop()  # fold a trailing single event into the previous chunk
+        for c, d in zip(starts, [*starts[1:], b], strict=True):
+            out.append(order[c:d])
     return out

@@ -99,6 +99,14 @@ class StudySettings:
         if min_est < 3:
             raise SettingsError(f"min_estimation must be at least 3, got {min_est}")
         object.__setattr__(self, "min_estimation", min_est)
+        try:
+            pairs = int(self.kp_max_pairs)
+        except (TypeError, ValueError):
+            raise SettingsError(
+                f"kp_max_pairs must be a whole number, got {self.kp_max_pairs!r}") from None
+        if pairs < 0:
+            raise SettingsError(f"kp_max_pairs must be 0 or more, got {pairs}")
+        object.__setattr__(self, "kp_max_pairs", pairs)
 
     @property
     def k(self) -> int:

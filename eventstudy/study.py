@@ -58,6 +58,9 @@ class EventStudy:
         INTERFACE.md (``ticker``, ``date`` required).
     model, estimation_window, event_window, car_windows, min_estimation, return_type
         See :class:`eventstudy.settings.StudySettings`.
+    kp_max_pairs
+        Overlapping event pairs up to which the Kolari-Pynnonen ``r`` is exact
+        (default 5,000,000); beyond, the O(N L) approximation is used.
     benchmark
         Override every event's benchmark with this symbol.
     factors
@@ -79,6 +82,7 @@ class EventStudy:
         event_window: Sequence[int] | None = None,
         car_windows: Sequence[Sequence[int]] | None = None,
         min_estimation: int | None = None,
+        kp_max_pairs: int | None = None,
         return_type: str = "simple",
         benchmark: str | None = None,
         factors: pd.DataFrame | str | os.PathLike[str] | None = None,
@@ -90,6 +94,7 @@ class EventStudy:
             car_windows=car_windows,
             min_estimation=min_estimation,
             return_type=return_type,
+            kp_max_pairs=kp_max_pairs,
         )
         self.events_source = (
             str(events) if not isinstance(events, pd.DataFrame) else "events DataFrame"

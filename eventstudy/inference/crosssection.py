@@ -64,65 +64,92 @@ class KpCollector:
 
     The path is chosen before any chunk: exact when the events' overlapping
     pairs number at most ``settings.kp_max_pairs`` (and their residuals fit
-    comfortably in memory), approximate otherwise.
+    comfortably in memory: keeping them costs ``N x L`` floats), approximate
+    otherwise, where only the per-group sums (``G x L``, ``G`` the distinct
+    calendar and day 0 pairs) and the residuals of events excluded from some
+    column are kept.
     """
 
     def __init__(self, index: EventIndex, store: PriceStore, settings: StudySettings,
                  est_days: np.ndarray, evt_days: np.ndarray) -> None:
         self.index = index
         self.axis = DateAxis(store, index.mics)
-        evt_pos, evt_in = self.axis.positions(index, evt_days)
+        self.est_days, self.evt_days = est_days, evt_days
+        key = index.calendar.astype(np.int64) * (1 << 32) + index.p0.astype(np.int64)
+        _, self.group, counts = np.unique(key, return_inverse=True, return_counts=True)
+        self.rep = np.zeros(len(counts), np.int64)
+        self.rep[self.group] = np.arange(len(index))
+        reps = index.take(self.rep)
+        evt_pos, evt_in = self.axis.positions(reps, evt_days)
         big = np.iinfo(np.int64).max
-        self.first = np.where(evt_in, evt_pos, big).min(axis=1)
-        self.last = np.where(evt_in, evt_pos, -1).max(axis=1)
-        self.est_pos, self.est_in = self.axis.positions(index, est_days)
-        self.start = index.p0 + est_days[0]
-        self.evt_days = evt_days
-        n_pairs = kp.count_overlapping_pairs(self.first, self.last)
+        g_first = np.where(evt_in, evt_pos, big).min(axis=1)
+        g_last = np.where(evt_in, evt_pos, -1).max(axis=1)
+        self.first, self.last = g_first[self.group], g_last[self.group]
+        self.n_pairs = kp.count_overlapping_pairs(self.first, self.last)
         fits = len(index) * len(est_days) <= 60_000_000
-        self.exact = n_pairs <= settings.kp_max_pairs and fits
+        self.exact = self.n_pairs <= settings.kp_max_pairs and fits
         self.method = "exact" if self.exact else "approximate"
-        self.n_pairs = n_pairs
         self.min_common = settings.kp_min_overlap
         m, le = len(index), len(est_days)
         if self.exact:
             self.resid = np.full((m, le), np.nan)
         else:
-            self.u = np.zeros((m, le))  # standardised residuals, 0 where absent
+            self.sums = np.zeros((len(counts), le))
+            self.self_sq = np.zeros(len(counts))
+            self.kept: list[tuple[np.ndarray, np.ndarray]] = []  # excluded events' rows
 
-    def add(self, sel: np.ndarray, resid: np.ndarray, numbers: np.ndarray) -> None:
+    def add(self, sel: np.ndarray, resid: np.ndarray, numbers: np.ndarray,
+            included: np.ndarray) -> None:
+        """One chunk: positions ``sel``, its residuals, estimated events and inclusion."""
         resid = np.where(numbers[:, None], resid, np.nan)
         if self.exact:
             self.resid[sel] = resid
-        else:
-            self.u[sel] = kp.standardise(resid)
+            return
+        u = kp.standardise(resid)
+        g = self.group[sel]
+        np.add.at(self.sums, g, u)
+        self.self_sq += np.bincount(g, weights=(u * u).sum(axis=1), minlength=len(self.sums))
+        some_out = numbers & ~included.all(axis=1)
+        if some_out.any():
+            self.kept.append((sel[some_out], u[some_out]))
 
     def r(self, included: np.ndarray, spans: list[np.ndarray]) -> np.ndarray:
         """``r`` of every column (``spans[k]``: its relative-day positions in the event window)."""
         idx = self.index
-        out = np.full(len(spans), np.nan)
+        start = idx.p0 + self.est_days[0]
         if self.exact:
+            est_pos, _ = self.axis.positions(idx, self.est_days)
             rows = kp.Rows(np.nan_to_num(self.resid), np.isfinite(self.resid).astype(float),
-                           self.est_pos, self.first, self.last, idx.calendar, self.start)
+                           est_pos, self.first, self.last, idx.calendar, start)
             pairs = kp.exact_pairs(rows, idx.calendar, idx.p0, self.min_common)
             return self._exact_r(pairs, included, spans)
-        est = np.asarray(included.any(axis=1))
-        base = kp.group_rows(np.where(est[:, None], self.u, 0.0), self.est_in, self.est_pos,
-                             self.first, self.last, idx.calendar, idx.p0, self.start)
-        reps = self._group_reps(base)
+        return self._approximate_r(included, spans, start)
+
+    def _approximate_r(self, included: np.ndarray, spans: list[np.ndarray],
+                       start: np.ndarray) -> np.ndarray:
+        idx, rep = self.index, self.rep
+        est_pos, est_in = self.axis.positions(idx.take(rep), self.est_days)
+        rows = kp.Rows(self.sums, est_in.astype(float), est_pos, self.first[rep], self.last[rep],
+                       idx.calendar[rep], start[rep])
+        base = kp.GroupRows(self.group, rows, self.self_sq, np.bincount(self.group),
+                            idx.calendar[rep], idx.p0[rep])
+        kept_idx = np.concatenate([k for k, _ in self.kept]) if self.kept else np.zeros(0, int)
+        kept_u = (np.concatenate([u for _, u in self.kept]) if self.kept
+                  else np.zeros((0, len(self.est_days))))
+        estimated = included.any(axis=1)
         gp_base = kp.group_pairs(base)
+        out = np.full(len(spans), np.nan)
         for k, cols in enumerate(spans):
             inc = included[:, k]
-            gone = np.flatnonzero(est & ~inc)
+            gone = ~inc[kept_idx] & estimated[kept_idx]
             gp = gp_base
-            if len(gone):
-                a = base.rows.z.copy()
-                sq = base.self_sq.copy()
-                g = base.of_event[gone]
-                np.subtract.at(a, g, self.u[gone])
-                np.subtract.at(sq, g, (self.u[gone] ** 2).sum(axis=1))
+            if gone.any():
+                a, sq = self.sums.copy(), self.self_sq.copy()
+                g = self.group[kept_idx[gone]]
+                np.subtract.at(a, g, kept_u[gone])
+                np.subtract.at(sq, g, (kept_u[gone] ** 2).sum(axis=1))
                 gp = kp.group_pairs(base, a, sq)
-            o = self._overlap(reps[gp.g], reps[gp.h], gp.shift, cols)
+            o = self._overlap(rep[gp.g], rep[gp.h], gp.shift, cols)
             out[k] = kp.approximate_r(gp, o, int(inc.sum()))
         return out
 
@@ -164,11 +191,6 @@ class KpCollector:
                 total += float(np.sum(pairs.rho[cross][both] * o[both]))
             out[k] = total / (n * (n - 1) / 2.0)
         return out
-
-    def _group_reps(self, gr: kp.GroupRows) -> np.ndarray:
-        rep = np.zeros(len(gr.size), np.int64)
-        rep[gr.of_event] = np.arange(len(gr.of_event))
-        return rep
 
     def _overlap(self, i: np.ndarray, j: np.ndarray, shift: np.ndarray,
                  cols: np.ndarray) -> np.ndarray:

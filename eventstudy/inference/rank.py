@@ -26,30 +26,50 @@ def corrado_u(resid_all: np.ndarray) -> np.ndarray:
 
 
 class CorradoSums:
-    """Running sums of ``U`` over the events of every column, accumulated chunk by chunk.
+    """Sums of ``U`` over the events of every column, accumulated chunk by chunk, exactly.
 
-    ``base`` counts every estimated event; each column then drops its excluded
-    events (those estimated but without a CAR there), which are few, so the
-    work is ``O(N T)`` plus ``O(excluded T)`` instead of ``O(N T K)``.
+    ``U_it = (2 rank_it - D_i) / (2 D_i)`` with ``D_i = T_i + 1``: twice an
+    average rank is a whole number, so the numerators are summed as integers
+    per denominator ``D`` (events have few distinct ``T_i``) and divided once at
+    the end, in a fixed order. The result does not depend on how the events
+    were split into chunks. ``base`` counts every estimated event; each column
+    then drops its excluded events (estimated but without a CAR there), which
+    are few: the work is ``O(N T)`` plus ``O(excluded T)``, not ``O(N T K)``.
     """
 
     def __init__(self, n_columns: int, n_days: int) -> None:
-        self.total = np.zeros(n_days)
-        self.count = np.zeros(n_days)
-        self.minus = np.zeros((n_columns, n_days))
-        self.minus_count = np.zeros((n_columns, n_days))
+        self.n_columns, self.n_days = n_columns, n_days
+        self.total: dict[int, np.ndarray] = {}
+        self.count = np.zeros(n_days, np.int64)
+        self.minus: dict[tuple[int, int], np.ndarray] = {}
+        self.minus_count = np.zeros((n_columns, n_days), np.int64)
 
-    def add(self, u: np.ndarray, estimated: np.ndarray, included: np.ndarray) -> None:
-        """``u`` (n, T) of a chunk; ``estimated`` (n,); ``included`` (n, K) (subset of it)."""
-        finite = np.isfinite(u) & estimated[:, None]
-        uz = np.where(finite, u, 0.0)
-        self.total += uz.sum(axis=0)
+    def add(self, resid_all: np.ndarray, estimated: np.ndarray, included: np.ndarray) -> None:
+        """A chunk's residuals over estimation + event window (n, T); ``estimated`` (n,);
+        ``included`` (n, K), a subset of it."""
+        ranks = stats.rankdata(resid_all, axis=1, nan_policy="omit")
+        finite = np.isfinite(resid_all) & estimated[:, None]
+        d = np.isfinite(resid_all).sum(axis=1) + 1
+        num = np.where(finite, np.rint(2.0 * ranks).astype(np.int64) - d[:, None], 0)
         self.count += finite.sum(axis=0)
         excluded = estimated[:, None] & ~included
+        for denom in np.unique(d[estimated]):
+            rows = (d == denom) & estimated
+            key = int(denom)
+            part = num[rows].sum(axis=0)
+            self.total[key] = self.total.get(key, 0) + part
+            for k in np.flatnonzero(excluded[rows].any(axis=0)):
+                out = rows & excluded[:, k]
+                self.minus[(k, key)] = self.minus.get((k, key), 0) + num[out].sum(axis=0)
         for k in np.flatnonzero(excluded.any(axis=0)):
-            rows = excluded[:, k]
-            self.minus[k] += uz[rows].sum(axis=0)
-            self.minus_count[k] += finite[rows].sum(axis=0)
+            self.minus_count[k] += finite[excluded[:, k]].sum(axis=0)
+
+    def _sums(self, k: int) -> np.ndarray:
+        out = np.zeros(self.n_days)
+        for denom in sorted(self.total):
+            num = self.total[denom] - self.minus.get((k, denom), 0)
+            out += num / (2.0 * denom)
+        return out
 
     def statistics(self, window_cols: list[np.ndarray], n_included: np.ndarray) -> np.ndarray:
         """The statistic of each column (its day columns within ``0..T-1``)."""
@@ -59,7 +79,7 @@ class CorradoSums:
                 continue
             counts = self.count - self.minus_count[k]
             with np.errstate(invalid="ignore", divide="ignore"):
-                ubar = np.where(counts > 0, (self.total - self.minus[k]) / counts, np.nan)
+                ubar = np.where(counts > 0, self._sums(k) / counts, np.nan)
                 s = np.sqrt(np.nanmean(ubar**2))
                 out[k] = float(np.sum(ubar[cols]) / (np.sqrt(len(cols)) * s))
         return out

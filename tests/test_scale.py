@@ -1,0 +1,91 @@
+"""The scale-out paths give the numbers of the plain path: chunks equal one pass
+exactly; the approximate KP ``r`` is close to the exact one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import eventstudy as es
+from eventstudy import engine, event_time
+from eventstudy.data.frame import FramePriceProvider
+from eventstudy.study import _safe_benchmark_mic
+
+
+def _study(n_events: int, seed: int, cluster: bool = False, missing: float = 0.0005):
+    rng = np.random.default_rng(seed)
+    days = event_time.sessions("XNYS")
+    days = days[(days >= "2016-01-04") & (days <= "2020-12-31")]
+    t, n_stocks = len(days), 40
+    m = rng.normal(3e-4, 0.01, t)
+    sector = rng.normal(0, 0.006, t)
+    r = (m[:, None] * rng.uniform(0.5, 1.5, n_stocks) + sector[:, None] * (np.arange(n_stocks) < 15)
+         + rng.normal(0, 0.015, (t, n_stocks)))
+    prices = 50 * np.cumprod(1 + r, axis=0)
+    prices[rng.random(prices.shape) < missing] = np.nan
+    tickers = [f"S{k:02d}" for k in range(n_stocks)]
+    wide = pd.DataFrame(prices, index=days, columns=tickers)
+    wide["^GSPC"] = 2000 * np.cumprod(1 + m)
+    long = (wide.rename_axis("date").reset_index()
+            .melt(id_vars="date", var_name="ticker", value_name="adj_close").dropna())
+    pos = rng.integers(300, t - 5, n_events)  # a few pending at the end
+    if cluster:
+        pos[: n_events // 2] = 700
+    events = pd.DataFrame({"event_id": [f"e{i}" for i in range(n_events)],
+                           "ticker": [tickers[k % n_stocks] for k in range(n_events)],
+                           "date": days[pos].strftime("%Y-%m-%d"), "timing": "during_market"})
+    return events, long
+
+
+def _compute(events, long, chunk_size=engine.CHUNK, **options):
+    with _quiet():
+        study = es.EventStudy(events, **options)
+    prices = FramePriceProvider(long).get_ranges(study.date_ranges())
+    return engine.compute(study.events, prices, study.settings, event_time.sessions,
+                          lambda s: _safe_benchmark_mic(s, "XNYS"), chunk_size=chunk_size)
+
+
+def _quiet():
+    import warnings
+
+    ctx = warnings.catch_warnings()
+    ctx.__enter__()
+    warnings.simplefilter("ignore")
+
+    class _Done:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            ctx.__exit__(*exc)
+            return False
+
+    return _Done()
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7, 64, 299])
+def test_chunked_path_equals_one_pass(chunk: int):
+    events, long = _study(300, seed=1)
+    whole = _compute(events, long, chunk_size=10**6)
+    parts = _compute(events, long, chunk_size=chunk)
+    for name in ("events", "ar", "car", "aar", "tests"):
+        pd.testing.assert_frame_equal(getattr(parts, name), getattr(whole, name),
+                                      check_exact=True, obj=name)
+    assert parts.kp_r == whole.kp_r
+    pd.testing.assert_frame_equal(parts.estimation, whole.estimation, check_exact=True)
+
+
+@pytest.mark.parametrize("cluster", [False, True])
+def test_approximate_kp_is_close_to_exact(cluster: bool):
+    events, long = _study(600, seed=3, cluster=cluster)
+    exact = _compute(events, long)
+    approx = _compute(events, long, kp_max_pairs=0)
+    assert exact.kp_method == "exact" and approx.kp_method == "approximate"
+    for key, r in exact.kp_r.items():
+        assert abs(approx.kp_r[key] - r) < 0.003, (key, r, approx.kp_r[key])
+    # Everything else is untouched by the KP path.
+    pd.testing.assert_frame_equal(approx.car, exact.car, check_exact=True)
+    kp_e = exact.tests[exact.tests["statistic"] == "kp"]["value"].to_numpy()
+    kp_a = approx.tests[approx.tests["statistic"] == "kp"]["value"].to_numpy()
+    np.testing.assert_allclose(kp_a, kp_e, rtol=0.02, atol=0.02)
