@@ -291,19 +291,24 @@ def _warnings_to_stderr(quiet: bool) -> Iterator[None]:
     """Show the tool's own warnings as ``warning: ...`` lines (not Python's format)."""
     from eventstudy.errors import EventStudyWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", EventStudyWarning)
-        try:
-            yield
-        finally:
-            seen: set[str] = set()
-            for w in caught:
-                text = str(w.message)
-                if not issubclass(w.category, EventStudyWarning):
-                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-                elif not quiet and text not in seen:
-                    seen.add(text)
-                    click.echo(f"warning: {text}", err=True)
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always", EventStudyWarning)
+            try:
+                yield
+            finally:
+                caught = list(recorded)
+    finally:
+        # Re-emitted outside the recording context, so they cannot feed the loop.
+        seen: set[str] = set()
+        for w in caught:
+            text = str(w.message)
+            if not issubclass(w.category, EventStudyWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            elif not quiet and text not in seen:
+                seen.add(text)
+                click.echo(f"warning: {text}", err=True)
 
 
 def _prefetch(study: Any, cache_path: Path | None, quiet: bool) -> Any:
@@ -352,7 +357,8 @@ def validate(
       eventstudy validate events.csv
     """
     from eventstudy.console import print_validation
-    from eventstudy.events import describe_duplicates, duplicate_events, load_events
+    from eventstudy.duplicates import describe_duplicates, duplicate_events
+    from eventstudy.events import load_events
 
     _setup_logging(verbose, quiet)
     events = load_events(events_file)

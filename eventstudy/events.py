@@ -4,21 +4,23 @@ Every row is checked and every problem collected before anything is raised:
 one :class:`~eventstudy.errors.EventsFileError` lists them all, each naming
 the file, line, column and what was expected. A valid table comes back with
 day 0 resolved on the ticker's exchange calendar (METHODS.md section 1).
+
+The table is checked column by column (:mod:`eventstudy.day0`); only rows
+with a problem, or with a rarer form of date or time, go through the per-row
+checks (:func:`_resolve_row`), which write every message.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import io
 import logging
-import math
 import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -26,6 +28,17 @@ from typing import Any, NoReturn
 import numpy as np
 import pandas as pd
 
+from eventstudy.day0 import (
+    COLUMNS,
+    Text,
+    derived_ids,
+    frame_text,
+    id_issues,
+    raw_text,
+    resolve,
+)
+from eventstudy.day0 import TICKER_RE as _TICKER_RE
+from eventstudy.duplicates import describe_duplicates, duplicate_events
 from eventstudy.errors import EventsFileError, InputError, InputIssue
 from eventstudy.event_time import (
     AnnouncementError,
@@ -62,7 +75,8 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
 _RESERVED = (frozenset(OUTPUT_COLUMNS) - frozenset(INPUT_COLUMNS)) | reserved_event_columns()
 DATAFRAME_SOURCE = "events DataFrame"
 
-_TICKER_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=&]*$")
+_TEXT_COLUMNS = tuple(c for c in OUTPUT_COLUMNS if c not in ("day0", "line"))
+
 _TICKER_HELP = "expected a Yahoo Finance symbol such as MSFT, BRK-B, MC.PA, 7203.T or ^GSPC"
 _MAX_TICKER = 32
 
@@ -74,6 +88,18 @@ class _Raw:
     source: str
     header: list[str]
     rows: list[tuple[int, list[str]]]
+
+
+@dataclass(frozen=True)
+class _Table:
+    """An events table as text columns (the rows of a CSV file that are not ragged)."""
+
+    source: str
+    header: list[str]
+    lines: np.ndarray  # int64 line of every row
+    text: Callable[[int], Text]  # stripped cells of the column at a header position
+    has_values: Callable[[int], bool]  # any non-blank cell at a header position
+    issues: list[InputIssue]  # rows with more fields than the header
 
 
 # --------------------------------------------------------------------------- reading
@@ -150,32 +176,49 @@ def _csv_problem(message: str) -> str:
     return f"not readable as CSV: {message}"
 
 
-def _cell_text(value: Any) -> str:
-    """One DataFrame cell as the text a CSV file would hold."""
-    if value is None or value is pd.NaT or value is pd.NA:
-        return ""
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        stamp = pd.Timestamp(value)
-        if stamp.tzinfo is None and stamp == stamp.normalize():
-            return f"{stamp:%Y-%m-%d}"
-        return stamp.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.time):
-        return value.isoformat(timespec="minutes" if not value.second else "seconds")
-    return str(value).strip()
+def _frame_table(frame: pd.DataFrame, name: str | None) -> _Table:
+    """The DataFrame column by column (line = row position + 2)."""
+    cache: dict[int, Text] = {}
+
+    def text(pos: int) -> Text:
+        if pos not in cache:
+            cache[pos] = frame_text(frame.iloc[:, pos])
+        return cache[pos]
+
+    def has_values(pos: int) -> bool:
+        values = text(pos)
+        return bool((values.values != "")[values.codes].any())
+
+    return _Table(name or DATAFRAME_SOURCE, [str(c) for c in frame.columns],
+                  np.arange(2, len(frame) + 2, dtype=np.int64), text, has_values, [])
 
 
-def _from_frame(frame: pd.DataFrame, name: str | None) -> _Raw:
-    source = name or DATAFRAME_SOURCE
-    header = [str(c) for c in frame.columns]
-    rows = [
-        (pos + 2, [_cell_text(v) for v in values])
-        for pos, values in enumerate(frame.itertuples(index=False, name=None))
-    ]
-    return _Raw(source, header, rows)
+def _csv_table(raw: _Raw) -> _Table:
+    """The rows of a CSV file as columns; rows with extra non-blank fields reported."""
+    width = len(raw.header)
+    issues: list[InputIssue] = []
+    lines: list[int] = []
+    rows: list[list[str]] = []
+    for line, cells in raw.rows:
+        if len(cells) != width:
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                issues.append(InputIssue(raw.source, line, None, f"row has {len(cells)} fields "
+                              f"but the header has {width}; quote values that contain the "
+                              "separator"))
+                continue
+            cells = cells[:width] + [""] * (width - len(cells))
+        lines.append(line)
+        rows.append(cells)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * width
+
+    def text(pos: int) -> Text:
+        return raw_text(columns[pos])
+
+    def has_values(pos: int) -> bool:
+        return any(pos < len(r) and r[pos].strip() for _, r in raw.rows)
+
+    return _Table(raw.source, raw.header, np.array(lines, dtype=np.int64), text, has_values,
+                  issues)
 
 
 # --------------------------------------------------------------------------- header
@@ -185,53 +228,37 @@ def _header_key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
-def _map_columns(raw: _Raw) -> tuple[dict[str, int], list[InputIssue]]:
-    """Output column name -> position in the raw rows, and header problems."""
+def _map_columns(
+    source: str, header: Sequence[str], has_values: Callable[[int], bool]
+) -> tuple[dict[str, int], list[InputIssue]]:
+    """Output column name -> position in the header, and header problems."""
     issues: list[InputIssue] = []
     mapping: dict[str, int] = {}
     seen: dict[str, int] = {}
-    for pos, cell in enumerate(raw.header):
+    for pos, cell in enumerate(header):
         name = cell.strip()
         key = _header_key(name)
         if not name:
-            if any(pos < len(r) and r[pos].strip() for _, r in raw.rows):
-                issues.append(InputIssue(raw.source, 1, None, f"column {pos + 1} has values "
+            if has_values(pos):
+                issues.append(InputIssue(source, 1, None, f"column {pos + 1} has values "
                               "but no header name; give it a name"))
             continue
         if key in seen:
-            issues.append(InputIssue(raw.source, 1, name, f"column '{name}' appears more than "
+            issues.append(InputIssue(source, 1, name, f"column '{name}' appears more than "
                           f"once (columns {seen[key] + 1} and {pos + 1}); keep one"))
             continue
         seen[key] = pos
         if key in _RESERVED:
-            issues.append(InputIssue(raw.source, 1, name, f"column '{name}' is written by the "
+            issues.append(InputIssue(source, 1, name, f"column '{name}' is written by the "
                           f"tool into every output; rename it (e.g. 'user_{key}') or drop it"))
             continue
         mapping[key if key in INPUT_COLUMNS else name] = pos
-    found = ", ".join(c.strip() for c in raw.header if c.strip()) or "(none)"
+    found = ", ".join(c.strip() for c in header if c.strip()) or "(none)"
     for required in REQUIRED_COLUMNS:
         if required not in seen:
-            issues.append(InputIssue(raw.source, 1, required, f"required column '{required}' is "
+            issues.append(InputIssue(source, 1, required, f"required column '{required}' is "
                           f"missing; found columns: {found}"))
     return mapping, issues
-
-
-def _records(raw: _Raw, mapping: dict[str, int]) -> tuple[list[dict[str, Any]], list[InputIssue]]:
-    """Rows as ``{column: stripped text}`` with their line; ragged rows reported."""
-    records: list[dict[str, Any]] = []
-    issues: list[InputIssue] = []
-    width = len(raw.header)
-    for line, cells in raw.rows:
-        if len(cells) > width and any(c.strip() for c in cells[width:]):
-            issues.append(InputIssue(raw.source, line, None, f"row has {len(cells)} fields but "
-                          f"the header has {width}; quote values that contain the separator"))
-            continue
-        record: dict[str, Any] = {
-            col: (cells[pos].strip() if pos < len(cells) else "") for col, pos in mapping.items()
-        }
-        record["line"] = line
-        records.append(record)
-    return records, issues
 
 
 # --------------------------------------------------------------------------- rows
@@ -305,46 +332,15 @@ def _resolve_row(rec: dict[str, Any], source: str) -> list[InputIssue]:
     return []
 
 
-def _check_ids(records: Sequence[dict[str, Any]], source: str) -> list[InputIssue]:
-    first_line: dict[str, int] = {}
-    issues: list[InputIssue] = []
-    for rec in records:
-        eid = rec.get("event_id", "")
-        if not eid:
-            continue
-        if eid in first_line:
-            issues.append(InputIssue(source, rec["line"], "event_id", f"duplicate event_id "
-                          f"{eid!r} (lines {first_line[eid]} and {rec['line']}); event ids "
-                          "must be unique"))
-        else:
-            first_line[eid] = rec["line"]
-    return issues
+# --------------------------------------------------------------------------- columns
 
 
-def _derive_ids(records: Sequence[dict[str, Any]]) -> None:
-    """Fill blank event ids with ``<TICKER>_<YYYY-MM-DD>``, adding ``_2``, ``_3`` on clashes."""
-    used = {rec["event_id"] for rec in records if rec.get("event_id")}
-    for rec in records:
-        if rec.get("event_id"):
-            continue
-        base = f"{rec['ticker']}_{rec['date']}"
-        candidate, k = base, 1
-        while candidate in used:
-            k += 1
-            candidate = f"{base}_{k}"
-        rec["event_id"] = candidate
-        used.add(candidate)
-
-
-def _frame(records: Sequence[dict[str, Any]], extras: Sequence[str]) -> pd.DataFrame:
-    columns = [*OUTPUT_COLUMNS, *extras]
-    data: dict[str, Any] = {col: [rec[col] for rec in records] for col in columns}
-    data["day0"] = np.array([d.to_datetime64() for d in data["day0"]], dtype="datetime64[ns]")
-    data["line"] = np.array(data["line"], dtype="int64")
-    frame = pd.DataFrame(data, columns=columns)
-    text_cols = [c for c in columns if c not in ("day0", "line")]
-    frame[text_cols] = frame[text_cols].astype("str")
-    return frame
+def _output(columns: dict[str, Text], extras: Sequence[str], day0: np.ndarray,
+            lines: np.ndarray) -> pd.DataFrame:
+    data: dict[str, Any] = {c: columns[c].to_pandas() for c in (*_TEXT_COLUMNS, *extras)}
+    data["day0"] = day0.view("datetime64[ns]")
+    data["line"] = lines
+    return pd.DataFrame(data, columns=[*OUTPUT_COLUMNS, *extras])
 
 
 # --------------------------------------------------------------------------- public
@@ -387,63 +383,46 @@ def load_events(
         calendar.
     """
     if isinstance(source, pd.DataFrame):
-        raw = _from_frame(source, name)
+        table = _frame_table(source, name)
     else:
         raw = _read_csv(Path(source))
-        if name:
-            raw = _Raw(name, raw.header, raw.rows)
-    mapping, issues = _map_columns(raw)
+        table = _csv_table(_Raw(name, raw.header, raw.rows) if name else raw)
+    mapping, issues = _map_columns(table.source, table.header, table.has_values)
     if issues:
         raise EventsFileError(issues)
-    records, issues = _records(raw, mapping)
-    if not records and not issues:
-        _fatal(raw.source, "no events: the table has a header but no rows; add one row per "
+    n, issues = len(table.lines), list(table.issues)
+    if not n and not issues:
+        _fatal(table.source, "no events: the table has a header but no rows; add one row per "
                "event", line=2)
-    for rec in records:
-        issues.extend(_resolve_row(rec, raw.source))
-    issues.extend(_check_ids(records, raw.source))
+    cols = {col: table.text(pos) for col, pos in mapping.items()}
+    res = resolve(cols, n)
+    done: list[int] = []
+    filled: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+    for i in np.flatnonzero(~res.ok).tolist():  # problems, and rarer forms: row by row
+        rec: dict[str, Any] = {col: values[i] for col, values in cols.items()}
+        rec["line"] = int(table.lines[i])
+        row_issues = _resolve_row(rec, table.source)
+        issues.extend(row_issues)
+        if not row_issues:
+            done.append(i)
+            for col, values in filled.items():
+                values.append(rec[col])
+            res.day0[i] = rec["day0"].as_unit("ns").value
+    blank = Text.constant(n, "")
+    ids = cols.get("event_id", blank)
+    issues.extend(id_issues(ids, table.lines, table.source))
     if issues:
         issues.sort(key=lambda i: (i.line or 0))
         raise EventsFileError(issues)
-    _derive_ids(records)
+    if done:
+        for col, values in filled.items():
+            res.columns[col].put(np.array(done), np.arange(len(done)), values)
+    columns = {**cols, "description": cols.get("description", blank),
+               **{c: res.columns[c].text() for c in COLUMNS}}
+    columns["event_id"] = derived_ids(ids, columns["ticker"], columns["date"])
     extras = [c for c in mapping if c not in INPUT_COLUMNS]
-    logger.info("loaded %d event(s) from %s", len(records), raw.source)
-    return _frame(records, extras)
-
-
-def duplicate_events(events: pd.DataFrame) -> list[tuple[str, ...]]:
-    """Groups of event ids that share a ticker and a day 0 (each group sorted by line).
-
-    Such rows are one market reaction counted more than once in the
-    cross-section (e.g. "after close" on Thursday and "amc" on Friday's eve);
-    they are kept, and every output warns about them by name.
-    """
-    if events.empty:
-        return []
-    keys = events["ticker"].astype(str) + "|" + events["day0"].astype(str)
-    counts = keys.value_counts()
-    repeated = counts.index[counts.to_numpy() > 1]
-    if len(repeated) == 0:
-        return []
-    sub = events.loc[keys.isin(repeated), ["event_id", "line"]].assign(key=keys)
-    sub = sub.sort_values(["line"], kind="stable")  # groups in order of their first row
-    return [tuple(str(i) for i in g["event_id"]) for _, g in sub.groupby("key", sort=False)]
-
-
-def describe_duplicates(events: pd.DataFrame, groups: Sequence[Sequence[str]]) -> list[str]:
-    """One sentence per group of :func:`duplicate_events`."""
-    if not groups:
-        return []
-    ids_text = events["event_id"].astype(str).tolist()
-    out = []
-    for ids in groups:
-        row = events.iloc[ids_text.index(ids[0])]
-        day0 = pd.Timestamp(str(row["day0"]))
-        names = ", ".join(f"'{i}'" for i in ids)
-        out.append(f"{row['ticker']} day 0 {day0:%Y-%m-%d}: events {names} "
-                   f"share a ticker and day 0, so that reaction counts {len(ids)} times in the "
-                   "cross-section; delete all but one row unless that is intended")
-    return out
+    logger.info("loaded %d event(s) from %s", n, table.source)
+    return _output(columns, extras, res.day0, table.lines)
 
 
 # --------------------------------------------------------------------------- file names

@@ -22,8 +22,9 @@ import pandas as pd
 from eventstudy import checks, engine, event_time
 from eventstudy.data.base import PriceProvider, PriceSet
 from eventstudy.data.factors import load_factors
+from eventstudy.duplicates import describe_duplicates, duplicate_events
 from eventstudy.errors import DuplicateEventWarning, SettingsError
-from eventstudy.events import describe_duplicates, duplicate_events, load_events
+from eventstudy.events import load_events
 from eventstudy.result import StudyResult, build_meta
 from eventstudy.settings import StudySettings
 
@@ -159,8 +160,9 @@ class EventStudy:
         if not parts:
             return {}
         spans = pd.concat(parts).groupby("sym", sort=True).agg(lo=("lo", "min"), hi=("hi", "max"))
-        ranges = {str(sym): (pd.Timestamp(a).date(), pd.Timestamp(b).date())
-                  for sym, a, b in zip(spans.index, spans["lo"], spans["hi"], strict=True)}
+        lo = spans["lo"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").tolist()
+        hi = spans["hi"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").tolist()
+        ranges = {str(sym): (a, b) for sym, a, b in zip(spans.index, lo, hi, strict=True)}
         today = _today()
         return {k: (min(a, today), min(b, today)) for k, (a, b) in ranges.items()}
 
@@ -207,6 +209,7 @@ class EventStudy:
                 "prices_s": t1 - t0,
                 "compute_s": t2 - t1,
                 "checks_s": time.perf_counter() - t2,
+                **{f"engine_{k}_s": v for k, v in out.timings.items()},
             },
         )
         meta["data_quality"] = quality

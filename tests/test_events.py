@@ -354,7 +354,7 @@ def test_output_column_names_are_refused_not_dropped(tmp_path: Path, name: str) 
 
 
 def test_same_ticker_and_day0_twice_is_reported_by_name() -> None:
-    from eventstudy.events import describe_duplicates, duplicate_events
+    from eventstudy.duplicates import describe_duplicates, duplicate_events
 
     ev = load_events(pd.DataFrame({
         "event_id": ["thu", "fri", "other", "later"],
@@ -366,3 +366,27 @@ def test_same_ticker_and_day0_twice_is_reported_by_name() -> None:
     assert groups == [("thu", "fri")]
     (text,) = describe_duplicates(ev, groups)
     assert "'thu', 'fri'" in text and "2025-09-12" in text and "MSFT" in text
+
+
+def test_many_duplicate_groups_are_named_then_summarised() -> None:
+    """Groups equal a plain dictionary grouping; beyond NAMED, one summary sentence."""
+    from eventstudy.duplicates import NAMED, describe_duplicates, duplicate_events
+
+    rng = np.random.default_rng(3)
+    n = 400
+    days = pd.bdate_range("2024-01-02", periods=30)
+    ev = pd.DataFrame({
+        "event_id": [f"e{i}" for i in range(n)],
+        "ticker": rng.choice(["A", "B", "C"], n),
+        "day0": days[rng.integers(0, len(days), n)],
+        "line": rng.permutation(n) + 2,
+    })
+    by_key: dict[tuple[str, pd.Timestamp], list[tuple[int, str]]] = {}
+    for r in ev.itertuples(index=False):
+        by_key.setdefault((r.ticker, r.day0), []).append((r.line, r.event_id))
+    expected = sorted((sorted(v) for v in by_key.values() if len(v) > 1), key=lambda g: g[0][0])
+    groups = duplicate_events(ev)
+    assert groups == [tuple(i for _, i in g) for g in expected]
+    text = describe_duplicates(ev, groups)
+    assert len(groups) > NAMED and len(text) == NAMED + 1
+    assert str(len(groups) - NAMED) in text[-1]

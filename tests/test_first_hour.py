@@ -170,3 +170,22 @@ def _one(tmp_path: Path) -> Path:
     path = tmp_path / "one.csv"
     path.write_text("event_id,ticker,date,timing\nmou,MSFT,2025-09-11,after_close\n")
     return path
+
+
+def test_other_warnings_pass_through_the_cli_once():
+    """A third-party warning inside a run is re-emitted once, not recorded forever.
+
+    Re-emitting inside the recording context fed the loop its own output (CI
+    ran out of memory on the first pandas deprecation warning).
+    """
+    import warnings
+
+    from eventstudy.cli import _warnings_to_stderr
+    from eventstudy.errors import EventStudyWarning
+
+    with warnings.catch_warnings(record=True) as outer:
+        warnings.simplefilter("always")
+        with _warnings_to_stderr(quiet=True):
+            warnings.warn("from a library", DeprecationWarning, stacklevel=1)
+            warnings.warn("from the tool", EventStudyWarning, stacklevel=1)
+    assert [str(w.message) for w in outer] == ["from a library"]
