@@ -1,458 +1,322 @@
-"""Benchmark: the vectorised engine against a per-event statsmodels loop.
+"""Benchmark: the whole study through the API, at 1,000 to 1,000,000 events.
 
 Run from the repository root::
 
-    python benchmarks/engine.py                        # N = 1,000 and 10,000 events
-    python benchmarks/engine.py --events 1000 --seed 1 --json bench.json
+    python benchmarks/engine.py                                  # the full table
+    python benchmarks/engine.py --events 1000 10000 --layouts 500
+    python benchmarks/engine.py --no-peer --json bench.json
 
-Synthetic data (seeded ``numpy.random.Generator``): ``--stocks`` stocks plus the
-index ``^GSPC`` on the XNYS sessions 2010-2024, market-model returns with
-Student-t (fat-tailed) shocks, a weak sector factor, and a few missing prices
-(single days dropped at random). Events: day 0 on a session, ``timing =
-during_market``, benchmark ``^GSPC``; most spread uniformly over 2011-2024, 10%
-clustered on 10 dates (distinct tickers per date). Default model and windows:
-market model, estimation [-250, -11], event window [-10, +10], the five default
-CAR windows.
+What is timed (``time.perf_counter``, each configuration in a fresh child
+process so that its peak memory is its own):
 
-Timed in the same process, ``time.perf_counter``:
+* ``end to end``: ``EventStudy(events_df)`` (events validated, day 0 resolved)
+  plus ``.run(prices=long_prices_df)`` (prices validated and put on the
+  calendar, panel, fits, CARs, the full test battery with KP, data checks,
+  the result tables). Best of ``--repeat`` runs up to 10,000 events, one run
+  above. Stage shares come from the run's own timings (``run.json``).
+* ``peak memory``: the child's peak resident set (``ru_maxrss``), and the same
+  less the resident set after the synthetic data was built (what the study
+  adds).
 
-(a) the engine, ``--repeat`` times (best and median reported):
+Synthetic data (seeded ``numpy.random.Generator``): XNYS sessions 2010-2024,
+``^GSPC`` with fat-tailed returns, stocks ``alpha + beta R_m`` + a sector
+factor + Student-t noise, no missing prices (the peer cannot fit a window with
+one). Layout ``500``: 500 stocks, events on random sessions 2011-2024 (many
+overlapping: KP on every pair of overlapping windows). Layout ``one``: one
+event per stock, each stock holding only the sessions its windows use (N
+stocks). Market model, estimation [-250, -11], event window [-10, +10], the
+five default CAR windows.
 
-    * ``end_to_end``: ``EventStudy(events_df)`` (load + validate events, resolve
-      day 0) and ``.run(prices=long_prices_df)`` (price normalisation, panel,
-      fit, CARs, all tests, result tables);
-    * ``compute``: ``eventstudy.engine.compute`` alone on a ready ``PriceSet``;
-    * ``core``: panel + ``models.fit`` + per-event CAR/SE/t/p for the five CAR
-      windows (``inference.car_stats``) -- the same work as the loop in (b).
+In the same run, at the sizes given by ``--compare`` (default 1,000 and
+10,000, layout 500):
 
-(b) a per-event loop: for every event, ``sm.OLS(y, sm.add_constant(x)).fit()``
-    on its estimation window, ARs on the event window, the full prediction-error
-    covariance ``V = X* Cov(b) X*' + s^2 I``, and CAR / SE / t / p for the five
-    CAR windows. The loop reads from a session x ticker return matrix built once
-    from the same long prices DataFrame (pivot + returns; that time is added to
-    the loop's). Day 0 is the event date (a session, timing during_market), so
-    the loop does no day-0 resolution or input validation. After the loop only
-    the simple cross-sectional tests (``t_cs``, ``patell``, ``bmp``) are
-    computed, vectorised -- no KP, Corrado, sign or Wilcoxon.
-    If the projected loop time exceeds ``--loop-budget`` seconds, the loop is
-    stopped after the first chunk and its time extrapolated linearly (labelled).
+* a per-event statsmodels loop (OLS per event on a session x ticker return
+  matrix built once; AR, the full prediction-error covariance, CAR/SE/t/p for
+  the five windows), on the first ``--loop-events`` events, extrapolated per
+  event;
+* the PyPI package ``eventstudy`` 0.1a12 in its own virtual environment
+  (``benchmarks/peer.py``), on the same returns and windows; its own
+  computation is timed inside its process (its data preparation separately).
 
-The two are checked to agree on the day-0 AR and the [-1, +1] CAR (assert
-max abs diff <= 1e-8).
+The day-0 AR of every event is checked against both (max abs diff).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
-import statistics
+import resource
+import subprocess
 import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import exchange_calendars as xcals  # noqa: E402
-import statsmodels.api as sm  # noqa: E402
-from scipy import stats  # noqa: E402
-
-import eventstudy  # noqa: E402
-from eventstudy import engine, event_time, inference, models  # noqa: E402
-from eventstudy.data.frame import FramePriceProvider  # noqa: E402
-from eventstudy.panel import PanelRequest, build_panel  # noqa: E402
-from eventstudy.study import _safe_benchmark_mic  # noqa: E402
+for path in (ROOT, ROOT / "benchmarks"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 INDEX = "^GSPC"
-MIC = "XNYS"
-EST = (-250, -11)
-EVT = (-10, 10)
+EST, EVT = (-250, -11), (-10, 10)
 CAR_WINDOWS = ((0, 0), (0, 1), (-1, 1), (-5, 5), (-10, 10))
-TOL = 1e-8
 
 
 # --------------------------------------------------------------------------- data
 
 
-def synthetic_market(n_stocks: int, rng: np.random.Generator):
-    """Sessions, a wide price frame (sessions x tickers, NaN = missing) and the tickers."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        all_sessions = xcals.get_calendar(MIC, start="2005-01-01").sessions
-    sessions = pd.DatetimeIndex(
-        all_sessions[(all_sessions >= "2010-01-01") & (all_sessions <= "2024-12-31")]
-    ).tz_localize(None).as_unit("ns")
-    t = len(sessions)
-    # Index: fat-tailed daily returns, ~1% vol.
+def sessions() -> pd.DatetimeIndex:
+    from eventstudy.event_time import sessions as xnys
+
+    s = xnys("XNYS")
+    return s[(s >= "2010-01-01") & (s <= "2024-12-31")]
+
+
+def synthetic(n_events: int, layout: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(events, long prices)`` for ``n_events`` in layout ``500`` or ``one``."""
+    rng = np.random.default_rng(seed)
+    days = sessions()
+    t = len(days)
     rm = 0.0003 + 0.01 * rng.standard_t(4, t) / np.sqrt(2.0)
-    # Stocks: alpha + beta * Rm + sector factor + t-distributed idiosyncratic noise.
-    alpha = rng.normal(0.0, 2e-4, n_stocks)
-    beta = rng.uniform(0.4, 1.6, n_stocks)
-    sector = rng.integers(0, 10, n_stocks)
-    f_sector = 0.004 * rng.standard_t(5, (t, 10)) / np.sqrt(5 / 3)
-    vol = rng.uniform(0.01, 0.03, n_stocks)
-    dfree = rng.choice([3.0, 4.0, 6.0], n_stocks)
-    shock = rng.standard_t(dfree, (t, n_stocks)) / np.sqrt(dfree / (dfree - 2.0))
-    r = alpha + rm[:, None] * beta + f_sector[:, sector] + vol * shock
-    r = np.clip(r, -0.8, 2.0)
-    r[0] = 0.0
-    prices = 50.0 * np.cumprod(1.0 + r, axis=0)
-    p_index = 1000.0 * np.cumprod(1.0 + np.r_[0.0, rm[1:]])
-    # A few missing prices: ~0.05% of stock-days, and 3 index days.
-    prices[rng.random(prices.shape) < 5e-4] = np.nan
-    p_index[rng.choice(np.arange(300, t), 3, replace=False)] = np.nan
-    tickers = [f"S{i:04d}" for i in range(n_stocks)]
-    wide = pd.DataFrame(prices, index=sessions, columns=tickers)
-    wide[INDEX] = p_index
-    return sessions, wide, tickers
+    index_px = 1000.0 * np.cumprod(1.0 + rm)
+    p0 = rng.integers(262, t - 11, n_events)
+    if layout == "500":
+        n_stocks = 500
+        beta = rng.uniform(0.4, 1.6, n_stocks)
+        sector = 0.004 * rng.standard_normal((t, 10))
+        noise = 0.02 * rng.standard_t(5, (t, n_stocks)) / np.sqrt(5 / 3)
+        r = rm[:, None] * beta + sector[:, rng.integers(0, 10, n_stocks)] + noise
+        px = 50.0 * np.cumprod(1.0 + np.clip(r, -0.5, 1.0), axis=0)
+        tickers = np.array([f"S{k:03d}" for k in range(n_stocks)], dtype=object)
+        long = pd.DataFrame({
+            "date": np.tile(days.to_numpy(), n_stocks),
+            "ticker": np.repeat(tickers, t),
+            "adj_close": px.T.ravel(),
+        })
+        ev_tickers = tickers[rng.integers(0, n_stocks, n_events)]
+    else:
+        tickers = np.array([f"T{k:07d}" for k in range(n_events)], dtype=object)
+        lo, hi = p0 - 262, p0 + 11
+        counts = hi - lo
+        owner = np.repeat(np.arange(n_events), counts)
+        pos = np.repeat(lo, counts) + np.arange(int(counts.sum())) - np.repeat(
+            np.cumsum(counts) - counts, counts)
+        beta = rng.uniform(0.4, 1.6, n_events)
+        r = rm[pos] * beta[owner] + 0.02 * rng.standard_normal(len(pos))
+        r[np.r_[True, owner[1:] != owner[:-1]]] = 0.0
+        px = 50.0 * np.exp(np.cumsum(np.log1p(r)) - np.repeat(
+            np.cumsum(np.log1p(r))[np.cumsum(counts) - counts], counts))
+        long = pd.DataFrame({"date": days.to_numpy()[pos], "ticker": tickers[owner],
+                             "adj_close": px})
+        ev_tickers = tickers
+    long = pd.concat([long, pd.DataFrame({"date": days.to_numpy(), "ticker": INDEX,
+                                          "adj_close": index_px})], ignore_index=True)
+    events = pd.DataFrame({
+        "event_id": [f"e{k}" for k in range(n_events)],
+        "ticker": ev_tickers,
+        "date": days[p0].strftime("%Y-%m-%d"),
+        "timing": "during_market",
+    })
+    return events, long
 
 
-def long_prices(wide: pd.DataFrame) -> pd.DataFrame:
-    """Long ``date, ticker, adj_close`` with the missing prices left out."""
-    out = wide.rename_axis("date").reset_index().melt(
-        id_vars="date", var_name="ticker", value_name="adj_close"
-    )
-    return out.dropna(subset=["adj_close"]).reset_index(drop=True)
+# --------------------------------------------------------------------------- child
 
 
-def synthetic_events(n: int, sessions: pd.DatetimeIndex, tickers: list[str],
-                     rng: np.random.Generator) -> pd.DataFrame:
-    """``n`` events: 90% spread over the period, 10% on 10 cluster dates."""
-    lo, hi = 260, len(sessions) - 1 + EVT[0] - 1  # full estimation and event windows
-    n_cl = n // 10
-    n_spread = n - n_cl
-    rows: set[tuple[int, int]] = set()
-    cl_dates = rng.choice(np.arange(lo, hi), 10, replace=False)
-    per = np.array_split(np.arange(n_cl), 10)
-    for d, idx in zip(cl_dates, per, strict=True):
-        for s in rng.choice(len(tickers), len(idx), replace=False):
-            rows.add((int(s), int(d)))
-    while len(rows) < n_cl + n_spread:
-        rows.add((int(rng.integers(len(tickers))), int(rng.integers(lo, hi))))
-    pairs = np.array(sorted(rows, key=lambda p: (p[1], p[0])))
-    pairs = pairs[rng.permutation(len(pairs))]
-    return pd.DataFrame(
-        {
-            "event_id": [f"E{i:06d}" for i in range(len(pairs))],
-            "ticker": [tickers[s] for s in pairs[:, 0]],
-            "date": sessions[pairs[:, 1]].strftime("%Y-%m-%d"),
-            "timing": "during_market",
-            "benchmark": INDEX,
-        }
-    )
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-# --------------------------------------------------------------------------- engine
+def _current_rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        pages = int(fh.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
 
 
-def run_end_to_end(events: pd.DataFrame, prices: pd.DataFrame):
-    t0 = time.perf_counter()
-    study = eventstudy.EventStudy(events)
-    t1 = time.perf_counter()
-    res = study.run(prices=prices)
-    t2 = time.perf_counter()
-    timings = {"load_events_s": t1 - t0, "study_run_s": t2 - t1, "end_to_end_s": t2 - t0}
-    # The study's own split of run(): prices_s, compute_s (and checks_s when present).
-    timings.update({f"run_{k}": float(v) for k, v in res.meta.get("timings_s", {}).items()})
-    return res, timings
+def child(n_events: int, layout: str, seed: int, repeat: int) -> dict[str, Any]:
+    """One configuration, in this process: data, warm-up, timed runs."""
+    import eventstudy as es
 
-
-def run_compute(study: eventstudy.EventStudy, price_set):
-    t0 = time.perf_counter()
-    engine.compute(study.events, price_set, study.settings, event_time.sessions,
-                   lambda s: _safe_benchmark_mic(s, MIC))
-    return time.perf_counter() - t0
-
-
-def run_core(study: eventstudy.EventStudy, price_set):
-    """Panel + fit + per-event CAR statistics: what the statsmodels loop does."""
-    ev = study.events
-    t0 = time.perf_counter()
-    requests = [
-        PanelRequest(str(r.event_id), str(r.ticker), str(r.benchmark), str(r.exchange),
-                     MIC, pd.Timestamp(r.day0))
-        for r in ev.itertuples(index=False)
-    ]
-    series = {t: f["adj_close"] for t, f in price_set.frames.items()}
-    panel = build_panel(requests, series, EST, EVT, event_time.sessions)
-    t1 = time.perf_counter()
-    fit = models.fit("market", panel)
-    ar = np.where(panel.observed_evt, fit.ar, np.nan)
-    for w in CAR_WINDOWS:
-        cols = np.flatnonzero((panel.evt_days >= w[0]) & (panel.evt_days <= w[1]))
-        inference.car_stats(ar, fit.car_variance(cols), fit.dof, cols)
-    t2 = time.perf_counter()
-    return {"core_panel_s": t1 - t0, "core_fit_car_s": t2 - t1, "core_s": t2 - t0}
-
-
-# --------------------------------------------------------------------------- statsmodels
-
-
-def return_matrix(long: pd.DataFrame, sessions: pd.DatetimeIndex):
-    """Session x ticker simple returns from the long prices (a missing price -> 2 missing
-    returns) and the column of each ticker."""
-    wide = long.pivot(index="date", columns="ticker", values="adj_close").reindex(sessions)
-    p = wide.to_numpy(dtype=float)
-    r = np.full_like(p, np.nan)
-    r[1:] = p[1:] / p[:-1] - 1.0
-    return r, {c: i for i, c in enumerate(wide.columns)}
-
-
-def statsmodels_loop(events: pd.DataFrame, sessions: pd.DatetimeIndex, rets: np.ndarray,
-                     col: dict[str, int], budget: float, chunk: int = 1000):
-    """Per-event OLS with statsmodels; returns per-event results and timing info."""
-    pos0 = sessions.get_indexer(pd.DatetimeIndex(events["date"]))
-    assert (pos0 >= 0).all()
-    est_off = np.arange(EST[0], EST[1] + 1)
-    evt_off = np.arange(EVT[0], EVT[1] + 1)
-    wcols = [np.flatnonzero((evt_off >= a) & (evt_off <= b)) for a, b in CAR_WINDOWS]
-    m = col[INDEX]
-    scols = np.array([col[t] for t in events["ticker"]])
-    n = len(events)
-    lw = len(evt_off)
-    out_ar = np.full((n, lw), np.nan)
-    out_car = {w: np.full((n, 4), np.nan) for w in CAR_WINDOWS}  # car, se, t, p
-    out_dof = np.full(n, np.nan)
-    done = 0
-    chunk_ends: list[float] = []
-    t0 = time.perf_counter()
-    extrapolated = False
-    for i in range(n):
-        est = pos0[i] + est_off
-        evt = pos0[i] + evt_off
-        y, x = rets[est, scols[i]], rets[est, m]
-        ok = np.isfinite(y) & np.isfinite(x)
-        res = sm.OLS(y[ok], sm.add_constant(x[ok], has_constant="add")).fit()
-        xs = sm.add_constant(rets[evt, m], has_constant="add")
-        ar = rets[evt, scols[i]] - xs @ res.params
-        # Full prediction-error covariance of the event-window ARs.
-        v = xs @ res.cov_params() @ xs.T + res.scale * np.eye(lw)
-        out_ar[i] = ar
-        out_dof[i] = res.df_resid
-        for w, c in zip(CAR_WINDOWS, wcols, strict=True):
-            car = ar[c].sum()
-            se = np.sqrt(v[np.ix_(c, c)].sum())
-            tt = car / se
-            out_car[w][i] = (car, se, tt, 2.0 * stats.t.sf(abs(tt), res.df_resid))
-        done = i + 1
-        if done % chunk == 0 or done == n:
-            chunk_ends.append(time.perf_counter())
-        if done == chunk and done < n:
-            projected = (time.perf_counter() - t0) * n / done
-            if projected > budget:
-                extrapolated = True
-                break
-    elapsed = time.perf_counter() - t0
-    chunk_s = np.diff([t0, *chunk_ends]).tolist()
-    # Simple cross-sectional tests only (vectorised, after the loop).
-    t1 = time.perf_counter()
-    simple = {}
-    for w in CAR_WINDOWS:
-        car, scar, d = out_car[w][:done, 0], out_car[w][:done, 2], out_dof[:done]
-        k = np.isfinite(car)
-        car, scar, d = car[k], scar[k], d[k]
-        nn = len(car)
-        simple[w] = {
-            "t_cs": car.mean() / (car.std(ddof=1) / np.sqrt(nn)),
-            "patell": scar.sum() / np.sqrt(np.sum(d / (d - 2.0))),
-            "bmp": scar.mean() / (scar.std(ddof=1) / np.sqrt(nn)),
-        }
-    elapsed += time.perf_counter() - t1
+    warnings.simplefilter("ignore")
+    t_data = time.perf_counter()
+    events, long = synthetic(n_events, layout, seed)
+    data_s = time.perf_counter() - t_data
+    small_ev, small_px = synthetic(50, "500", seed + 1)
+    es.EventStudy(small_ev).run(prices=small_px)  # warm-up: calendars, imports
+    base_rss = _current_rss_mb()
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        study = es.EventStudy(events)
+        t1 = time.perf_counter()
+        res = study.run(prices=long)
+        t2 = time.perf_counter()
+        runs.append((t2 - t0, t1 - t0, dict(res.meta["timings_s"])))
+        if n_events >= 100_000:
+            break
+        del res, study
+    best = min(runs, key=lambda r: r[0])
+    counts = None
+    if runs:
+        counts = {"price_rows": len(long)}
     return {
-        "done": done, "elapsed_s": elapsed, "extrapolated": extrapolated,
-        "seconds": elapsed * n / done, "chunk_s": chunk_s,
-        "ar": out_ar, "car": out_car, "simple": simple,
+        "events": n_events, "layout": layout, "wall_s": best[0], "load_s": best[1],
+        "stages_s": best[2], "runs": [r[0] for r in runs], "data_s": data_s,
+        "peak_rss_mb": _rss_mb(), "base_rss_mb": base_rss, **(counts or {}),
     }
 
 
-# --------------------------------------------------------------------------- checks
+# --------------------------------------------------------------------------- comparisons
 
 
-def compare(res, events: pd.DataFrame, loop: dict) -> dict[str, float]:
-    """Max abs differences engine vs loop on the events the loop did."""
-    done = loop["done"]
-    ids = events["event_id"].iloc[:done].to_numpy()
-    status = res.events.set_index("event_id")["status"]
-    assert (status.loc[ids] == "ok").all(), status.loc[ids].value_counts()
-    ar0 = res.ar[res.ar["rel_day"] == 0].set_index("event_id")["ar"].reindex(ids).to_numpy()
-    loop_ar0 = loop["ar"][:done, -EVT[0]]
-    car = res.car[(res.car["start"] == -1) & (res.car["end"] == 1)].set_index("event_id")
-    car = car.reindex(ids)
-    lc = loop["car"][(-1, 1)][:done]
-    # Both sides must have the same missing values.
-    assert np.array_equal(np.isfinite(ar0), np.isfinite(loop_ar0)), "day-0 AR NaN pattern differs"
-    assert np.array_equal(np.isfinite(car["car"].to_numpy()), np.isfinite(lc[:, 0])), \
-        "[-1,+1] CAR NaN pattern differs"
-    diffs = {
-        "n_compared": int(done),
-        "n_day0_ar": int(np.isfinite(ar0).sum()),
-        "n_car_m1p1": int(np.isfinite(lc[:, 0]).sum()),
-        "max_abs_diff_ar_day0": float(np.nanmax(np.abs(ar0 - loop_ar0))),
-        "max_abs_diff_car_m1p1": float(np.nanmax(np.abs(car["car"].to_numpy() - lc[:, 0]))),
-        "max_abs_diff_se_car_m1p1": float(np.nanmax(np.abs(car["se"].to_numpy() - lc[:, 1]))),
-        "max_abs_diff_t_car_m1p1": float(np.nanmax(np.abs(car["t"].to_numpy() - lc[:, 2]))),
-        "max_abs_diff_p_car_m1p1": float(np.nanmax(np.abs(car["p_value"].to_numpy() - lc[:, 3]))),
+def statsmodels_loop(events: pd.DataFrame, long: pd.DataFrame) -> tuple[float, pd.Series]:
+    """Seconds for the per-event OLS loop over ``events`` and its day-0 ARs."""
+    import statsmodels.api as sm
+
+    t0 = time.perf_counter()
+    wide = long.pivot(index="date", columns="ticker", values="adj_close").sort_index()
+    ret = wide.pct_change(fill_method=None)
+    pos = {d: k for k, d in enumerate(ret.index)}
+    r = ret.to_numpy()
+    col = {c: k for k, c in enumerate(ret.columns)}
+    m = r[:, col[INDEX]]
+    est = np.arange(EST[0], EST[1] + 1)
+    evt = np.arange(EVT[0], EVT[1] + 1)
+    ar0 = {}
+    for row in events.itertuples(index=False):
+        p = pos[pd.Timestamp(row.date)]
+        y, x = r[p + est, col[row.ticker]], m[p + est]
+        fit = sm.OLS(y, sm.add_constant(x)).fit()
+        xs = sm.add_constant(m[p + evt], has_constant="add")
+        ar = r[p + evt, col[row.ticker]] - xs @ fit.params
+        v = xs @ fit.cov_params() @ xs.T + fit.scale * np.eye(len(evt))
+        for a, b in CAR_WINDOWS:
+            c = (evt >= a) & (evt <= b)
+            car, se = ar[c].sum(), np.sqrt(v[np.ix_(c, c)].sum())
+            _ = 2 * (1 - abs(car / se))  # t and p are part of the per-event work
+        ar0[row.event_id] = ar[evt == 0][0]
+    return time.perf_counter() - t0, pd.Series(ar0)
+
+
+def compare(n_events: int, seed: int, loop_events: int, peer: bool) -> dict[str, Any]:
+    """Our end-to-end time, the loop's and the peer's, on the same 500-ticker data."""
+    import eventstudy as es
+
+    warnings.simplefilter("ignore")
+    events, long = synthetic(n_events, "500", seed)
+    es.EventStudy(events.head(50)).run(prices=long)  # warm-up
+    t0 = time.perf_counter()
+    res = es.EventStudy(events).run(prices=long)
+    ours_s = time.perf_counter() - t0
+    ours = res.ar[res.ar["rel_day"] == 0].set_index("event_id")["ar"]
+    ours.index = ours.index.astype(str)
+    sub = events.head(loop_events)
+    loop_s, loop_ar = statsmodels_loop(sub, long)
+    out: dict[str, Any] = {
+        "events": n_events, "ours_s": ours_s, "loop_events": len(sub), "loop_s": loop_s,
+        "loop_per_event_ms": 1e3 * loop_s / len(sub),
+        "loop_max_abs_diff_ar0": float(np.max(np.abs(loop_ar - ours.loc[loop_ar.index]))),
     }
-    assert diffs["max_abs_diff_ar_day0"] <= TOL, diffs
-    assert diffs["max_abs_diff_car_m1p1"] <= TOL, diffs
-    if not loop["extrapolated"]:
-        tests = res.tests.set_index(["start", "end", "statistic"])["value"]
-        worst = 0.0
-        for w, s in loop["simple"].items():
-            for name, val in s.items():
-                worst = max(worst, abs(float(tests.loc[(w[0], w[1], name)]) - float(val)))
-        diffs["max_abs_diff_simple_tests"] = worst
-        assert worst <= 1e-6, worst
-    return diffs
+    if peer:
+        from peer import run_peer
+
+        events_peer = events.rename(columns={"date": "day0"})[["event_id", "ticker", "day0"]]
+        pr = run_peer(events_peer, long, EST, EVT)
+        theirs = pr.results.set_index("event_id")["ar0"]
+        common = theirs.index.intersection(ours.index)
+        out.update({
+            "peer_compute_s": pr.compute_seconds, "peer_total_s": pr.total_seconds,
+            "peer_events": pr.n_computed,
+            "peer_max_abs_diff_ar0": float(np.max(np.abs(theirs.loc[common]
+                                                         - ours.loc[common]))),
+        })
+    return out
 
 
 # --------------------------------------------------------------------------- main
 
 
-def bench_one(n: int, sessions, long, tickers, rets, col, args, rng) -> dict:
-    events = synthetic_events(n, sessions, tickers, rng)
-    print(f"\n== N = {n:,} events ({events['date'].nunique()} distinct day-0 dates)", flush=True)
-    e2e, last = [], None
-    for k in range(args.repeat):
-        res, t = run_end_to_end(events, long)
-        e2e.append(t)
-        last = res
-        parts = ", ".join(f"{name.removeprefix('run_').removesuffix('_s')} {v:.2f}"
-                          for name, v in t.items() if name.startswith("run_"))
-        print(f"  engine end-to-end run {k + 1}: {t['end_to_end_s']:.2f} s "
-              f"(events {t['load_events_s']:.2f}; {parts})", flush=True)
-    assert last is not None
-    counts = last.meta["counts"]
-    study = eventstudy.EventStudy(events)
-    price_set = FramePriceProvider(long).get_prices(
-        sorted(set(events["ticker"]) | {INDEX}), sessions[0].date(), sessions[-1].date())
-    comp = [run_compute(study, price_set) for _ in range(args.repeat)]
-    core = [run_core(study, price_set) for _ in range(args.repeat)]
-    comp_txt = ", ".join(f"{c:.2f}" for c in comp)
-    core_txt = ", ".join(f"{c['core_s']:.2f}" for c in core)
-    print(f"  engine.compute alone: {comp_txt} s; core (panel+fit+CAR): {core_txt} s",
-          flush=True)
-
-    # The loop is slow and runs once for large N; repeat it (best of) when it is cheap.
-    loops = []
-    for _ in range(args.repeat if n <= 2000 else 1):
-        loops.append(statsmodels_loop(events, sessions, rets, col, args.loop_budget,
-                                      args.loop_sample))
-        label = (f"extrapolated from {loops[-1]['done']:,} events "
-                 f"({loops[-1]['elapsed_s']:.1f} s)" if loops[-1]["extrapolated"] else "measured")
-        print(f"  statsmodels loop: {loops[-1]['seconds']:.2f} s [{label}] + data prep "
-              f"{args.prep_s:.2f} s", flush=True)
-    loop = min(loops, key=lambda lp: lp["seconds"])
-    diffs = compare(last, events, loop)
-    print(f"  agreement on {diffs['n_compared']:,} events: max|dAR day0| = "
-          f"{diffs['max_abs_diff_ar_day0']:.2e}, max|dCAR[-1,+1]| = "
-          f"{diffs['max_abs_diff_car_m1p1']:.2e}, max|dSE| = "
-          f"{diffs['max_abs_diff_se_car_m1p1']:.2e}, max|dp| = "
-          f"{diffs['max_abs_diff_p_car_m1p1']:.2e}", flush=True)
-
-    def summary(values):
-        return {"best": min(values), "median": statistics.median(values), "all": values}
-
-    return {
-        "n_events": n,
-        "status_counts": counts,
-        "engine_end_to_end_s": summary([t["end_to_end_s"] for t in e2e]),
-        "engine_load_events_s": summary([t["load_events_s"] for t in e2e]),
-        **{f"engine_{k}": summary([t[k] for t in e2e])
-           for k in e2e[0] if k.startswith("run_")},
-        "engine_compute_s": summary(comp),
-        "engine_core_s": summary([c["core_s"] for c in core]),
-        "engine_core_panel_s": summary([c["core_panel_s"] for c in core]),
-        "engine_core_fit_car_s": summary([c["core_fit_car_s"] for c in core]),
-        "statsmodels_loop_s": loop["seconds"] + args.prep_s,
-        "statsmodels_loop_only_s": loop["seconds"],
-        "statsmodels_prep_s": args.prep_s,
-        "statsmodels_loop_extrapolated": loop["extrapolated"],
-        "statsmodels_loop_events_timed": loop["done"],
-        "statsmodels_loop_timed_s": loop["elapsed_s"],
-        "statsmodels_loop_runs_s": [lp["seconds"] for lp in loops],
-        "statsmodels_loop_chunk_s": {"events_per_chunk": args.loop_sample,
-                                     "seconds": loop["chunk_s"]},
-        "agreement": diffs,
-        "loadavg_after": os.getloadavg(),
-    }
+def _spawn(args: list[str]) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode:
+        return {"error": (done.stderr or done.stdout).strip().splitlines()[-1:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def print_table(results: list[dict]) -> None:
-    head = (f"{'N':>7} | {'e2e best':>8} {'e2e med':>8} | {'compute':>8} | {'core':>6} | "
-            f"{'sm loop':>9} | {'x e2e':>6} {'x compute':>9} {'x core':>7} | "
-            f"{'ev/s e2e':>9} {'ev/s sm':>8}")
-    print("\nseconds; engine: best of repeats (e2e also median); x = speed-up = sm loop / engine;"
-          "\ne2e = EventStudy(events).run(prices=long_df); compute = engine.compute on a ready"
-          "\nPriceSet; core = panel + fit + per-event CARs; sm loop includes its data prep\n"
-          + head)
-    print("-" * len(head))
-    for r in results:
-        e2e = r["engine_end_to_end_s"]["best"]
-        comp = r["engine_compute_s"]["best"]
-        core = r["engine_core_s"]["best"]
-        sm_s = r["statsmodels_loop_s"]
-        star = "*" if r["statsmodels_loop_extrapolated"] else " "
-        n = r["n_events"]
-        print(f"{n:>7,} | {e2e:>8.2f} {r['engine_end_to_end_s']['median']:>8.2f} | "
-              f"{comp:>8.2f} | {core:>6.2f} | {sm_s:>8.2f}{star} | {sm_s / e2e:>6.1f} "
-              f"{sm_s / comp:>9.1f} {sm_s / core:>7.1f} | {n / e2e:>9,.0f} {n / sm_s:>8,.0f}")
-    if any(r["statsmodels_loop_extrapolated"] for r in results):
-        print("* statsmodels loop time extrapolated linearly from a subsample")
+def _share(stages: dict[str, float], wall: float) -> str:
+    keep = {k.removeprefix("engine_").removesuffix("_s"): v for k, v in stages.items()
+            if k != "compute_s"}
+    top = sorted(keep.items(), key=lambda kv: -kv[1])[:5]
+    return ", ".join(f"{k} {100 * v / wall:.0f}%" for k, v in top)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--events", type=int, nargs="+", default=[1000, 10000])
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--stocks", type=int, default=500)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--events", type=int, nargs="+", default=[1000, 10_000, 100_000, 1_000_000])
+    ap.add_argument("--layouts", nargs="+", default=["500", "one"], choices=["500", "one"])
+    ap.add_argument("--compare", type=int, nargs="*", default=[1000, 10_000])
+    ap.add_argument("--loop-events", type=int, default=500)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--loop-budget", type=float, default=180.0,
-                    help="extrapolate the statsmodels loop if it would take longer (s)")
-    ap.add_argument("--loop-sample", type=int, default=1000,
-                    help="events timed before deciding whether to extrapolate the loop")
-    ap.add_argument("--json", type=Path, default=None, help="write the figures to this file")
-    args = ap.parse_args(argv)
-
-    rng = np.random.default_rng(args.seed)
-    load0 = os.getloadavg()
-    t0 = time.perf_counter()
-    sessions, wide, tickers = synthetic_market(args.stocks, rng)
-    long = long_prices(wide)
-    t1 = time.perf_counter()
-    rets, col = return_matrix(long, sessions)
-    t2 = time.perf_counter()
-    args.prep_s = t2 - t1
-    print(f"data: {len(tickers)} stocks + {INDEX}, {len(sessions)} sessions "
-          f"{sessions[0].date()}..{sessions[-1].date()}, {len(long):,} price rows, "
-          f"{int(wide.isna().to_numpy().sum())} missing prices "
-          f"(built in {t1 - t0:.1f} s); loop data prep (pivot long prices to a session x "
-          f"ticker return matrix, added to every loop time): {t2 - t1:.2f} s")
-    event_time.sessions(MIC)  # warm the calendar cache (both sides use it)
-
-    results = [bench_one(n, sessions, long, tickers, rets, col, args, rng)
-               for n in args.events]
-    print_table(results)
-    print(f"machine: {os.cpu_count()} CPUs; load average (1, 5, 15 min) at start "
-          f"{', '.join(f'{x:.1f}' for x in load0)}, at end "
-          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    if args.json:
-        payload = {
-            "seed": args.seed, "stocks": args.stocks, "repeat": args.repeat,
-            "cpus": os.cpu_count(), "loadavg_start": load0,
-            "python": platform.python_version(), "machine": platform.machine(),
-            "numpy": np.__version__, "pandas": pd.__version__, "statsmodels": sm.__version__,
-            "results": results,
-        }
-        args.json.write_text(json.dumps(payload, indent=2, default=float))
-        print(f"wrote {args.json}")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--child", nargs=2, metavar=("N", "LAYOUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--compare-child", type=int, help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.child:
+        print(json.dumps(child(int(a.child[0]), a.child[1], a.seed, a.repeat)))
+        return 0
+    if a.compare_child:
+        print(json.dumps(compare(a.compare_child, a.seed, a.loop_events, not a.no_peer)))
+        return 0
+    print(f"# eventstudy engine benchmark on {platform.node()} ({platform.processor() or '?'}, "
+          f"python {platform.python_version()}), seed {a.seed}", flush=True)
+    rows = []
+    print(f"{'events':>9} {'layout':>6} {'wall s':>8} {'us/event':>9} {'peak MB':>8} "
+          f"{'+study MB':>9}  stage shares", flush=True)
+    for n in a.events:
+        for layout in a.layouts:
+            r = _spawn(["--child", str(n), layout, "--seed", str(a.seed),
+                        "--repeat", str(a.repeat)])
+            r.setdefault("events", n)
+            r.setdefault("layout", layout)
+            rows.append(r)
+            if "error" in r:
+                print(f"{n:>9,} {layout:>6}  failed: {r['error']}", flush=True)
+                continue
+            print(f"{n:>9,} {layout:>6} {r['wall_s']:>8.3f} {1e6 * r['wall_s'] / n:>9.1f} "
+                  f"{r['peak_rss_mb']:>8.0f} {r['peak_rss_mb'] - r['base_rss_mb']:>9.0f}  "
+                  f"load {100 * r['load_s'] / r['wall_s']:.0f}%, "
+                  f"{_share(r['stages_s'], r['wall_s'])}", flush=True)
+    comparisons = []
+    for n in a.compare:
+        args = ["--compare-child", str(n), "--seed", str(a.seed), "--loop-events",
+                str(a.loop_events)] + (["--no-peer"] if a.no_peer else [])
+        c = _spawn(args)
+        comparisons.append(c)
+        if "error" in c:
+            print(f"comparison at {n:,} failed: {c['error']}", flush=True)
+            continue
+        loop_total = c["loop_per_event_ms"] * n / 1e3
+        line = (f"{n:>9,} events: ours {c['ours_s']:.3f} s end to end; statsmodels loop "
+                f"{c['loop_per_event_ms']:.2f} ms/event (on {c['loop_events']}) -> "
+                f"{loop_total:.1f} s, ratio {loop_total / c['ours_s']:.1f}x "
+                f"(max |dAR0| {c['loop_max_abs_diff_ar0']:.1e})")
+        if "peer_compute_s" in c:
+            line += (f"; eventstudy 0.1a12 {c['peer_compute_s']:.2f} s compute / "
+                     f"{c['peer_total_s']:.2f} s with its data preparation -> ratio "
+                     f"{c['peer_compute_s'] / c['ours_s']:.1f}x / "
+                     f"{c['peer_total_s'] / c['ours_s']:.1f}x (max |dAR0| "
+                     f"{c['peer_max_abs_diff_ar0']:.1e})")
+        print(line, flush=True)
+    if a.json:
+        a.json.write_text(json.dumps({"runs": rows, "comparisons": comparisons}, indent=2))
     return 0
 
 

@@ -121,19 +121,19 @@ def _store_flags(store: PriceStore, index_of: Mapping[str, int], lo: np.ndarray,
                  hi: np.ndarray) -> list[Part]:
     """Sessions without a price (each series on its own calendar) and non-session dates."""
     parts: list[Part] = []
-    for mic, cal in store.calendars.items():
-        own = [k for k, n in enumerate(cal.names) if store.home.get(n) == mic]
-        if not own:
+    for cal in store.calendars.values():
+        codes_all = np.array([index_of.get(n, -1) for n in cal.names], dtype=np.int64)
+        own_a = np.flatnonzero(codes_all >= 0)  # own series (re-indexed ones are not tickers)
+        if not len(own_a):
             continue
-        own_a = np.array(own)
         length = cal.length[own_a]
-        owner = np.repeat(np.arange(len(own)), length)
+        owner = np.repeat(np.arange(len(own_a)), length)
         local = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
         flat = cal.offset[own_a][owner] + local
         gone = np.flatnonzero(~np.isfinite(cal.prices[flat]))
         if not len(gone):
             continue
-        code = np.array([index_of[cal.names[k]] for k in own])[owner[gone]]
+        code = codes_all[own_a][owner[gone]]
         day = _days(cal.sessions[cal.first[own_a][owner[gone]] + local[gone]])
         inside = (day >= lo[code]) & (day <= hi[code])
         parts.append((code[inside], np.full(int(inside.sum()), _MISSING), code[inside],
@@ -158,11 +158,14 @@ def price_flags(table: PriceTable, store: PriceStore,
     never, forever = np.iinfo(np.int64).max // 4, -np.iinfo(np.int64).max // 4
     lo = np.full(len(tickers), never, np.int64)
     hi = np.full(len(tickers), forever, np.int64)
-    for k, t in enumerate(tickers):
-        if t in ranges:
-            a, b = ranges[t]
-            lo[k] = max(int(np.datetime64(a, "D").astype(np.int64)), int(first[k].astype(np.int64)))
-            hi[k] = min(int(np.datetime64(b, "D").astype(np.int64)), int(last[k].astype(np.int64)))
+    held = set(tickers.tolist())
+    names = [t for t in ranges if t in held]
+    if names:
+        at = pd.Index(tickers).get_indexer(pd.Index(names))
+        a = np.array([ranges[t][0] for t in names], dtype="datetime64[D]").astype(np.int64)
+        b = np.array([ranges[t][1] for t in names], dtype="datetime64[D]").astype(np.int64)
+        lo[at] = np.maximum(a, first[at].astype(np.int64))
+        hi[at] = np.minimum(b, last[at].astype(np.int64))
     index_of = {t: k for k, t in enumerate(tickers)}
     return Flags(tickers, _table_flags(table, lo, hi) + _store_flags(store, index_of, lo, hi))
 

@@ -16,6 +16,8 @@ Pure numpy/pandas (no files, no network). The data path, one way:
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +65,7 @@ class EngineOutput:
     kp_r: dict[str, float]
     source: Any = field(default=None, repr=False)
     kp_method: str = "exact"
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def estimation(self) -> pd.DataFrame:
@@ -158,6 +161,7 @@ def _compute(events: pd.DataFrame, prices: PriceSet, settings: StudySettings,
     from eventstudy import assemble
     from eventstudy.inference.crosssection import KpCollector, cross_sections
 
+    clock = _Stages()
     events = events.reset_index(drop=True)
     if settings.factor_names and factors is None:
         raise ValueError(f"model {settings.model!r} needs daily factors")
@@ -174,22 +178,43 @@ def _compute(events: pd.DataFrame, prices: PriceSet, settings: StudySettings,
     n_cols = len(windows) + len(evt_days)
     corrado = CorradoSums(n_cols, len(est_days) + len(evt_days))
     kp_in = KpCollector(index, store, settings, est_days, evt_days)
+    clock.lap("store")
     for sel in chunks(index, chunk_size):
         part = index.take(sel)
         w = gather(store, part, est_days, evt_days, fac)
+        clock.lap("panel")
         fit = models.fit(settings.model, w)
+        clock.lap("fit")
         _collect(arr, sel, w, fit, settings, windows)
         included = np.concatenate([np.isfinite(arr.window["car"][sel]),
                                    np.isfinite(arr.ar[sel])], axis=1) & arr.numbers[sel, None]
+        clock.lap("car")
         resid_all = np.concatenate(
             [fit.resid_est, np.where(w.observed_evt, fit.ar, np.nan)], axis=1)
         corrado.add(resid_all, arr.numbers[sel], included)
+        clock.lap("ranks")
         kp_in.add(sel, fit.resid_est, arr.numbers[sel], included)
+        clock.lap("kp")
     status[index.rows] = arr.status
     reason[index.rows] = arr.reason
-    cs = cross_sections(arr, index, windows, corrado, kp_in, len(est_days))
-    return assemble.engine_output(events, status, reason, index, arr, store, settings, cs,
-                                  est_days, evt_days, fac)
+    cs = cross_sections(arr, index, windows, corrado, kp_in, len(est_days), clock)
+    out = assemble.engine_output(events, status, reason, index, arr, store, settings, cs,
+                                 est_days, evt_days, fac)
+    clock.lap("tables")
+    return dataclasses.replace(out, timings=clock.seconds)
+
+
+class _Stages:
+    """Seconds spent per stage (``lap(name)`` adds the time since the previous lap)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
+        self._last = now
 
 
 def _collect(arr: EventArrays, sel: np.ndarray, w: Any, fit: models.ModelFit,

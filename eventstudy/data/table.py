@@ -9,7 +9,6 @@ notebooks, tests).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,14 @@ def _days(values: object) -> np.ndarray:
     if idx.tz is not None:
         idx = idx.tz_localize(None)
     return idx.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+
+
+def _day_array(values: list[Any]) -> np.ndarray:
+    """Dates (``datetime.date``, strings, Timestamps) as ``datetime64[D]``, vectorised."""
+    try:
+        return np.array(values, dtype="datetime64[D]")
+    except (TypeError, ValueError):
+        return np.array([_as_day(v) for v in values], dtype="datetime64[D]")
 
 
 def _as_day(value: Any) -> np.datetime64:
@@ -207,8 +214,8 @@ class PriceTable:
             pos = pos[pos >= 0]
         if ranges is not None:
             assert names is not None
-            lo_t[pos] = np.array([_as_day(ranges[nm][0]) for nm in names], dtype="datetime64[D]")
-            hi_t[pos] = np.array([_as_day(ranges[nm][1]) for nm in names], dtype="datetime64[D]")
+            lo_t[pos] = _day_array([ranges[nm][0] for nm in names])
+            hi_t[pos] = _day_array([ranges[nm][1] for nm in names])
         else:
             lo_t[pos] = _as_day(start) if start is not None else np.datetime64("0001-01-01")
             hi_t[pos] = _as_day(end) if end is not None else np.datetime64("9999-12-31")

@@ -41,13 +41,19 @@ class DateAxis:
 
     def __init__(self, store: PriceStore, mics: list[str]) -> None:
         days = [store.calendars[m].sessions.astype("datetime64[D]") for m in mics]
-        self.days = np.unique(np.concatenate(days)) if days else np.zeros(0, "datetime64[D]")
+        if len(days) == 1:
+            self.days = days[0]
+        else:
+            self.days = np.unique(np.concatenate(days)) if days else np.zeros(0, "datetime64[D]")
         self.to_axis = {m: np.searchsorted(self.days, d) for m, d in zip(mics, days, strict=True)}
         self.size = {m: len(d) for m, d in zip(mics, days, strict=True)}
 
     def positions(self, index: EventIndex, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(M, L) axis positions of relative ``days`` of each event, and which are inside."""
         pos = index.p0[:, None] + days[None, :]
+        if len(index.mics) == 1:  # one calendar: the axis is its sessions
+            size = self.size[index.mics[0]]
+            return pos, (pos >= 0) & (pos < size)
         out = np.zeros(pos.shape, np.int64)
         inside = np.zeros(pos.shape, bool)
         for k, mic in enumerate(index.mics):
@@ -136,7 +142,7 @@ class KpCollector:
         kept_idx = np.concatenate([k for k, _ in self.kept]) if self.kept else np.zeros(0, int)
         kept_u = (np.concatenate([u for _, u in self.kept]) if self.kept
                   else np.zeros((0, len(self.est_days))))
-        estimated = included.any(axis=1)
+        estimated: np.ndarray = np.asarray(included.any(axis=1))
         gp_base = kp.group_pairs(base)
         out = np.full(len(spans), np.nan)
         for k, cols in enumerate(spans):
@@ -202,7 +208,8 @@ class KpCollector:
 
 
 def cross_sections(arr: Any, index: EventIndex, windows: list[np.ndarray],
-                   corrado: CorradoSums, kp_in: KpCollector, le: int) -> CrossSections:
+                   corrado: CorradoSums, kp_in: KpCollector, le: int,
+                   clock: Any = None) -> CrossSections:
     """Run the battery on every CAR window and day."""
     lw = arr.ar.shape[1]
     car = np.concatenate([arr.window["car"], arr.ar], axis=1)
@@ -210,8 +217,13 @@ def cross_sections(arr: Any, index: EventIndex, windows: list[np.ndarray],
     included = np.isfinite(car) & arr.numbers[:, None]
     spans = [*windows, *(np.array([d]) for d in range(lw))]
     n_included = included.sum(axis=0)
-    corr = corrado.statistics([le + s for s in spans], n_included)
     r = kp_in.r(included, spans)
+    if clock is not None:
+        clock.lap("kp")
+    corr = corrado.statistics([le + s for s in spans], n_included)
     cols = Columns(car=car, scar=scar, included=included, dof=arr.dof,
                    pos_share=arr.pos_share, corrado=corr, kp_r=r)
-    return CrossSections(battery(cols), r, kp_in.method, included, car)
+    tests = battery(cols)
+    if clock is not None:
+        clock.lap("tests")
+    return CrossSections(tests, r, kp_in.method, included, car)

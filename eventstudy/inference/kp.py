@@ -208,10 +208,33 @@ def banded_sums(rows: Rows, block: int = BLOCK) -> PairSums:
     else:
         fast[:] = False
     slow = np.flatnonzero(~fast)
+    if rows.calendar is not None and rows.start is not None:
+        aligned = slow[rows.calendar[i[slow]] == rows.calendar[j[slow]]]
+        slow = slow[rows.calendar[i[slow]] != rows.calendar[j[slow]]]
+        for a in range(0, len(aligned), 50_000):
+            sel = aligned[a:a + 50_000]
+            n[sel], sx[sel], sy[sel], sxx[sel], syy[sel] = _aligned_sums(rows, i[sel], j[sel])
     for a in range(0, len(slow), 50_000):
         sel = slow[a:a + 50_000]
         n[sel], sx[sel], sy[sel], sxx[sel], syy[sel] = _masked_sums(rows, i[sel], j[sel])
     return PairSums(i, j, n, sx, sy, sxx, syy, sxy)
+
+
+def _aligned_sums(rows: Rows, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``n, sx, sy, sxx, syy`` of same-calendar pairs with missing values: day ``k`` of
+    row ``i`` is day ``k + start_i - start_j`` of row ``j``."""
+    assert rows.start is not None
+    le = rows.z.shape[1]
+    d = (rows.start[i] - rows.start[j])[:, None]
+    k = np.arange(le)[None, :] + d
+    inside = (k >= 0) & (k < le)
+    rr = np.arange(len(i))[:, None]
+    kk = np.clip(k, 0, le - 1)
+    both = inside & (rows.m[i] > 0) & (rows.m[j][rr, kk] > 0)
+    xi = np.where(both, rows.z[i], 0.0)
+    yj = np.where(both, rows.z[j][rr, kk], 0.0)
+    return (both.sum(axis=1).astype(float), xi.sum(axis=1), yj.sum(axis=1),
+            (xi * xi).sum(axis=1), (yj * yj).sum(axis=1))
 
 
 def pearson(s: PairSums, min_common: int) -> np.ndarray:

@@ -58,10 +58,10 @@ class CorradoSums:
             key = int(denom)
             part = num[rows].sum(axis=0)
             self.total[key] = self.total.get(key, 0) + part
-            for k in np.flatnonzero(excluded[rows].any(axis=0)):
+            for k in np.flatnonzero(excluded[rows].any(axis=0)).tolist():
                 out = rows & excluded[:, k]
                 self.minus[(k, key)] = self.minus.get((k, key), 0) + num[out].sum(axis=0)
-        for k in np.flatnonzero(excluded.any(axis=0)):
+        for k in np.flatnonzero(excluded.any(axis=0)).tolist():
             self.minus_count[k] += finite[excluded[:, k]].sum(axis=0)
 
     def _sums(self, k: int) -> np.ndarray:
