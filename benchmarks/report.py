@@ -1,34 +1,41 @@
-"""Benchmark: render the HTML report of a synthetic study with 1,000 events.
+"""Benchmark: the HTML report of synthetic studies with 1,000 and 10,000 events.
 
 Run from the repository root::
 
-    python benchmarks/report.py                    # 1,000 events into a temporary folder
+    python benchmarks/report.py                        # 1,000 and 10,000 events
     python benchmarks/report.py --events 200 --out reports/bench --keep
 
-Synthetic data (seeded ``numpy.random.Generator``): ``--events // 5`` stocks and
+Synthetic data (seeded ``numpy.random.Generator``): ``events // 5`` stocks and
 the index ``^GSPC`` on the XNYS sessions 2016-2020, market-model returns with
 normal shocks; events spread over 2017-2020 (day 0 on a session, timing
 ``during_market``) with a description and a user column ``sector``. The study
-itself is computed first and not timed; then, timed with ``time.perf_counter``:
+itself is computed first and not timed. Then, for each size:
 
-* ``report_s``: :func:`eventstudy.report.write_report` (every event page,
-  ``index.html`` and the assets, written atomically), wall clock and CPU
-  (``time.process_time``: the wall time depends on the machine's load);
-* ``index_s``: :func:`eventstudy.report.write_index` alone.
+* ``prepare``: the compact per-event data of the report
+  (:class:`eventstudy.report.book.ReportBook`: views of the result's tables,
+  the vectorised regression diagnostics, window dates, chart numbers), once;
+* ``pages``: writing every event page, sequentially (``workers=1``) and in
+  parallel (forked worker processes, ``workers=None``); CPU per page is
+  ``time.process_time`` of this process (sequential) or the workers' CPU
+  (``os.times`` of the reaped children, parallel), divided by the pages;
+* ``report``: :func:`eventstudy.report.write_report` end to end (prepare,
+  pages, index, assets), sequential and parallel, wall clock;
+* sizes: the report folder, the event pages, ``index.html``.
 
-Printed: both times, the time per event page, the number of files, the total
-size of the folder, the size of ``index.html`` and of the plotly.js asset.
+Wall times depend on the machine's load; CPU per page much less.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,7 +46,7 @@ if str(ROOT) not in sys.path:
 
 import eventstudy as es  # noqa: E402
 from eventstudy.event_time import sessions  # noqa: E402
-from eventstudy.report import plotly_asset, write_index, write_report  # noqa: E402
+from eventstudy.report import write_index, write_report  # noqa: E402
 
 
 def synthetic_study(n_events: int, seed: int) -> es.StudyResult:
@@ -65,7 +72,11 @@ def synthetic_study(n_events: int, seed: int) -> es.StudyResult:
         "description": [f"Synthetic announcement number {i}" for i in range(n_events)],
         "sector": [f"sector {i % 10}" for i in range(n_events)],
     })
-    return es.EventStudy(events).run(prices=pd.concat(frames, ignore_index=True))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # synthetic duplicates of ticker and day 0
+        return es.EventStudy(events).run(prices=pd.concat(frames, ignore_index=True))
 
 
 def folder_size(path: Path) -> tuple[int, int]:
@@ -73,53 +84,106 @@ def folder_size(path: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
-def main(argv: list[str] | None = None) -> dict[str, float]:
+def _children_cpu() -> float:
+    t = os.times()
+    return t.children_user + t.children_system
+
+
+def _pages(res: es.StudyResult, out: Path, workers: int | None) -> dict[str, float]:
+    """Write every event page of ``res`` into ``out/events`` with ``workers``; timings."""
+    import eventstudy.report as report
+    from eventstudy.events import unique_file_stems
+    from eventstudy.report.book import ReportBook
+    from eventstudy.report.render import write_pages
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    book = ReportBook(res).prepare()
+    prepare_s, prepare_cpu = time.perf_counter() - t0, time.process_time() - c0
+    (out / "events").mkdir(parents=True, exist_ok=True)
+    stems = unique_file_stems(book.ids)
+    targets = [(i, out / "events" / f"{stems[eid]}.html") for i, eid in enumerate(book.ids)]
+    pages = report.event_pages(book)
+    t1, c1, k1 = time.perf_counter(), time.process_time(), _children_cpu()
+    procs = write_pages(pages, targets, workers)
+    wall = time.perf_counter() - t1
+    cpu = (time.process_time() - c1) + (_children_cpu() - k1)
+    n = len(targets)
+    return {"prepare_s": prepare_s, "prepare_cpu_s": prepare_cpu, "pages_s": wall,
+            "cpu_ms_per_page": 1000 * cpu / max(n, 1), "processes": procs}
+
+
+def measure(n_events: int, seed: int, out: Path) -> dict[str, Any]:
+    """Every figure of the module docstring for one study size."""
+    t0 = time.perf_counter()
+    res = synthetic_study(n_events, seed)
+    study_s = time.perf_counter() - t0
+    seq = _pages(res, out / "pages-seq", workers=1)
+    par = _pages(res, out / "pages-par", workers=None)
+    timings = {}
+    for name, workers in (("sequential", 1), ("parallel", None)):
+        folder = out / f"report-{name}"
+        t1, c1, k1 = time.perf_counter(), time.process_time(), _children_cpu()
+        write_report(res, folder, workers=workers)
+        timings[name] = (time.perf_counter() - t1,
+                         time.process_time() - c1 + _children_cpu() - k1)
+    t2 = time.perf_counter()
+    write_index(res, out / "report-parallel")
+    index_s = time.perf_counter() - t2
+    n_files, total = folder_size(out / "report-parallel")
+    pages_bytes = sum(p.stat().st_size for p in (out / "report-parallel" / "events").glob("*"))
+    return {
+        "events": n_events, "study_s": round(study_s, 1),
+        "prepare_s": round(seq["prepare_s"], 2),
+        "cpu_ms_per_page_sequential": round(seq["cpu_ms_per_page"], 2),
+        "cpu_ms_per_page_parallel": round(par["cpu_ms_per_page"], 2),
+        "pages_s_sequential": round(seq["pages_s"], 2),
+        "pages_s_parallel": round(par["pages_s"], 2),
+        "processes": int(par["processes"]),
+        "report_s_sequential": round(timings["sequential"][0], 2),
+        "report_cpu_s_sequential": round(timings["sequential"][1], 2),
+        "report_s_parallel": round(timings["parallel"][0], 2),
+        "report_cpu_s_parallel": round(timings["parallel"][1], 2),
+        "index_s": round(index_s, 2), "files": n_files, "folder_mb": round(total / 1e6, 1),
+        "event_pages_mb": round(pages_bytes / 1e6, 1),
+        "page_kb": round(pages_bytes / max(n_events, 1) / 1e3, 1),
+        "index_kb": round((out / "report-parallel" / "index.html").stat().st_size / 1e3, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--events", type=int, default=1000)
+    ap.add_argument("--events", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", type=Path, default=None, help="report folder [default: a temp dir]")
-    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--out", type=Path, default=None, help="work folder [default: a temp dir]")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args(argv)
-
-    t0 = time.perf_counter()
-    res = synthetic_study(args.events, args.seed)
-    study_s = time.perf_counter() - t0
-    out = args.out or Path(tempfile.mkdtemp(prefix="eventstudy-report-bench-"))
-    if out.exists() and args.out is not None:
-        shutil.rmtree(out)
-    t1, c1 = time.perf_counter(), time.process_time()
-    index = write_report(res, out)
-    report_s, report_cpu_s = time.perf_counter() - t1, time.process_time() - c1
-    t2 = time.perf_counter()
-    write_index(res, out)
-    index_s = time.perf_counter() - t2
-    n_files, total = folder_size(out)
-    figures = {
-        "events": args.events,
-        "study_s": round(study_s, 2),
-        "report_s": round(report_s, 2),
-        "report_cpu_s": round(report_cpu_s, 2),
-        "per_event_page_ms": round(1000 * report_s / max(args.events, 1), 1),
-        "index_s": round(index_s, 2),
-        "files": n_files,
-        "folder_mb": round(total / 1e6, 1),
-        "index_kb": round(index.stat().st_size / 1e3, 1),
-        "plotly_js_mb": round((out / "assets" / plotly_asset()).stat().st_size / 1e6, 2),
-        "events_pages_mb": round(sum(p.stat().st_size for p in (out / "events").glob("*.html"))
-                                 / 1e6, 1),
-    }
-    print(f"{args.events} events: study {study_s:.1f} s (not timed below)")
-    print(f"write_report: {report_s:.1f} s wall, {report_cpu_s:.1f} s CPU "
-          f"({figures['per_event_page_ms']} ms per event page); write_index alone: {index_s:.2f} s")
-    print(f"folder: {n_files} files, {figures['folder_mb']} MB (event pages "
-          f"{figures['events_pages_mb']} MB, plotly.js {figures['plotly_js_mb']} MB, "
-          f"index.html {figures['index_kb']} kB) in {out}")
+    root = args.out or Path(tempfile.mkdtemp(prefix="eventstudy-report-bench-"))
+    results = []
+    for n in args.events:
+        out = root / f"n{n}"
+        if out.exists():
+            shutil.rmtree(out)
+        f = measure(n, args.seed, out)
+        results.append(f)
+        print(f"{n} events (study {f['study_s']} s, not timed below; {f['processes']} worker "
+              f"processes on {os.cpu_count()} CPUs)")
+        print(f"  prepare (vectorised, once): {f['prepare_s']} s")
+        print(f"  event pages: {f['cpu_ms_per_page_sequential']} ms CPU per page sequential "
+              f"({f['pages_s_sequential']} s wall), {f['cpu_ms_per_page_parallel']} ms "
+              f"parallel ({f['pages_s_parallel']} s wall)")
+        print(f"  write_report: {f['report_s_sequential']} s wall sequential "
+              f"({f['report_cpu_s_sequential']} s CPU), {f['report_s_parallel']} s parallel "
+              f"({f['report_cpu_s_parallel']} s CPU); write_index alone {f['index_s']} s")
+        print(f"  folder: {f['files']} files, {f['folder_mb']} MB (event pages "
+              f"{f['event_pages_mb']} MB, {f['page_kb']} kB each); index.html {f['index_kb']} kB")
+        if not args.keep:
+            shutil.rmtree(out)
     if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     if args.out is None and not args.keep:
-        shutil.rmtree(out)
-    return figures
+        shutil.rmtree(root, ignore_errors=True)
+    return results
 
 
 if __name__ == "__main__":

@@ -150,6 +150,38 @@ def parse(path: Path) -> Doc:
     return Doc(path.read_text(encoding="utf-8"))
 
 
+def events_data(doc: Doc) -> dict:
+    """The compact rows of the study page's events table (``report.js`` renders them)."""
+    import json
+
+    body = next(b for a, b in doc.scripts if a.get("id") == "events-data")
+    return json.loads(body)
+
+
+def event_rows(doc: Doc) -> list[dict[str, object]]:
+    """Every row of the events table as ``{column: shown text}`` plus ``_href`` and ``_title``.
+
+    Built from the compact JSON exactly as ``report.js`` draws the cells.
+    """
+    data = events_data(doc)
+    out = []
+    for row in data["rows"]:
+        cells: dict[str, object] = {}
+        for (key, _, kind), v in zip(data["columns"], row, strict=True):
+            if kind == "link":
+                eid, stem = (v, v) if isinstance(v, str) else v
+                cells[key], cells["_href"] = eid, f"events/{stem}.html"
+            elif kind == "car":
+                cells[key] = "" if v is None else v[0]
+                cells[f"_class_{key}"] = "na" if v is None else data["classes"][v[1]]
+                cells[f"_title_{key}"] = "" if v is None else f"t = {v[3]}, p = {v[4]}"
+                cells[f"_rank_{key}"] = None if v is None else v[2]
+            else:
+                cells[key] = v
+        out.append(cells)
+    return out
+
+
 def shown(text: str) -> float:
     """A displayed number back to a float (percent stays in percent units)."""
     text = text.strip().rstrip("%")
@@ -202,26 +234,35 @@ def test_events_table_matches_csv_and_links_every_page(sample):
     events = pd.read_csv(out / "events.csv", keep_default_na=False)
     car = pd.read_csv(out / "car.csv")
     doc = parse(out / "index.html")
-    cols = doc.header("events-table")
-    rows = doc.body_rows("events-table")
-    assert [a["data-key"] for a, _ in rows] == list(events["event_id"])
-    linked = {a["href"] for tag, a in doc.tags
-              if tag == "a" and a.get("href", "").startswith("events/")}
-    for (attrs, cells), ev in zip(rows, events.itertuples(), strict=True):
-        text = dict(zip(cols, (c[1] for c in cells), strict=True))
-        assert text["status"] == ev.status == attrs["data-status"]
-        assert text["reason"] == ev.reason
+    rows = event_rows(doc)
+    assert [r["event_id"] for r in rows] == list(events["event_id"])
+    for r, ev in zip(rows, events.itertuples(), strict=True):
+        assert r["status"] == ev.status
+        assert r["reason"] == ev.reason
         if ev.status != "ok":
             assert ev.reason, f"{ev.event_id} is {ev.status} without a reason"
-        assert text["day0"] == ev.day0
-        assert text["description"] == ev.description
+        assert r["day0"] == ev.day0
+        assert r["description"] == ev.description
         for c in car[car["event_id"] == ev.event_id].itertuples():
-            assert close_at(text[f"car_{c.start}_{c.end}"], c.car, scale=100, decimals=2)
+            key = f"car_{c.start}_{c.end}"
+            assert close_at(r[key], c.car, scale=100, decimals=2)
+            tip = re.fullmatch(r"t = (\S+), p = (\S+)", str(r[f"_title_{key}"]))
+            assert tip and close_at(tip.group(1), c.t, decimals=2)
+            assert close_at(tip.group(2), c.p_value, decimals=3)
         if ev.status != "ok":
-            assert all(text[k] == "" for k in cols if k.startswith("car_"))
+            assert all(r[k] == "" for k in r if str(k).startswith("car_"))
+    # The first page is also plain HTML (readers without JavaScript), the same cells.
+    cols = doc.header("events-table")
+    html_rows = doc.body_rows("events-table")
+    assert len(html_rows) == min(len(rows), 50)
+    for (attrs, cells), r in zip(html_rows, rows, strict=False):
+        text = dict(zip(cols, (c[1] for c in cells), strict=True))
+        assert attrs["data-key"] == r["event_id"] and attrs["data-status"] == r["status"]
+        assert {k: text[k] for k in cols} == {k: r[k] for k in cols}
+        assert cells[0][0]["_href"] == r["_href"]
     pages = sorted(p.name for p in (out / "events").glob("*.html"))
     assert len(pages) == len(events) == 10
-    assert {f"events/{p}" for p in pages} == linked
+    assert {f"events/{p}" for p in pages} == {r["_href"] for r in rows}
 
 
 def test_aar_table_matches_aar_csv(sample):
@@ -285,24 +326,34 @@ def test_event_pages_match_car_ar_and_events_csv(sample):
 
 
 def test_car_se_path_uses_the_full_covariance(sample):
-    """SE(CAR from day -10 to t) against sigma^2 L + s' Cov(b) s from statsmodels."""
+    """SE(CAR from day -10 to t) against sigma^2 L + s' Cov(b) s from statsmodels.
+
+    Checked twice: the engine's ``car_se`` that the page shows, and the report's own
+    computation from the estimation rows when a result has no ``car_se`` column.
+    """
+    import dataclasses
+
     import statsmodels.api as sm
 
-    from eventstudy.report.data import car_se_path, event_data
+    from eventstudy.report.book import ReportBook
 
     res, _ = sample
-    ed = event_data(res, "msft-openai-mou-2025")
-    est = ed.estimation
+    eid = "msft-openai-mou-2025"
+    est = res.estimation[res.estimation["event_id"].astype(str) == eid].sort_values("rel_day")
+    ar = res.ar[res.ar["event_id"].astype(str) == eid].sort_values("rel_day")
     fit = sm.OLS(est["ret"].to_numpy(), sm.add_constant(est["benchmark_ret"].to_numpy())).fit()
-    x = np.column_stack([np.ones(len(ed.ar)), ed.ar["benchmark_ret"].to_numpy()])
+    x = np.column_stack([np.ones(len(ar)), ar["benchmark_ret"].to_numpy()])
     s = np.cumsum(x, axis=0)
     quad = np.einsum("tk,kl,tl->t", s, fit.cov_params(), s)
     expected = np.sqrt(fit.scale * np.arange(1, 22) + quad)
-    path = car_se_path(ed, "market", res.settings.event_days)
-    assert path.exact
-    got = path.se.to_numpy()
-    np.testing.assert_allclose(got, expected, rtol=1e-9)
-    np.testing.assert_allclose(got[0], ed.ar["se"].iloc[0], rtol=1e-9)
+    without = dataclasses.replace(res, ar=res.ar.drop(columns="car_se"))
+    for result in (res, without):
+        book = ReportBook(result)
+        se, exact = book.car_se
+        i = book.index(eid)
+        assert exact[i]
+        np.testing.assert_allclose(se[i], expected, rtol=1e-9)
+        np.testing.assert_allclose(se[i, 0], ar["se"].iloc[0], rtol=1e-9)
 
 
 # --------------------------------------------------------------------------- structure
@@ -314,6 +365,7 @@ def test_every_event_has_a_row_and_a_page(tmp_path: Path):
     doc = parse(index)
     keys = [a["data-key"] for a, _ in doc.body_rows("events-table")]
     assert keys == [str(i) for i in res.events["event_id"]]
+    assert [r["event_id"] for r in event_rows(doc)] == keys
     pages = list((tmp_path / "r" / "events").glob("*.html"))
     assert len(pages) == 12
     statuses = dict(zip(res.events["event_id"], res.events["status"], strict=True))
@@ -346,7 +398,8 @@ def test_hostile_text_is_escaped_everywhere(hostile):
         for attrs, body in doc.scripts:
             if attrs.get("type") == "application/json":
                 assert "<" not in body and ">" not in body
-                assert re.fullmatch(r"(caar|aar|price|car|ar|scatter)-data", attrs["id"])
+                assert re.fullmatch(r"(caar|aar|price|car|ar|scatter|events)-data|chart-bases",
+                                    attrs["id"])
             else:
                 assert not body.strip() or "alert(" not in body
                 assert attrs.get("src", "").startswith(("assets/", "../assets/")), attrs
@@ -355,12 +408,20 @@ def test_hostile_text_is_escaped_everywhere(hostile):
     assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in index
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in index
     assert "synthetic &lt;events&gt;.csv" in index
-    # User text inside chart titles is HTML-escaped before plotly sees it.
-    from eventstudy.report.data import event_data
-    from eventstudy.report.figures import ar_spec
+    # User text inside chart titles is HTML-escaped before plotly sees it, in the
+    # notebook figures and in the chart parts each page carries.
+    from eventstudy.report.book import book_of
+    from eventstudy.report.event_figures import ar_spec, price_spec
 
-    title = ar_spec(res, event_data(res, HTML_ID))["layout"]["title"]["text"]
+    book = book_of(res)
+    i = book.index(HTML_ID)
+    title = ar_spec(book, i)["layout"]["title"]["text"]
     assert "<b" not in title and "&lt;b onmouseover=&quot;alert(3)&quot;&gt;" in title
+    assert price_spec(book, i)["layout"]["title"]["text"].startswith(html.escape(
+        str(res.events["ticker"].iloc[i])))
+    # The study page's events rows keep user text as data, never as markup.
+    rows = event_rows(parse(out / "index.html"))
+    assert {r["description"] for r in rows} == set(HOSTILE_DESCRIPTIONS)
 
 
 def test_ids_that_differ_by_case_or_punctuation_get_distinct_pages(hostile):
@@ -417,12 +478,12 @@ def test_partial_rewrite_and_stale_pages(tmp_path: Path, monkeypatch: pytest.Mon
     write_report(res, out)
     stale = out / "events" / "gone-event.html"
     stale.write_text("old", encoding="utf-8")
-    import eventstudy.report.pages as pages
+    import eventstudy.report.event_page as event_page
 
     seen: list[str] = []
-    real = pages.event_context
-    monkeypatch.setattr(pages, "event_context",
-                        lambda r, ed: seen.append(ed.event_id) or real(r, ed))
+    real = event_page.event_context
+    monkeypatch.setattr(event_page, "event_context",
+                        lambda book, i, fj: seen.append(book.ids[i]) or real(book, i, fj))
     (out / "events" / "E0004.html").unlink()
     write_report(res, out, event_ids=["E0002"])
     assert sorted(seen) == ["E0002", "E0004"]  # the asked-for page and the missing one
@@ -460,7 +521,8 @@ def test_interrupted_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: p
 
     def interrupted(file, mode="r", *args, **kwargs):
         fh = real_open(file, mode, *args, **kwargs)
-        if "w" in mode and str(file).endswith(".tmp") and str(file).find(".html.") != -1:
+        if (("w" in mode or "x" in mode) and str(file).endswith(".tmp")
+                and str(file).find(".html.") != -1):
             calls["n"] += 1
             if calls["n"] == 2:  # the second page: half written, then Ctrl-C
                 return HalfThenInterrupt(fh)

@@ -123,7 +123,8 @@ class Browser:
         port, path = port_file.read_text().split()[:2]
         self.cdp = DevTools(f"ws://127.0.0.1:{port}{path}")
 
-    def open(self, url: str, size: tuple[int, int], mobile: bool = False) -> Page:
+    def open(self, url: str, size: tuple[int, int], mobile: bool = False,
+             js: bool = True) -> Page:
         target = self.cdp.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.cdp.send("Target.attachToTarget",
                                 {"targetId": target, "flatten": True})["sessionId"]
@@ -132,9 +133,12 @@ class Browser:
             page.send(f"{domain}.enable")
         page.send("Emulation.setDeviceMetricsOverride",
                   {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": mobile})
+        if not js:
+            page.send("Emulation.setScriptExecutionDisabled", {"value": True})
         page.send("Page.navigate", {"url": url})
         self.cdp.wait_for("Page.loadEventFired", session, timeout=60)
-        page.wait_charts()
+        if js:
+            page.wait_charts()
         return page
 
     def quit(self) -> None:
@@ -224,6 +228,26 @@ def assert_healthy(page: Page, n_charts: int | None) -> None:
     assert page.dialogs() == []
 
 
+def assert_same_figures(page: Page, index: Path, event_id: str) -> None:
+    """Each chart drawn on the page has the traces and titles of Python's figure."""
+    import eventstudy as es
+    from eventstudy.report.book import book_of
+    from eventstudy.report.event_figures import ar_spec, car_spec, price_spec, scatter_spec
+
+    res = es.EventStudy.from_csv(ROOT / "events.csv").run(prices=SAMPLE_PRICES)
+    book = book_of(res)
+    i = book.index(event_id)
+    specs = {"price": price_spec(book, i), "car": car_spec(book, i, with_id=False),
+             "ar": ar_spec(book, i, with_id=False), "scatter": scatter_spec(book, i)}
+    for name, spec in specs.items():
+        drawn = page.eval(f"""(function () {{ var d = document.getElementById('{name}');
+            return {{title: d.layout.title.text, traces: d.data.map(function (t) {{
+                return {{name: t.name, type: t.type, y: t.y}}; }})}}; }})()""")
+        assert drawn["title"] == spec["layout"]["title"]["text"], name
+        want = [{"name": t.get("name"), "type": t["type"], "y": t.get("y")} for t in spec["data"]]
+        assert drawn["traces"] == want, name
+
+
 @pytest.fixture(scope="module")
 def sample_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import eventstudy as es
@@ -251,6 +275,8 @@ def test_sample_study_renders_offline_and_screenshots(
         event = sample_report.parent / "events" / "msft-openai-mou-2025.html"
         page = browser.open(event.as_uri(), size, mobile)
         assert_healthy(page, n_charts=4)
+        if not mobile:  # the charts report.js assembles are the figures Python builds
+            assert_same_figures(page, sample_report, "msft-openai-mou-2025")
         if mobile:
             assert page.eval("document.documentElement.scrollWidth") <= size[0] + 1
         page.screenshot(shots / f"event-{name}.png")
@@ -310,3 +336,21 @@ def test_events_table_pages_a_thousand_rows(browser: Browser, tmp_path: Path):
     top = page.eval("document.querySelector('#events-table tbody tr').getAttribute('data-key')")
     car00 = res.car[(res.car["start"] == 0) & (res.car["end"] == 0)]
     assert top == str(car00.loc[car00["car"].idxmax(), "event_id"])
+    # Filtering by status and by text, as before the rows moved into compact JSON.
+    page.eval("var s = document.querySelector('[data-controls] select[name=status]');"
+              "s.value = 'failed'; s.dispatchEvent(new Event('change'));")
+    keys = page.eval("Array.from(document.querySelectorAll('#events-table tbody tr'))"
+                     ".map(r => r.getAttribute('data-key'))")
+    assert keys == list(res.events.loc[res.events["status"] == "failed", "event_id"])
+    page.eval("var s = document.querySelector('[data-controls] select[name=status]');"
+              "s.value = ''; s.dispatchEvent(new Event('change'));"
+              "var q = document.querySelector('[data-controls] input[type=search]');"
+              "q.value = 'E0123'; q.dispatchEvent(new Event('input'));")
+    assert page.eval("document.querySelectorAll('#events-table tbody tr').length") == 1
+    assert "(filtered from 1000)" in page.eval(
+        "document.querySelector('[data-controls] .info').textContent")
+    assert page.errors() == []
+    # Without JavaScript: the first 50 rows as HTML and a note that says so.
+    plain = browser.open(index.as_uri(), DESKTOP, js=False)
+    assert plain.eval("document.querySelectorAll('#events-table tbody tr').length") == 50
+    assert "first 50 of 1000 events" in plain.eval("document.body.innerText")

@@ -1,20 +1,21 @@
-"""Template contexts of the study page and the event pages.
+"""Template context of the study page (the event pages: :mod:`eventstudy.report.event_page`).
 
 Everything here is plain text and numbers; the Jinja2 templates escape it.
-Figures are passed as figure dictionaries (see :mod:`eventstudy.report.figures`).
+Figures are passed as figure dictionaries (see :mod:`eventstudy.report.figures`);
+the events table as compact rows that ``report.js`` pages, sorts and filters
+(its first page is also in the HTML).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from eventstudy.report import figures, fmt, tables
-from eventstudy.report.data import CarSE, EventData, car_se_path
 from eventstudy.report.methodology import methodology
-from eventstudy.report.regression import summary_tables
-from eventstudy.wording import event_numbers, event_sentence, result_study_sentence
+from eventstudy.wording import result_study_sentence
 
 if TYPE_CHECKING:
     from eventstudy.result import StudyResult
@@ -89,12 +90,13 @@ def study_context(res: StudyResult, stems: dict[str, str]) -> dict[str, Any]:
         cards.append({"window": label, "key": key, "caar": matrix.caar[k].text,
                       "n": matrix.n[k], "agree": matrix.agree[k], "t_cs": t_cs})
     present = set(ev["status"]) if not ev.empty else set()
+    events = tables.events_table(res, stems)
     return {
         "title": heading(res), "heading": heading(res), "question": question, "setup": setup,
         "sentence": result_study_sentence(res),
         "tests_note": no_tests_reason(res),
         "notices": notices, "cards": cards, "m": matrix,
-        "events": tables.events_table(res, stems), "aar": tables.aar_table(res),
+        "events": events, "events_data": events.data(), "aar": tables.aar_table(res),
         "statuses": [x for x in STATUSES if x in present], "status_line": _status_line(res),
         "not_ok": bool(not_ok), "flags": quality_flags(res), "method": methodology(res),
         "caar_caption": CAAR_CAPTION, "aar_caption": AAR_CAPTION,
@@ -114,19 +116,36 @@ def no_tests_reason(res: StudyResult) -> str:
                if n == 1 else "No event has a CAR yet (see the events table for why)."))
 
 
+def _bounded(lines: list[str], what: str, limit: int = FLAG_LIMIT) -> list[str]:
+    if len(lines) <= limit:
+        return lines
+    return [*lines[:limit], f"... and {len(lines) - limit} more {what}."]
+
+
 def quality_flags(res: StudyResult) -> list[str]:
-    """Data-quality flags: missing tickers, price notes, incomplete windows, odd statuses."""
+    """Data-quality flags: missing tickers, price notes, incomplete windows, odd statuses.
+
+    Each kind of flag lists at most :data:`FLAG_LIMIT` lines and then says how
+    many more there are, so the list stays short at 10,000 events.
+    """
+    from eventstudy.report.book import book_of
+
     meta = res.meta
-    flags = [f"{t}: {why}" for t, why in (meta.get("missing_tickers") or {}).items()]
-    for t, notes in (meta.get("data_notes") or {}).items():
-        items = notes if isinstance(notes, list | tuple) else [notes]
-        flags += [f"{t}: {n}" for n in items if n]
+    missing = [f"{t}: {why}" for t, why in (meta.get("missing_tickers") or {}).items()]
+    flags = _bounded(missing, "tickers without prices (run.json, missing_tickers)")
+    notes: list[str] = []
+    for t, items in (meta.get("data_notes") or {}).items():
+        notes += [f"{t}: {n}" for n in (items if isinstance(items, list | tuple) else [items])
+                  if n]
+    flags += _bounded(notes, "price notes (run.json, data_notes)")
+    listed = []
     for item in meta.get("quality_flags") or []:
         if isinstance(item, dict):
-            flags.append(f"{item.get('ticker', '')}: {item.get('kind', '')}: "
-                         f"{item.get('detail', '')}".strip(": "))
+            listed.append(f"{item.get('ticker', '')}: {item.get('kind', '')}: "
+                          f"{item.get('detail', '')}".strip(": "))
         else:
-            flags.append(str(item))
+            listed.append(str(item))
+    flags += _bounded(listed, "quality flags (run.json, quality_flags)")
     dq = meta.get("data_quality") or {}
     if dq:
         flags.append(f"Price checks on the dates each event uses (missing sessions, stale prices, "
@@ -135,115 +154,22 @@ def quality_flags(res: StudyResult) -> list[str]:
     for kind, n in (dq.get("by_kind") or {}).items():
         if n:
             flags.append(f"{kind.replace('_', ' ')}: {n} event(s) use prices with this flag.")
-    if "data_flags" in res.events:
-        flagged = res.events[res.events["data_flags"].fillna("").astype(str) != ""]
-        for r in flagged.head(FLAG_LIMIT).itertuples(index=False):
-            flags.append(f"{r.event_id}: {r.data_flags}")
-        if len(flagged) > FLAG_LIMIT:
-            flags.append(f"... and {len(flagged) - FLAG_LIMIT} more flagged events (events.csv, "
-                         "column data_flags).")
-    ok = res.events.loc[res.events["status"] == "ok", "event_id"].astype(str)
-    if len(ok) and not res.car.empty:
-        have = res.car.groupby(["start", "end"])["event_id"].nunique()
-        for w in tables.windows_of(res):
-            missing = len(ok) - int(have.get(w, 0))
-            if missing > 0:
-                flags.append(f"CAR window {fmt.window(*w)}: {missing} ok event(s) have no CAR "
+    ev = res.events
+    if "data_flags" in ev:
+        marked = [f"{e}: {fmt.text(f)}" for e, f in zip(ev["event_id"], ev["data_flags"],
+                                                          strict=True) if fmt.text(f)]
+        flags += _bounded(marked, "flagged events (events.csv, column data_flags)")
+    status = ev["status"].astype(str).to_numpy() if not ev.empty else np.array([], dtype=object)
+    ok = status == "ok"
+    car = book_of(res).car
+    if ok.any() and car.present.any():
+        for j, w in enumerate(car.windows):
+            lacking = int((ok & ~car.present[:, j]).sum())
+            if lacking > 0:
+                flags.append(f"CAR window {fmt.window(*w)}: {lacking} ok event(s) have no CAR "
                              "(window not fully observed); they drop out of its tests.")
-    pending = res.events[res.events["status"] == "pending"]
-    if len(pending):
-        flags.append(f"{len(pending)} event(s) pending: the event window reaches past the last "
+    pending = int((status == "pending").sum())
+    if pending:
+        flags.append(f"{pending} event(s) pending: the event window reaches past the last "
                      "available session; a later run completes them.")
     return flags
-
-
-def _event_cards(ed: EventData, wins: list[tuple[int, int]]) -> list[dict[str, str]]:
-    if ed.car.empty:
-        return []
-    car = tables.records_by(ed.car, ["start", "end"])
-    out = []
-    for w in wins:
-        c = car.get(w)
-        out.append({"window": fmt.window(*w), "car": fmt.pct(c["car"]) if c is not None else "",
-                    "t": fmt.num(c["t"]) if c is not None else "",
-                    "p": fmt.pval(c["p_value"]) if c is not None else ""})
-    return out
-
-
-def event_context(res: StudyResult, ed: EventData) -> dict[str, Any]:
-    """Context of one event page."""
-    s, r = res.settings, ed.row
-    wins = tables.windows_of(res)
-    se_path = car_se_path(ed, s.model, s.event_days)
-    se_note = ("SE(AR) and SE(CAR) use the full prediction-error covariance; SE(CAR) is for the "
-               f"CAR cumulated from day {s.event_window[0]:+d}." if se_path.exact else
-               "SE(CAR) here is approximate: sqrt(sum of SE(AR)²), which ignores the covariance "
-               "of the ARs (the regressors of this model are not in the result); car.csv has "
-               "the exact SE for each CAR window.")
-    ols = summary_tables(ed.estimation, s.model)
-    regressors = {"market": "a constant and the benchmark return",
-                  "constant_mean": "a constant"}.get(
-        s.model, f"a constant and the factors {', '.join(s.factor_names)} (excess returns)")
-    if s.model == "market_adjusted":
-        no_ols = "The market-adjusted model fits nothing (AR = R − R_m)."
-    elif not ed.estimation.empty:
-        no_ols = ("The estimation regression cannot be shown: the result does not carry this "
-                  "model's regressors.")
-    else:
-        no_ols = f"No estimation regression: {fmt.text(r.get('reason')) or 'not estimated'}."
-    status = fmt.text(r.get("status"))
-    lede = (f"{fmt.text(r.get('ticker'))} · announced {fmt.text(r.get('announced'))} · "
-            f"day 0 {fmt.date(r.get('day0'))}")
-    n_est = fmt.as_float(r.get("n_est"))
-    charts = _event_charts(res, ed, se_path)
-    return {
-        "title": f"{ed.event_id} · event study", "event_id": ed.event_id,
-        "study_heading": "Study overview", "lede": lede, "status": status,
-        "sentence": event_sentence(event_numbers(r, ed.car, ed.ar, wins)),
-        "notices": _event_notices(res, ed.event_id),
-        "reason": fmt.text(r.get("reason")), "description": fmt.text(r.get("description")),
-        "cards": _event_cards(ed, wins), "car": tables.car_table(ed, wins),
-        "ar": tables.ar_table(ed, se_path.se), "se_note": se_note,
-        "facts": tables.event_facts(ed, s.model),
-        "ols": ols, "no_ols": no_ols, "regressors": regressors,
-        "n_est": int(n_est) if n_est == n_est else "",
-        "charts": charts,
-        "figures": [(name, spec) for name, _, _, spec, _ in charts if spec is not None],
-    }
-
-
-def _event_notices(res: StudyResult, event_id: str) -> list[str]:
-    """Warnings that concern this event (another event with its ticker and day 0)."""
-    out = []
-    for group in res.meta.get("duplicate_events") or []:
-        if event_id in group:
-            others = ", ".join(str(g) for g in group if g != event_id)
-            out.append(f"Same ticker and day 0 as {others}: this reaction counts "
-                       f"{len(group)} times in the study's cross-section.")
-    return out
-
-
-def _event_charts(res: StudyResult, ed: EventData,
-                  path: CarSE) -> list[tuple[str, str, bool, Any, str]]:
-    """``(name, caption, tall, spec or None, why there is no chart)`` of the four charts."""
-    why = fmt.text(ed.row.get("reason")) or "not estimated"
-    has_prices = ed.prices is not None and not ed.prices.empty
-    has_ar, has_est = not ed.ar.empty, not ed.estimation.empty
-    return [
-        ("price", "Close price: estimation window shaded grey, event window orange; dashed "
-                  "line: announcement date, red line: day 0.", True,
-         figures.price_spec(res, ed) if has_prices else None,
-         f"No prices for {fmt.text(ed.row.get('ticker'))}."),
-        ("car", "CAR cumulated from the event-window start; shaded: ±1.96 SE(CAR) "
-                + ("with the full prediction-error covariance." if path.exact else
-                   "approximated by sqrt(sum SE(AR)²), covariance ignored."), True,
-         figures.car_spec(res, ed, with_id=False, path=path) if has_ar else None,
-         f"No abnormal returns: {why}."),
-        ("ar", "Abnormal return each day with ±1.96 SE(AR) whiskers.", False,
-         figures.ar_spec(res, ed, with_id=False) if has_ar else None,
-         f"No abnormal returns: {why}."),
-        ("scatter", "Estimation window: each dot is one session; the line is the fitted "
-                    "expected return.", False,
-         figures.scatter_spec(res, ed) if has_est else None,
-         f"No estimation window: {why}."),
-    ]

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.report import fmt
-from eventstudy.report.data import EventData
 
 if TYPE_CHECKING:
     from eventstudy.result import StudyResult
@@ -186,40 +185,107 @@ def test_matrix(res: StudyResult) -> TestMatrix:
     return TestMatrix(labels, n_row, caar_row, rows, agree)
 
 
-def events_table(res: StudyResult, stems: dict[str, str], link_prefix: str = "events/") -> Table:
+EVENTS_PER_PAGE = 50
+P_CLASSES = ("p01", "p05", "p10", "ns", "na")
+
+
+@dataclass(frozen=True)
+class EventsTable:
+    """The study page's events table: compact rows for ``report.js`` and the first page.
+
+    ``columns`` are ``(key, label, kind)``; kind ``link`` (the event id, a
+    string or ``[id, stem]`` when the page's file name differs), ``text``,
+    ``status``, ``reason``, ``desc`` or ``car``. A ``car`` cell is ``None``
+    (no CAR) or ``[text, class, rank, t, p]``: the shown CAR, the index of its
+    p-value class in ``classes``, its rank among the column's CARs (exact
+    sort order), and the t and p shown in its tooltip. ``first`` is the first
+    page as HTML cells, for readers without JavaScript.
+    """
+
+    columns: list[tuple[str, str, str]]
+    rows: list[list[Any]]
+    first: Table
+    per_page: int = EVENTS_PER_PAGE
+
+    def data(self) -> dict[str, Any]:
+        """The JSON object ``report.js`` renders the table from."""
+        return {"columns": [list(c) for c in self.columns], "classes": list(P_CLASSES),
+                "per": self.per_page, "rows": self.rows}
+
+
+def _ranks(values: np.ndarray, present: np.ndarray) -> list[int | None]:
+    order = np.argsort(np.where(present, values, np.inf), kind="stable")
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[order] = np.arange(len(values))
+    return [int(r) if p else None for r, p in zip(rank.tolist(), present.tolist(), strict=True)]
+
+
+def events_table(res: StudyResult, stems: dict[str, str], link_prefix: str = "events/",
+                 per_page: int = EVENTS_PER_PAGE) -> EventsTable:
     """One row per event, linking to its page; CARs per window shaded by p-value."""
-    wins = windows_of(res)
-    extras = extra_columns(res.events)
-    cols = [("event_id", "Event"), ("ticker", "Ticker"), ("announced", "Announced"),
-            ("day0", "Day 0"), ("status", "Status"), ("reason", "Reason")]
-    cols += [(f"car_{win_key(w)}", f"CAR {fmt.window(*w)}") for w in wins]
-    flags = "data_flags" in res.events and bool(
-        res.events["data_flags"].fillna("").astype(str).str.len().gt(0).any())
-    cols += [("description", "Description")] + [("data_flags", "Data flags")] * flags
-    cols += [(f"x_{c}", str(c)) for c in extras]
-    car = records_by(res.car, ["event_id", "start", "end"])
-    rows, keys = [], []
-    for r in records(res.events):
-        eid = str(r["event_id"])
-        status = fmt.text(r.get("status"))
-        row = [Cell(eid, href=f"{link_prefix}{stems[eid]}.html"), text_cell(r.get("ticker")),
-               text_cell(r.get("announced")), Cell(fmt.date(r.get("day0"))),
-               Cell(status, cls=f"status status-{status}"), text_cell(r.get("reason"), "reason")]
-        for w in wins:
-            c = car.get((eid, w[0], w[1]))
-            if c is not None:
-                tip = f"t = {fmt.num(c['t'])}, p = {fmt.pval(c['p_value'])}"
-                row.append(pct_cell(c["car"], c["p_value"], tip))
-            else:
-                row.append(Cell("", cls="na"))
-        desc = fmt.text(r.get("description"))
-        row.append(Cell(desc, cls="desc", title=desc))
+    from eventstudy.report.book import book_of
+
+    book = book_of(res)
+    ev, cv = res.events, book.car
+    wins = cv.windows
+    extras = book.extras
+    cols = [("event_id", "Event", "link"), ("ticker", "Ticker", "text"),
+            ("announced", "Announced", "text"), ("day0", "Day 0", "text"),
+            ("status", "Status", "status"), ("reason", "Reason", "reason")]
+    cols += [(f"car_{win_key(w)}", f"CAR {fmt.window(*w)}", "car") for w in wins]
+    flag_text = [fmt.text(v) for v in ev["data_flags"]] if "data_flags" in ev else []
+    flags = any(flag_text)
+    cols += [("description", "Description", "desc")]
+    cols += [("data_flags", "Data flags", "reason")] * flags
+    cols += [(f"x_{c}", str(c), "text") for c in extras]
+    n = len(book.ids)
+    texts = {c: [fmt.text(v) for v in ev[c]] if c in ev else [""] * n
+             for c in ("ticker", "announced", "status", "reason", "description", *extras)}
+    day0 = [fmt.date(v) for v in ev["day0"]] if "day0" in ev else [""] * n
+    car_cells = []
+    for j in range(len(wins)):
+        present = cv.present[:, j]
+        ranks = _ranks(cv.car[:, j], present)
+        car, t, p = cv.car[:, j].tolist(), cv.t[:, j].tolist(), cv.p_value[:, j].tolist()
+        car_cells.append([[fmt.pct(car[k]), P_CLASSES.index(fmt.p_class(p[k])), ranks[k],
+                           fmt.num(t[k]), fmt.pval(p[k])] if present[k] else None
+                          for k in range(n)])
+    rows = []
+    for k, eid in enumerate(book.ids):
+        stem = stems[eid]
+        row: list[Any] = [eid if stem == eid else [eid, stem], texts["ticker"][k],
+                          texts["announced"][k], day0[k], texts["status"][k], texts["reason"][k]]
+        row += [cells[k] for cells in car_cells]
+        row.append(texts["description"][k])
         if flags:
-            row.append(text_cell(r.get("data_flags"), "reason"))
-        row += [text_cell(r.get(c)) for c in extras]
+            row.append(flag_text[k])
+        row += [texts[c][k] for c in extras]
         rows.append(row)
-        keys.append(eid)
-    return Table(cols, rows, keys)
+    first = Table([(k, label) for k, label, _ in cols],
+                  [_html_cells(cols, r, link_prefix) for r in rows[:per_page]],
+                  book.ids[:per_page])
+    return EventsTable(cols, rows, first, per_page)
+
+
+def _html_cells(cols: list[tuple[str, str, str]], row: list[Any], prefix: str) -> list[Cell]:
+    """HTML cells of one compact row (what ``report.js`` draws from the same data)."""
+    out = []
+    for (_, _, kind), v in zip(cols, row, strict=True):
+        if kind == "link":
+            eid, stem = (v, v) if isinstance(v, str) else v
+            out.append(Cell(eid, href=f"{prefix}{stem}.html"))
+        elif kind == "status":
+            out.append(Cell(v, cls=f"status status-{v}"))
+        elif kind == "reason":
+            out.append(Cell(v, cls="reason"))
+        elif kind == "desc":
+            out.append(Cell(v, cls="desc", title=v))
+        elif kind == "car":
+            out.append(Cell("", cls="na") if v is None else
+                       Cell(v[0], cls=P_CLASSES[v[1]], title=f"t = {v[3]}, p = {v[4]}"))
+        else:
+            out.append(Cell(v))
+    return out
 
 
 def aar_table(res: StudyResult) -> Table:
@@ -233,87 +299,3 @@ def aar_table(res: StudyResult) -> Table:
                      pct_cell(r["caar"]), num_cell(r.get("t_cs")), p_cell(r.get("t_cs_p")),
                      num_cell(r.get("bmp")), p_cell(r.get("bmp_p"))])
     return Table(cols, rows, [str(r) for r in res.aar["rel_day"]] if not res.aar.empty else [])
-
-
-# --------------------------------------------------------------------------- event page
-
-
-def car_table(ed: EventData, wins: Sequence[tuple[int, int]]) -> Table:
-    """CAR, SE, t, p and SCAR of one event for every CAR window.
-
-    A window without a CAR says why: not fully observed (ok and pending
-    events) or the event's status (failed, skipped).
-    """
-    status = fmt.text(ed.row.get("status"))
-    if status in ("ok", "pending") and not ed.ar.empty:
-        missing = Cell("not observed", cls="na", title=(
-            "this window is not fully observed, so the event has no CAR for it"))
-    else:
-        missing = Cell(f"none ({status})", cls="na", title=fmt.text(ed.row.get("reason")))
-    cols = [("window", "Window"), ("car", "CAR"), ("se", "SE"), ("t", "t"), ("p_value", "p"),
-            ("scar", "SCAR")]
-    car = records_by(ed.car, ["start", "end"])
-    rows, keys = [], []
-    for w in wins:
-        c = car.get(w)
-        if c is not None:
-            rows.append([Cell(fmt.window(*w)), pct_cell(c["car"], c["p_value"]),
-                         pct_cell(c["se"], sign=False),
-                         num_cell(c["t"]), p_cell(c["p_value"]), num_cell(c["scar"])])
-        else:
-            rows.append([Cell(fmt.window(*w)), missing] + [Cell("", cls="na")] * 4)
-        keys.append(win_key(w))
-    return Table(cols, rows, keys)
-
-
-def ar_table(ed: EventData, car_se: pd.Series) -> Table:
-    """The event window day by day, with the SE of the cumulative CAR."""
-    cols = [("rel_day", "Day"), ("date", "Date"), ("ret", "Return"), ("benchmark_ret", "Benchmark"),
-            ("expected", "Expected"), ("ar", "AR"), ("se", "SE(AR)"), ("t", "t"),
-            ("car", "CAR"), ("car_se", "SE(CAR)")]
-    rows, keys = [], []
-    for r in records(ed.ar):
-        day = int(r["rel_day"])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = fmt.as_float(r["ar"]) / fmt.as_float(r["se"])
-        rows.append([Cell(f"{day:+d}".replace("+0", "0"), str(day)), Cell(fmt.date(r["date"])),
-                     pct_cell(r["ret"]), pct_cell(r["benchmark_ret"]), pct_cell(r["expected"]),
-                     pct_cell(r["ar"]), pct_cell(r["se"], sign=False), num_cell(t),
-                     pct_cell(r["car"]), pct_cell(car_se.get(day, np.nan), sign=False)])
-        keys.append(str(day))
-    return Table(cols, rows, keys)
-
-
-def event_facts(ed: EventData, model: str) -> list[tuple[str, str]]:
-    """(label, text) pairs describing one event: timing, day 0, model estimates."""
-    r = ed.row
-    time_txt = fmt.text(r.get("time")) or "no time given"
-    facts = [
-        ("Ticker", f"{fmt.text(r.get('ticker'))} ({fmt.text(r.get('exchange'))})"),
-        ("Benchmark", f"{fmt.text(r.get('benchmark'))} ({fmt.text(r.get('benchmark_source'))})"),
-        ("Announced", f"{fmt.text(r.get('date'))}, {time_txt}; timing "
-                      f"{fmt.text(r.get('timing')) or 'unknown'}"),
-        ("Day 0", fmt.date(r.get("day0"))),
-        ("Timing rule", fmt.text(r.get("day0_rule"))),
-        ("Status", fmt.text(r.get("status"))),
-    ]
-    if fmt.text(r.get("reason")):
-        facts.append(("Reason", fmt.text(r.get("reason"))))
-    if fmt.finite(r.get("n_est")):
-        facts.append(("Estimation returns (L1)", str(int(fmt.as_float(r.get("n_est"))))))
-    from eventstudy.models import PARAM_NAMES
-
-    for col in PARAM_NAMES.get(model, ()):
-        if col in r.index and fmt.finite(r.get(col)):
-            v = r.get(col)
-            label = {"alpha": "alpha (daily)", "mu": "mu (daily mean)"}.get(col, col)
-            facts.append((label, fmt.pct(v, 3) if col in ("alpha", "mu") else fmt.num(v, 3)))
-    if model != "constant_mean" and fmt.finite(r.get("r2")):
-        facts.append(("R²", fmt.num(r.get("r2"), 3)))
-    if fmt.finite(r.get("sigma")):
-        facts.append(("sigma (daily)", fmt.pct(r.get("sigma"), sign=False)))
-    if fmt.text(r.get("data_flags")):
-        facts.append(("Data flags", fmt.text(r.get("data_flags"))))
-    for c in extra_columns(pd.DataFrame(columns=r.index)):
-        facts.append((str(c), fmt.text(r.get(c))))
-    return facts
