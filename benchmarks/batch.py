@@ -59,8 +59,14 @@ def _engine_bench() -> Any:
     return module
 
 
-def stub_writer(res: Any, out_dir: Path, *, event_ids: list[str] | None = None,
-                self_contained: bool = False, cdn: bool = False) -> Path:
+def stub_writer(
+    res: Any,
+    out_dir: Path,
+    *,
+    event_ids: list[str] | None = None,
+    self_contained: bool = False,
+    cdn: bool = False,
+) -> Path:
     """A one-line page per event: the cost of the batch's own page handling."""
     stems = unique_file_stems(res.events["event_id"].astype(str))
     wanted = stems if event_ids is None else {e: stems[e] for e in event_ids}
@@ -82,10 +88,11 @@ def build(work: Path, n_events: int, n_stocks: int, seed: int, formats: list[str
     events.iloc[:n_events].to_csv(events_path, index=False)
     cfg = work / "batch.toml"
     fmts = ", ".join(f'"{f}"' for f in formats)
-    cfg.write_text(f'[studies.bench]\nevents = "events.csv"\nprices = "prices.parquet"\n'
-                   f'output = "out"\nformats = [{fmts}]\nfail_on = "never"\n')
-    return {"config": cfg, "events": events, "events_path": events_path,
-            "price_rows": len(long)}
+    cfg.write_text(
+        f'[studies.bench]\nevents = "events.csv"\nprices = "prices.parquet"\n'
+        f'output = "out"\nformats = [{fmts}]\nfail_on = "never"\n'
+    )
+    return {"config": cfg, "events": events, "events_path": events_path, "price_rows": len(long)}
 
 
 def timed(label: str, cfg: Path, writer: Any, **kw: Any) -> dict:
@@ -95,10 +102,16 @@ def timed(label: str, cfg: Path, writer: Any, **kw: Any) -> dict:
     o = result.outcomes[0]
     if o.outcome == "error":
         raise SystemExit(f"{label}: {o.message}")
-    row = {"run": label, "wall_s": round(wall, 3), "outcome": o.outcome, "events": o.events,
-           "recomputed": o.recomputed, "pages_written": o.rendered,
-           "provider_calls": o.provider_calls,
-           **{k: round(v, 3) for k, v in o.timings.items() if k != "total_s"}}
+    row = {
+        "run": label,
+        "wall_s": round(wall, 3),
+        "outcome": o.outcome,
+        "events": o.events,
+        "recomputed": o.recomputed,
+        "pages_written": o.rendered,
+        "provider_calls": o.provider_calls,
+        **{k: round(v, 3) for k, v in o.timings.items() if k != "total_s"},
+    }
     print(f"  {label:<10} {wall:8.2f} s  {o.line()}", flush=True)
     return row
 
@@ -111,8 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--html", choices=["auto", "real", "stub", "none"], default="auto")
     ap.add_argument("--json", type=Path, default=None, help="Write the figures here.")
     ap.add_argument("--workdir", type=Path, default=None, help="Keep the files here.")
-    ap.add_argument("--skip-full", action="store_true",
-                    help="Skip run 4 (--full); the first run is then the full-run figure.")
+    ap.add_argument(
+        "--skip-full",
+        action="store_true",
+        help="Skip run 4 (--full); the first run is then the full-run figure.",
+    )
     args = ap.parse_args(argv)
 
     has_report = importlib.util.find_spec("eventstudy.report") is not None
@@ -123,8 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     writer = stub_writer if mode == "stub" else None
     work = args.workdir or Path(tempfile.mkdtemp(prefix="eventstudy-batch-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    print(f"batch benchmark: {args.events} events (+10), {args.stocks} stocks, formats "
-          f"{','.join(formats)}, html pages: {mode}; files in {work}", flush=True)
+    print(
+        f"batch benchmark: {args.events} events (+10), {args.stocks} stocks, formats "
+        f"{','.join(formats)}, html pages: {mode}; files in {work}",
+        flush=True,
+    )
     t0 = time.perf_counter()
     data = build(work, args.events, args.stocks, args.seed, formats)
     print(f"  data built in {time.perf_counter() - t0:.1f} s ({data['price_rows']:,} price rows)")
@@ -136,15 +155,29 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(timed("full", data["config"], writer, full=True))
 
     full, inc = rows[-1] if not args.skip_full else rows[0], rows[2]
-    print(f"\nfull run ({full['run']}) {full['wall_s']:.2f} s vs incremental (+10 events) "
-          f"{inc['wall_s']:.2f} s: {full['wall_s'] / inc['wall_s']:.1f}x; pages written "
-          f"{full['pages_written']} vs {inc['pages_written']}")
+    print(
+        f"\nfull run ({full['run']}) {full['wall_s']:.2f} s vs incremental (+10 events) "
+        f"{inc['wall_s']:.2f} s: {full['wall_s'] / inc['wall_s']:.1f}x; pages written "
+        f"{full['pages_written']} vs {inc['pages_written']}"
+    )
     print(pd.DataFrame(rows).set_index("run").T.to_string())
     if args.json:
-        args.json.write_text(json.dumps({
-            "events": args.events, "stocks": args.stocks, "seed": args.seed, "html": mode,
-            "formats": formats, "python": platform.python_version(),
-            "machine": platform.machine(), "runs": rows}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "events": args.events,
+                    "stocks": args.stocks,
+                    "seed": args.seed,
+                    "html": mode,
+                    "formats": formats,
+                    "python": platform.python_version(),
+                    "machine": platform.machine(),
+                    "runs": rows,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     return 0
 
 

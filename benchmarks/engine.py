@@ -93,35 +93,47 @@ def synthetic(n_events: int, layout: str, seed: int) -> tuple[pd.DataFrame, pd.D
         r = rm[:, None] * beta + sector[:, rng.integers(0, 10, n_stocks)] + noise
         px = 50.0 * np.cumprod(1.0 + np.clip(r, -0.5, 1.0), axis=0)
         tickers = np.array([f"S{k:03d}" for k in range(n_stocks)], dtype=object)
-        long = pd.DataFrame({
-            "date": np.tile(days.to_numpy(), n_stocks),
-            "ticker": np.repeat(tickers, t),
-            "adj_close": px.T.ravel(),
-        })
+        long = pd.DataFrame(
+            {
+                "date": np.tile(days.to_numpy(), n_stocks),
+                "ticker": np.repeat(tickers, t),
+                "adj_close": px.T.ravel(),
+            }
+        )
         ev_tickers = tickers[rng.integers(0, n_stocks, n_events)]
     else:
         tickers = np.array([f"T{k:07d}" for k in range(n_events)], dtype=object)
         lo, hi = p0 - 262, p0 + 11
         counts = hi - lo
         owner = np.repeat(np.arange(n_events), counts)
-        pos = np.repeat(lo, counts) + np.arange(int(counts.sum())) - np.repeat(
-            np.cumsum(counts) - counts, counts)
+        pos = (
+            np.repeat(lo, counts)
+            + np.arange(int(counts.sum()))
+            - np.repeat(np.cumsum(counts) - counts, counts)
+        )
         beta = rng.uniform(0.4, 1.6, n_events)
         r = rm[pos] * beta[owner] + 0.02 * rng.standard_normal(len(pos))
         r[np.r_[True, owner[1:] != owner[:-1]]] = 0.0
-        px = 50.0 * np.exp(np.cumsum(np.log1p(r)) - np.repeat(
-            np.cumsum(np.log1p(r))[np.cumsum(counts) - counts], counts))
-        long = pd.DataFrame({"date": days.to_numpy()[pos], "ticker": tickers[owner],
-                             "adj_close": px})
+        px = 50.0 * np.exp(
+            np.cumsum(np.log1p(r))
+            - np.repeat(np.cumsum(np.log1p(r))[np.cumsum(counts) - counts], counts)
+        )
+        long = pd.DataFrame(
+            {"date": days.to_numpy()[pos], "ticker": tickers[owner], "adj_close": px}
+        )
         ev_tickers = tickers
-    long = pd.concat([long, pd.DataFrame({"date": days.to_numpy(), "ticker": INDEX,
-                                          "adj_close": index_px})], ignore_index=True)
-    events = pd.DataFrame({
-        "event_id": [f"e{k}" for k in range(n_events)],
-        "ticker": ev_tickers,
-        "date": days[p0].strftime("%Y-%m-%d"),
-        "timing": "during_market",
-    })
+    long = pd.concat(
+        [long, pd.DataFrame({"date": days.to_numpy(), "ticker": INDEX, "adj_close": index_px})],
+        ignore_index=True,
+    )
+    events = pd.DataFrame(
+        {
+            "event_id": [f"e{k}" for k in range(n_events)],
+            "ticker": ev_tickers,
+            "date": days[p0].strftime("%Y-%m-%d"),
+            "timing": "during_market",
+        }
+    )
     return events, long
 
 
@@ -165,9 +177,16 @@ def child(n_events: int, layout: str, seed: int, repeat: int) -> dict[str, Any]:
     if runs:
         counts = {"price_rows": len(long)}
     return {
-        "events": n_events, "layout": layout, "wall_s": best[0], "load_s": best[1],
-        "stages_s": best[2], "runs": [r[0] for r in runs], "data_s": data_s,
-        "peak_rss_mb": _rss_mb(), "base_rss_mb": base_rss, **(counts or {}),
+        "events": n_events,
+        "layout": layout,
+        "wall_s": best[0],
+        "load_s": best[1],
+        "stages_s": best[2],
+        "runs": [r[0] for r in runs],
+        "data_s": data_s,
+        "peak_rss_mb": _rss_mb(),
+        "base_rss_mb": base_rss,
+        **(counts or {}),
     }
 
 
@@ -218,7 +237,10 @@ def compare(n_events: int, seed: int, loop_events: int, peer: bool) -> dict[str,
     sub = events.head(loop_events)
     loop_s, loop_ar = statsmodels_loop(sub, long)
     out: dict[str, Any] = {
-        "events": n_events, "ours_s": ours_s, "loop_events": len(sub), "loop_s": loop_s,
+        "events": n_events,
+        "ours_s": ours_s,
+        "loop_events": len(sub),
+        "loop_s": loop_s,
         "loop_per_event_ms": 1e3 * loop_s / len(sub),
         "loop_max_abs_diff_ar0": float(np.max(np.abs(loop_ar - ours.loc[loop_ar.index]))),
     }
@@ -229,12 +251,16 @@ def compare(n_events: int, seed: int, loop_events: int, peer: bool) -> dict[str,
         pr = run_peer(events_peer, long, EST, EVT)
         theirs = pr.results.set_index("event_id")["ar0"]
         common = theirs.index.intersection(ours.index)
-        out.update({
-            "peer_compute_s": pr.compute_seconds, "peer_total_s": pr.total_seconds,
-            "peer_events": pr.n_computed,
-            "peer_max_abs_diff_ar0": float(np.max(np.abs(theirs.loc[common]
-                                                         - ours.loc[common]))),
-        })
+        out.update(
+            {
+                "peer_compute_s": pr.compute_seconds,
+                "peer_total_s": pr.total_seconds,
+                "peer_events": pr.n_computed,
+                "peer_max_abs_diff_ar0": float(
+                    np.max(np.abs(theirs.loc[common] - ours.loc[common]))
+                ),
+            }
+        )
     return out
 
 
@@ -250,8 +276,11 @@ def _spawn(args: list[str]) -> dict[str, Any]:
 
 
 def _share(stages: dict[str, float], wall: float) -> str:
-    keep = {k.removeprefix("engine_").removesuffix("_s"): v for k, v in stages.items()
-            if k != "compute_s"}
+    keep = {
+        k.removeprefix("engine_").removesuffix("_s"): v
+        for k, v in stages.items()
+        if k != "compute_s"
+    }
     top = sorted(keep.items(), key=lambda kv: -kv[1])[:5]
     return ", ".join(f"{k} {100 * v / wall:.0f}%" for k, v in top)
 
@@ -275,45 +304,65 @@ def main(argv: list[str] | None = None) -> int:
     if a.compare_child:
         print(json.dumps(compare(a.compare_child, a.seed, a.loop_events, not a.no_peer)))
         return 0
-    print(f"# eventstudy engine benchmark on {platform.node()} ({platform.processor() or '?'}, "
-          f"python {platform.python_version()}), seed {a.seed}", flush=True)
+    print(
+        f"# eventstudy engine benchmark on {platform.node()} ({platform.processor() or '?'}, "
+        f"python {platform.python_version()}), seed {a.seed}",
+        flush=True,
+    )
     rows = []
-    print(f"{'events':>9} {'layout':>6} {'wall s':>8} {'us/event':>9} {'peak MB':>8} "
-          f"{'+study MB':>9}  stage shares", flush=True)
+    print(
+        f"{'events':>9} {'layout':>6} {'wall s':>8} {'us/event':>9} {'peak MB':>8} "
+        f"{'+study MB':>9}  stage shares",
+        flush=True,
+    )
     for n in a.events:
         for layout in a.layouts:
-            r = _spawn(["--child", str(n), layout, "--seed", str(a.seed),
-                        "--repeat", str(a.repeat)])
+            r = _spawn(
+                ["--child", str(n), layout, "--seed", str(a.seed), "--repeat", str(a.repeat)]
+            )
             r.setdefault("events", n)
             r.setdefault("layout", layout)
             rows.append(r)
             if "error" in r:
                 print(f"{n:>9,} {layout:>6}  failed: {r['error']}", flush=True)
                 continue
-            print(f"{n:>9,} {layout:>6} {r['wall_s']:>8.3f} {1e6 * r['wall_s'] / n:>9.1f} "
-                  f"{r['peak_rss_mb']:>8.0f} {r['peak_rss_mb'] - r['base_rss_mb']:>9.0f}  "
-                  f"load {100 * r['load_s'] / r['wall_s']:.0f}%, "
-                  f"{_share(r['stages_s'], r['wall_s'])}", flush=True)
+            print(
+                f"{n:>9,} {layout:>6} {r['wall_s']:>8.3f} {1e6 * r['wall_s'] / n:>9.1f} "
+                f"{r['peak_rss_mb']:>8.0f} {r['peak_rss_mb'] - r['base_rss_mb']:>9.0f}  "
+                f"load {100 * r['load_s'] / r['wall_s']:.0f}%, "
+                f"{_share(r['stages_s'], r['wall_s'])}",
+                flush=True,
+            )
     comparisons = []
     for n in a.compare:
-        args = ["--compare-child", str(n), "--seed", str(a.seed), "--loop-events",
-                str(a.loop_events)] + (["--no-peer"] if a.no_peer else [])
+        args = [
+            "--compare-child",
+            str(n),
+            "--seed",
+            str(a.seed),
+            "--loop-events",
+            str(a.loop_events),
+        ] + (["--no-peer"] if a.no_peer else [])
         c = _spawn(args)
         comparisons.append(c)
         if "error" in c:
             print(f"comparison at {n:,} failed: {c['error']}", flush=True)
             continue
         loop_total = c["loop_per_event_ms"] * n / 1e3
-        line = (f"{n:>9,} events: ours {c['ours_s']:.3f} s end to end; statsmodels loop "
-                f"{c['loop_per_event_ms']:.2f} ms/event (on {c['loop_events']}) -> "
-                f"{loop_total:.1f} s, ratio {loop_total / c['ours_s']:.1f}x "
-                f"(max |dAR0| {c['loop_max_abs_diff_ar0']:.1e})")
+        line = (
+            f"{n:>9,} events: ours {c['ours_s']:.3f} s end to end; statsmodels loop "
+            f"{c['loop_per_event_ms']:.2f} ms/event (on {c['loop_events']}) -> "
+            f"{loop_total:.1f} s, ratio {loop_total / c['ours_s']:.1f}x "
+            f"(max |dAR0| {c['loop_max_abs_diff_ar0']:.1e})"
+        )
         if "peer_compute_s" in c:
-            line += (f"; eventstudy 0.1a12 {c['peer_compute_s']:.2f} s compute / "
-                     f"{c['peer_total_s']:.2f} s with its data preparation -> ratio "
-                     f"{c['peer_compute_s'] / c['ours_s']:.1f}x / "
-                     f"{c['peer_total_s'] / c['ours_s']:.1f}x (max |dAR0| "
-                     f"{c['peer_max_abs_diff_ar0']:.1e})")
+            line += (
+                f"; eventstudy 0.1a12 {c['peer_compute_s']:.2f} s compute / "
+                f"{c['peer_total_s']:.2f} s with its data preparation -> ratio "
+                f"{c['peer_compute_s'] / c['ours_s']:.1f}x / "
+                f"{c['peer_total_s'] / c['ours_s']:.1f}x (max |dAR0| "
+                f"{c['peer_max_abs_diff_ar0']:.1e})"
+            )
         print(line, flush=True)
     if a.json:
         a.json.write_text(json.dumps({"runs": rows, "comparisons": comparisons}, indent=2))

@@ -88,8 +88,9 @@ def time_table(n: int, seed: int = 1) -> pd.DataFrame:
     data["date"] = np.datetime_as_string(_days(rng, n), unit="D").astype(object)
     minutes = rng.integers(0, 24 * 60, n)
     data["time"] = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in minutes], dtype=object)
-    timing = np.where(minutes < 9 * 60 + 30, "before_open",
-                      np.where(minutes >= 16 * 60, "after_close", "unknown"))
+    timing = np.where(
+        minutes < 9 * 60 + 30, "before_open", np.where(minutes >= 16 * 60, "after_close", "unknown")
+    )
     data["timing"] = np.where(rng.random(n) < 0.5, timing, "unknown").astype(object)
     return pd.DataFrame(data)
 
@@ -99,7 +100,8 @@ def offset_table(n: int, seed: int = 2) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     data = _base(n, rng)
     stamps = _days(rng, n).astype("datetime64[s]") + rng.integers(0, 86400, n).astype(
-        "timedelta64[s]")
+        "timedelta64[s]"
+    )
     text = np.datetime_as_string(stamps, unit="s").astype(object)
     offsets = np.array(["Z", "+00:00", "-04:00", "-05:00", "+02:00", "+09:00"], dtype=object)
     data["date"] = text + offsets[rng.integers(0, len(offsets), n)]
@@ -120,10 +122,15 @@ def _timed(fn: Callable[[], object], repeat: int, warm_up: bool) -> tuple[float,
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen cases and print one line per case."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--impl", choices=("vectorised", "rowwise"), default="vectorised",
-                        help="load_events (default) or the per-row reference")
-    parser.add_argument("--cases", default=",".join(CASES),
-                        help=f"comma-separated subset of {', '.join(CASES)}")
+    parser.add_argument(
+        "--impl",
+        choices=("vectorised", "rowwise"),
+        default="vectorised",
+        help="load_events (default) or the per-row reference",
+    )
+    parser.add_argument(
+        "--cases", default=",".join(CASES), help=f"comma-separated subset of {', '.join(CASES)}"
+    )
     parser.add_argument("--skip-million", action="store_true", help="leave out frame_1m")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
@@ -136,8 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.skip_million:
         cases = [c for c in cases if c != "frame_1m"]
     makers: dict[str, Callable[[], pd.DataFrame]] = {
-        "frame_10k": lambda: timing_table(10_000), "frame_1m": lambda: timing_table(1_000_000),
-        "csv_10k": lambda: timing_table(10_000), "time_10k": lambda: time_table(10_000),
+        "frame_10k": lambda: timing_table(10_000),
+        "frame_1m": lambda: timing_table(1_000_000),
+        "csv_10k": lambda: timing_table(10_000),
+        "time_10k": lambda: time_table(10_000),
         "offset_10k": lambda: offset_table(10_000),
     }
     print(f"impl={args.impl}  (best / median of the runs after a warm-up)")
@@ -151,10 +160,11 @@ def main(argv: list[str] | None = None) -> int:
             repeat = min(args.repeat, 3) if case == "frame_1m" else args.repeat
             if case == "frame_1m":  # warm the calendar caches on a small table instead
                 load(timing_table(100))
-            best, median = _timed(lambda src=source: load(src), repeat,
-                                  warm_up=case != "frame_1m")
-            print(f"{case:<11} best {best * 1000:10.1f} ms   median {median * 1000:10.1f} ms"
-                  f"   {best / len(table) * 1e6:7.2f} us/row   ({repeat} runs)")
+            best, median = _timed(lambda src=source: load(src), repeat, warm_up=case != "frame_1m")
+            print(
+                f"{case:<11} best {best * 1000:10.1f} ms   median {median * 1000:10.1f} ms"
+                f"   {best / len(table) * 1e6:7.2f} us/row   ({repeat} runs)"
+            )
     return 0
 
 

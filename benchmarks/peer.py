@@ -102,8 +102,11 @@ def _locked(path: Path):
 
 def _peer_env(venv: Path) -> dict[str, str]:
     """Our environment (same BLAS/thread settings) minus what would leak our code in."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV")
+    }
     env["MPLBACKEND"] = "Agg"
     env["MPLCONFIGDIR"] = str(venv / ".mplconfig")  # font cache kept in the venv
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
@@ -143,8 +146,9 @@ def ensure_peer_venv(path: Path = PEER_VENV) -> Path:
         )
         steps.append([str(py), "-I", "-c", check])
         for cmd in steps:
-            proc = subprocess.run(cmd, env=env, cwd=tempfile.gettempdir(),
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                cmd, env=env, cwd=tempfile.gettempdir(), capture_output=True, text=True
+            )
             if proc.returncode != 0:
                 raise PeerError(
                     f"peer venv: {' '.join(cmd[:4])} ... failed ({proc.returncode}):\n"
@@ -227,8 +231,9 @@ def run_peer(
     session-complete. ``venv``: an existing peer venv; ``None`` =
     ``ensure_peer_venv()``. ``keep_dir``: also keep the exchanged files there.
     """
-    est, evt, car = (tuple(int(x) for x in w) for w in (estimation_window, event_window,
-                                                         car_window))
+    est, evt, car = (
+        tuple(int(x) for x in w) for w in (estimation_window, event_window, car_window)
+    )
     _check_windows(est, evt, car)  # type: ignore[arg-type]
     venv = ensure_peer_venv() if venv is None else Path(venv).resolve()
     py = _venv_python(venv)
@@ -242,16 +247,20 @@ def run_peer(
     if {"date", "ticker", "adj_close"} - set(prices.columns):
         raise ValueError("prices must have columns date, ticker, adj_close")
     t0 = time.perf_counter()
-    ev = pd.DataFrame({
-        "event_id": events["event_id"].astype(str).to_numpy(),
-        "ticker": events["ticker"].astype(str).to_numpy(),
-        "day0": _iso_dates(events[day_col]),
-    })
-    px = pd.DataFrame({
-        "date": _iso_dates(prices["date"]),
-        "ticker": prices["ticker"].astype(str).to_numpy(),
-        "adj_close": pd.to_numeric(prices["adj_close"]).to_numpy(dtype="float64"),
-    })
+    ev = pd.DataFrame(
+        {
+            "event_id": events["event_id"].astype(str).to_numpy(),
+            "ticker": events["ticker"].astype(str).to_numpy(),
+            "day0": _iso_dates(events[day_col]),
+        }
+    )
+    px = pd.DataFrame(
+        {
+            "date": _iso_dates(prices["date"]),
+            "ticker": prices["ticker"].astype(str).to_numpy(),
+            "adj_close": pd.to_numeric(prices["adj_close"]).to_numpy(dtype="float64"),
+        }
+    )
     if px.duplicated(["date", "ticker"]).any():
         raise ValueError("prices have duplicate (date, ticker) rows")
     if market not in set(px["ticker"]):
@@ -260,8 +269,13 @@ def run_peer(
     if off.any():
         bad = list(ev["event_id"][off][:5])
         raise ValueError(f"day0 is not a date of the prices for events {bad} ...")
-    cfg = {"market": market, "estimation_window": est, "event_window": evt,
-           "car_window": car, "native_car_window": bool(native_car_window)}
+    cfg = {
+        "market": market,
+        "estimation_window": est,
+        "event_window": evt,
+        "car_window": car,
+        "native_car_window": bool(native_car_window),
+    }
 
     with tempfile.TemporaryDirectory(prefix="peer-run-") as tmp:
         work = Path(tmp)
@@ -274,18 +288,21 @@ def run_peer(
         try:
             proc = subprocess.run(
                 [str(py), "-I", str(RUNNER), str(work), str(out)],
-                env=_peer_env(venv), cwd=work, capture_output=True, text=True, timeout=timeout,
+                env=_peer_env(venv),
+                cwd=work,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
             )
         except subprocess.TimeoutExpired as exc:
             raise PeerError(f"peer run timed out after {timeout} s") from exc
         subprocess_seconds = time.perf_counter() - t1
         if keep_dir is not None:
             import shutil
+
             shutil.copytree(work, keep_dir, dirs_exist_ok=True)
         if proc.returncode != 0 or not out.exists():
-            raise PeerError(
-                f"peer runner failed ({proc.returncode}):\n{proc.stderr[-4000:]}"
-            )
+            raise PeerError(f"peer runner failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
         raw = json.loads(out.read_text())
 
     if raw["returns_inexact"] or not raw["dates_ok"]:
@@ -296,8 +313,14 @@ def run_peer(
     return _result(raw, ev, evt, car, write_seconds, subprocess_seconds)
 
 
-def _result(raw: dict, ev: pd.DataFrame, evt: tuple[int, int], car: tuple[int, int],
-            write_seconds: float, subprocess_seconds: float) -> PeerResult:
+def _result(
+    raw: dict,
+    ev: pd.DataFrame,
+    evt: tuple[int, int],
+    car: tuple[int, int],
+    write_seconds: float,
+    subprocess_seconds: float,
+) -> PeerResult:
     days = np.arange(evt[0], evt[1] + 1)
     recs = raw["events"]
     ar = np.array([r["ar"] for r in recs], dtype="float64").reshape(len(recs), len(days))
@@ -306,35 +329,58 @@ def _result(raw: dict, ev: pd.DataFrame, evt: tuple[int, int], car: tuple[int, i
     car_v = ar[:, cols].sum(axis=1)
     info = ev.set_index("event_id")
     ids = [r["event_id"] for r in recs]
-    results = pd.DataFrame({
-        "event_id": ids,
-        "ticker": info.loc[ids, "ticker"].to_numpy() if ids else [],
-        "day0": info.loc[ids, "day0"].to_numpy() if ids else [],
-        "ar0": ar[:, int(np.flatnonzero(days == 0)[0])],
-        "car": car_v,
-        "t_car": car_v / np.sqrt(cols.sum() * var_ar),
-        "var_ar": var_ar,
-        "df": np.array([r["df"] for r in recs], dtype="int64"),
-        "car_evt": np.array([r["car_end"] for r in recs], dtype="float64"),
-        "t_evt": np.array([r["t_end"] for r in recs], dtype="float64"),
-    })
+    results = pd.DataFrame(
+        {
+            "event_id": ids,
+            "ticker": info.loc[ids, "ticker"].to_numpy() if ids else [],
+            "day0": info.loc[ids, "day0"].to_numpy() if ids else [],
+            "ar0": ar[:, int(np.flatnonzero(days == 0)[0])],
+            "car": car_v,
+            "t_car": car_v / np.sqrt(cols.sum() * var_ar),
+            "var_ar": var_ar,
+            "df": np.array([r["df"] for r in recs], dtype="int64"),
+            "car_evt": np.array([r["car_end"] for r in recs], dtype="float64"),
+            "t_evt": np.array([r["t_end"] for r in recs], dtype="float64"),
+        }
+    )
     if raw.get("native") is not None:
         nat = raw["native"]
         for key, col in (("car", "car_native"), ("t", "t_native"), ("p", "p_native")):
             results[col] = [nat.get(i, {}).get(key, np.nan) for i in ids]
     errors = pd.DataFrame(raw["errors"], columns=["event_id", "error_type", "error_msg"])
-    meta = {k: raw[k] for k in ("peer_version", "peer_file", "python", "versions", "peer_call",
-                                "n_rows", "n_excluded", "load_seconds", "import_seconds",
-                                "native_seconds")}
-    meta.update({"car_window": list(car), "write_seconds": write_seconds,
-                 "subprocess_seconds": subprocess_seconds})
+    meta = {
+        k: raw[k]
+        for k in (
+            "peer_version",
+            "peer_file",
+            "python",
+            "versions",
+            "peer_call",
+            "n_rows",
+            "n_excluded",
+            "load_seconds",
+            "import_seconds",
+            "native_seconds",
+        )
+    }
+    meta.update(
+        {
+            "car_window": list(car),
+            "write_seconds": write_seconds,
+            "subprocess_seconds": subprocess_seconds,
+        }
+    )
     return PeerResult(
         compute_seconds=float(raw["compute_seconds"]),
         prep_seconds=float(raw["prep_seconds"]),
         total_seconds=float(raw["total_seconds"]),
         n_events=int(raw["n_events"]),
         n_computed=int(raw["n_computed"]),
-        results=results, errors=errors, ar=ar, ar_days=days, meta=meta,
+        results=results,
+        errors=errors,
+        ar=ar,
+        ar_days=days,
+        meta=meta,
     )
 
 
@@ -353,9 +399,13 @@ def xnys_sessions(start: str = "2018-01-01", end: str = "2021-12-31") -> pd.Date
     return pd.DatetimeIndex(cal.sessions).tz_localize(None).as_unit("ns")
 
 
-def synthetic_data(n_events: int = 50, *, n_tickers: int = 20, seed: int = 0,
-                   sessions: pd.DatetimeIndex | None = None,
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def synthetic_data(
+    n_events: int = 50,
+    *,
+    n_tickers: int = 20,
+    seed: int = 0,
+    sessions: pd.DatetimeIndex | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(events, long prices)``: ``n_tickers`` stocks + ``^GSPC``, no missing price.
 
     Market-model returns with random alpha/beta and normal noise; events on
@@ -381,19 +431,29 @@ def synthetic_data(n_events: int = 50, *, n_tickers: int = 20, seed: int = 0,
         raise ValueError(f"at most {n_slots} distinct events fit in this data")
     slots = rng.choice(n_slots, n_events, replace=False)
     pos, tick = lo + slots // n_tickers, slots % n_tickers
-    events = pd.DataFrame({
-        "event_id": [f"E{i:05d}" for i in range(n_events)],
-        "ticker": [tickers[k] for k in tick],
-        "day0": sessions[pos].strftime("%Y-%m-%d"),
-    })
-    prices = (wide.rename_axis("date").reset_index()
-              .melt(id_vars="date", var_name="ticker", value_name="adj_close"))
+    events = pd.DataFrame(
+        {
+            "event_id": [f"E{i:05d}" for i in range(n_events)],
+            "ticker": [tickers[k] for k in tick],
+            "day0": sessions[pos].strftime("%Y-%m-%d"),
+        }
+    )
+    prices = (
+        wide.rename_axis("date")
+        .reset_index()
+        .melt(id_vars="date", var_name="ticker", value_name="adj_close")
+    )
     return events, prices
 
 
-def reference(events: pd.DataFrame, prices: pd.DataFrame,
-              estimation_window: tuple[int, int] = EST, event_window: tuple[int, int] = EVT,
-              car_window: tuple[int, int] = CAR, market: str = MARKET) -> pd.DataFrame:
+def reference(
+    events: pd.DataFrame,
+    prices: pd.DataFrame,
+    estimation_window: tuple[int, int] = EST,
+    event_window: tuple[int, int] = EVT,
+    car_window: tuple[int, int] = CAR,
+    market: str = MARKET,
+) -> pd.DataFrame:
     """An independent market model per event: numpy ``lstsq`` and statsmodels OLS.
 
     Returns per event: ``ar0, car`` (numpy), ``ar0_sm, car_sm`` (statsmodels),
@@ -431,17 +491,29 @@ def reference(events: pd.DataFrame, prices: pd.DataFrame,
         s2 = ssr / (n - 2)
         v = xs[cw] @ (s2 * np.linalg.inv(xm.T @ xm)) @ xs[cw].T + s2 * np.eye(len(cw))
         car = float(ar[cw].sum())
-        rows.append({
-            "event_id": eid, "ar0": float(ar[i0]), "car": car,
-            "ar0_sm": float(ar_sm[i0]), "car_sm": float(ar_sm[cw].sum()),
-            "t_car_peer": car / np.sqrt(len(cw) * ssr / n), "t_car": car / np.sqrt(v.sum()),
-        })
+        rows.append(
+            {
+                "event_id": eid,
+                "ar0": float(ar[i0]),
+                "car": car,
+                "ar0_sm": float(ar_sm[i0]),
+                "car_sm": float(ar_sm[cw].sum()),
+                "t_car_peer": car / np.sqrt(len(cw) * ssr / n),
+                "t_car": car / np.sqrt(v.sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def validate(n_events: int = 50, *, seed: int = 0, venv: Path | None = None,
-             tol: float = 1e-8, native_car_window: bool = True,
-             sessions: pd.DatetimeIndex | None = None) -> dict[str, Any]:
+def validate(
+    n_events: int = 50,
+    *,
+    seed: int = 0,
+    venv: Path | None = None,
+    tol: float = 1e-8,
+    native_car_window: bool = True,
+    sessions: pd.DatetimeIndex | None = None,
+) -> dict[str, Any]:
     """Run the peer on synthetic data and check it against :func:`reference`.
 
     Raises ``AssertionError`` if the peer's day-0 AR or ``[-1,+1]`` CAR differ
@@ -462,11 +534,14 @@ def validate(n_events: int = 50, *, seed: int = 0, venv: Path | None = None,
     if native_car_window:
         diffs["car_native_vs_numpy"] = float(np.max(np.abs(got["car_native"] - ref["car"])))
         diffs["t_native_vs_peer_formula"] = float(
-            np.max(np.abs(got["t_native"] - ref["t_car_peer"])))
+            np.max(np.abs(got["t_native"] - ref["t_car_peer"]))
+        )
     ratio = (got["t_car"] / ref["t_car"]).to_numpy()
     out = {
-        "n_events": res.n_events, "n_computed": res.n_computed,
-        "compute_seconds": res.compute_seconds, "prep_seconds": res.prep_seconds,
+        "n_events": res.n_events,
+        "n_computed": res.n_computed,
+        "compute_seconds": res.compute_seconds,
+        "prep_seconds": res.prep_seconds,
         "total_seconds": res.total_seconds,
         "ms_per_event": 1e3 * res.seconds_per_event,
         "max_abs_diff": diffs,
@@ -497,12 +572,14 @@ def main(argv: list[str] | None = None) -> int:
         r = validate(n, seed=args.seed, venv=venv, sessions=sessions)
         runs.append(r)
         d = r["max_abs_diff"]
-        print(f"N={n:>5}: computed {r['n_computed']}, peer compute {r['compute_seconds']:.3f} s "
-              f"({r['ms_per_event']:.2f} ms/event), prep {r['prep_seconds']:.3f} s, "
-              f"total {r['total_seconds']:.3f} s; max |dAR0| {d['ar0_vs_numpy']:.1e}, "
-              f"|dCAR[-1,+1]| {d['car_vs_numpy']:.1e} (statsmodels {d['car_vs_statsmodels']:.1e})"
-              f", |dt (peer formula)| {d['t_car_vs_peer_formula']:.1e}; t_peer / t_standard "
-              f"{r['t_peer_over_t_standard'][0]:.4f}..{r['t_peer_over_t_standard'][1]:.4f}")
+        print(
+            f"N={n:>5}: computed {r['n_computed']}, peer compute {r['compute_seconds']:.3f} s "
+            f"({r['ms_per_event']:.2f} ms/event), prep {r['prep_seconds']:.3f} s, "
+            f"total {r['total_seconds']:.3f} s; max |dAR0| {d['ar0_vs_numpy']:.1e}, "
+            f"|dCAR[-1,+1]| {d['car_vs_numpy']:.1e} (statsmodels {d['car_vs_statsmodels']:.1e})"
+            f", |dt (peer formula)| {d['t_car_vs_peer_formula']:.1e}; t_peer / t_standard "
+            f"{r['t_peer_over_t_standard'][0]:.4f}..{r['t_peer_over_t_standard'][1]:.4f}"
+        )
     if args.json:
         args.json.write_text(json.dumps(runs, indent=2, default=str))
     return 0

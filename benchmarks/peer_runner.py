@@ -90,22 +90,23 @@ def screen_missing(event_list: list[dict], table, r, est: tuple[int, int], marke
     cols = {c: j for j, c in enumerate(table.columns[1:])}
     if market not in cols:
         return []
-    bad = np.vstack([np.zeros((1, r.shape[1]), dtype=np.int64),
-                     np.cumsum(~np.isfinite(r), axis=0)])
+    bad = np.vstack([np.zeros((1, r.shape[1]), dtype=np.int64), np.cumsum(~np.isfinite(r), axis=0)])
     keep, out = [], []
     for d in event_list:
         day0 = str(d["event_date"])
         i = int(np.searchsorted(dates, day0))
         j = cols.get(d["security_ticker"])
         lo, hi = i + est[0], i + est[1] + 1
-        if (j is None or i >= len(dates) or dates[i] != day0 or lo < 0 or hi > len(dates)):
+        if j is None or i >= len(dates) or dates[i] != day0 or lo < 0 or hi > len(dates):
             keep.append(d)
             continue
         n_bad = int(bad[hi, j] - bad[lo, j]) + int(bad[hi, cols[market]] - bad[lo, cols[market]])
         if n_bad:
             d["error_type"] = EXCLUDED
-            d["error_msg"] = (f"{n_bad} missing stock/market returns in the estimation window "
-                              "(excluded by the runner: the peer cannot fit them)")
+            d["error_msg"] = (
+                f"{n_bad} missing stock/market returns in the estimation window "
+                "(excluded by the runner: the peer cannot fit them)"
+            )
             out.append(d)
         else:
             keep.append(d)
@@ -140,8 +141,11 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     events = pd.read_csv(data_dir / "events.csv", dtype=str, keep_default_na=False)
     prices = pd.read_csv(
-        data_dir / "prices.csv", dtype={"date": str, "ticker": str, "adj_close": float},
-        keep_default_na=False, na_values={"adj_close": [""]}, float_precision="round_trip",
+        data_dir / "prices.csv",
+        dtype={"date": str, "ticker": str, "adj_close": float},
+        keep_default_na=False,
+        na_values={"adj_close": [""]},
+        float_precision="round_trip",
     )
     load_seconds = time.perf_counter() - t0
 
@@ -190,17 +194,19 @@ def main(argv: list[str]) -> int:
         inexact += int((~same).sum())
         if (~same).any():
             max_diff = max(max_diff, float(np.nanmax(np.abs(got - r[:, j]))))
-    dates_ok = bool(
-        (pd.DatetimeIndex(loaded["date"]).strftime("%Y-%m-%d") == table["date"]).all()
-    )
+    dates_ok = bool((pd.DatetimeIndex(loaded["date"]).strftime("%Y-%m-%d") == table["date"]).all())
 
     # ------------------------------------------------------------ the peer's computation
     def run(ev_list, window, est_size, buf):
         """Multiple.from_list; returns (singles, errors) in event order."""
         try:
             agg = Multiple.from_list(
-                ev_list, Single.market_model, event_window=window,
-                estimation_size=est_size, buffer_size=buf, ignore_errors=True,
+                ev_list,
+                Single.market_model,
+                event_window=window,
+                estimation_size=est_size,
+                buffer_size=buf,
+                ignore_errors=True,
             )
             singles = agg.sample
         except IndexError:  # Multiple([]) fails when no event could be computed
@@ -245,7 +251,9 @@ def main(argv: list[str]) -> int:
         native_seconds = time.perf_counter() - t0
         native = {
             d["event_id"]: {
-                "car": float(s.CAR[-1]), "t": float(s.tstat[-1]), "p": float(s.pvalue[-1]),
+                "car": float(s.CAR[-1]),
+                "t": float(s.tstat[-1]),
+                "p": float(s.pvalue[-1]),
             }
             for d, s in done2
         }
@@ -259,12 +267,16 @@ def main(argv: list[str]) -> int:
         "peer_file": str(peer_file),
         "python": sys.version.split()[0],
         "versions": {
-            "numpy": np.__version__, "pandas": pd.__version__, "scipy": scipy.__version__,
-            "statsmodels": statsmodels.__version__, "matplotlib": matplotlib.__version__,
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+            "scipy": scipy.__version__,
+            "statsmodels": statsmodels.__version__,
+            "matplotlib": matplotlib.__version__,
         },
         "peer_call": {
             "api": "Multiple.from_list(..., Single.market_model, ...)",
-            "event_window": list(evt), "estimation_size": estimation_size,
+            "event_window": list(evt),
+            "estimation_size": estimation_size,
             "buffer_size": buffer_size,
         },
         "n_events": len(event_list) + len(excluded),

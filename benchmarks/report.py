@@ -59,19 +59,24 @@ def synthetic_study(n_events: int, seed: int) -> es.StudyResult:
     index = 100 * np.cumprod(1 + rm)
     frames = [pd.DataFrame({"date": days, "ticker": "^GSPC", "adj_close": index})]
     for t in tickers:
-        r = (rng.normal(0, 2e-4) + rng.uniform(0.5, 1.5) * rm
-             + rng.uniform(0.01, 0.03) * rng.standard_normal(len(days)))
+        r = (
+            rng.normal(0, 2e-4)
+            + rng.uniform(0.5, 1.5) * rm
+            + rng.uniform(0.01, 0.03) * rng.standard_normal(len(days))
+        )
         p = 50 * np.cumprod(1 + r)
         frames.append(pd.DataFrame({"date": days, "ticker": t, "adj_close": p, "close": p}))
     pos = rng.integers(260, len(days) - 15, n_events)
-    events = pd.DataFrame({
-        "event_id": [f"E{i:06d}" for i in range(n_events)],
-        "ticker": [tickers[i % len(tickers)] for i in range(n_events)],
-        "date": [d.strftime("%Y-%m-%d") for d in days[pos]],
-        "timing": "during_market",
-        "description": [f"Synthetic announcement number {i}" for i in range(n_events)],
-        "sector": [f"sector {i % 10}" for i in range(n_events)],
-    })
+    events = pd.DataFrame(
+        {
+            "event_id": [f"E{i:06d}" for i in range(n_events)],
+            "ticker": [tickers[i % len(tickers)] for i in range(n_events)],
+            "date": [d.strftime("%Y-%m-%d") for d in days[pos]],
+            "timing": "during_market",
+            "description": [f"Synthetic announcement number {i}" for i in range(n_events)],
+            "sector": [f"sector {i % 10}" for i in range(n_events)],
+        }
+    )
     import warnings
 
     with warnings.catch_warnings():
@@ -108,8 +113,13 @@ def _pages(res: es.StudyResult, out: Path, workers: int | None) -> dict[str, flo
     wall = time.perf_counter() - t1
     cpu = (time.process_time() - c1) + (_children_cpu() - k1)
     n = len(targets)
-    return {"prepare_s": prepare_s, "prepare_cpu_s": prepare_cpu, "pages_s": wall,
-            "cpu_ms_per_page": 1000 * cpu / max(n, 1), "processes": procs}
+    return {
+        "prepare_s": prepare_s,
+        "prepare_cpu_s": prepare_cpu,
+        "pages_s": wall,
+        "cpu_ms_per_page": 1000 * cpu / max(n, 1),
+        "processes": procs,
+    }
 
 
 def measure(n_events: int, seed: int, out: Path) -> dict[str, Any]:
@@ -124,15 +134,15 @@ def measure(n_events: int, seed: int, out: Path) -> dict[str, Any]:
         folder = out / f"report-{name}"
         t1, c1, k1 = time.perf_counter(), time.process_time(), _children_cpu()
         write_report(res, folder, workers=workers)
-        timings[name] = (time.perf_counter() - t1,
-                         time.process_time() - c1 + _children_cpu() - k1)
+        timings[name] = (time.perf_counter() - t1, time.process_time() - c1 + _children_cpu() - k1)
     t2 = time.perf_counter()
     write_index(res, out / "report-parallel")
     index_s = time.perf_counter() - t2
     n_files, total = folder_size(out / "report-parallel")
     pages_bytes = sum(p.stat().st_size for p in (out / "report-parallel" / "events").glob("*"))
     return {
-        "events": n_events, "study_s": round(study_s, 1),
+        "events": n_events,
+        "study_s": round(study_s, 1),
         "prepare_s": round(seq["prepare_s"], 2),
         "cpu_ms_per_page_sequential": round(seq["cpu_ms_per_page"], 2),
         "cpu_ms_per_page_parallel": round(par["cpu_ms_per_page"], 2),
@@ -143,7 +153,9 @@ def measure(n_events: int, seed: int, out: Path) -> dict[str, Any]:
         "report_cpu_s_sequential": round(timings["sequential"][1], 2),
         "report_s_parallel": round(timings["parallel"][0], 2),
         "report_cpu_s_parallel": round(timings["parallel"][1], 2),
-        "index_s": round(index_s, 2), "files": n_files, "folder_mb": round(total / 1e6, 1),
+        "index_s": round(index_s, 2),
+        "files": n_files,
+        "folder_mb": round(total / 1e6, 1),
         "event_pages_mb": round(pages_bytes / 1e6, 1),
         "page_kb": round(pages_bytes / max(n_events, 1) / 1e3, 1),
         "index_kb": round((out / "report-parallel" / "index.html").stat().st_size / 1e3, 1),
@@ -166,17 +178,25 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             shutil.rmtree(out)
         f = measure(n, args.seed, out)
         results.append(f)
-        print(f"{n} events (study {f['study_s']} s, not timed below; {f['processes']} worker "
-              f"processes on {os.cpu_count()} CPUs)")
+        print(
+            f"{n} events (study {f['study_s']} s, not timed below; {f['processes']} worker "
+            f"processes on {os.cpu_count()} CPUs)"
+        )
         print(f"  prepare (vectorised, once): {f['prepare_s']} s")
-        print(f"  event pages: {f['cpu_ms_per_page_sequential']} ms CPU per page sequential "
-              f"({f['pages_s_sequential']} s wall), {f['cpu_ms_per_page_parallel']} ms "
-              f"parallel ({f['pages_s_parallel']} s wall)")
-        print(f"  write_report: {f['report_s_sequential']} s wall sequential "
-              f"({f['report_cpu_s_sequential']} s CPU), {f['report_s_parallel']} s parallel "
-              f"({f['report_cpu_s_parallel']} s CPU); write_index alone {f['index_s']} s")
-        print(f"  folder: {f['files']} files, {f['folder_mb']} MB (event pages "
-              f"{f['event_pages_mb']} MB, {f['page_kb']} kB each); index.html {f['index_kb']} kB")
+        print(
+            f"  event pages: {f['cpu_ms_per_page_sequential']} ms CPU per page sequential "
+            f"({f['pages_s_sequential']} s wall), {f['cpu_ms_per_page_parallel']} ms "
+            f"parallel ({f['pages_s_parallel']} s wall)"
+        )
+        print(
+            f"  write_report: {f['report_s_sequential']} s wall sequential "
+            f"({f['report_cpu_s_sequential']} s CPU), {f['report_s_parallel']} s parallel "
+            f"({f['report_cpu_s_parallel']} s CPU); write_index alone {f['index_s']} s"
+        )
+        print(
+            f"  folder: {f['files']} files, {f['folder_mb']} MB (event pages "
+            f"{f['event_pages_mb']} MB, {f['page_kb']} kB each); index.html {f['index_kb']} kB"
+        )
         if not args.keep:
             shutil.rmtree(out)
     if args.json:

@@ -20,8 +20,15 @@ if TYPE_CHECKING:
     from eventstudy.settings import StudySettings
     from eventstudy.study import EventStudy
 
-__all__ = ["EventStudy", "EventStudyError", "InputError", "StudyResult", "StudySettings",
-           "Summary", "__version__"]
+__all__ = [
+    "EventStudy",
+    "EventStudyError",
+    "InputError",
+    "StudyResult",
+    "StudySettings",
+    "Summary",
+    "__version__",
+]
 __version__ = "0.1.0"
 
 _LAZY = {

@@ -54,8 +54,7 @@ def _categorical(codes: np.ndarray, ids: pd.Index) -> pd.Categorical:
     return pd.Categorical.from_codes(rank[codes], categories=ids[order])
 
 
-def _dates(store: PriceStore, index: EventIndex, rows: np.ndarray, days: np.ndarray
-           ) -> np.ndarray:
+def _dates(store: PriceStore, index: EventIndex, rows: np.ndarray, days: np.ndarray) -> np.ndarray:
     out = np.empty(len(rows), dtype="datetime64[ns]")
     for k, mic in enumerate(index.mics):
         here = index.calendar[rows] == k
@@ -63,8 +62,14 @@ def _dates(store: PriceStore, index: EventIndex, rows: np.ndarray, days: np.ndar
     return out
 
 
-def events_table(events: pd.DataFrame, status: np.ndarray, reason: np.ndarray,
-                 index: EventIndex, arr: EventArrays, settings: StudySettings) -> pd.DataFrame:
+def events_table(
+    events: pd.DataFrame,
+    status: np.ndarray,
+    reason: np.ndarray,
+    index: EventIndex,
+    arr: EventArrays,
+    settings: StudySettings,
+) -> pd.DataFrame:
     out = events.copy()
     out["status"] = status.astype(str)
     out["reason"] = reason.astype(str)
@@ -88,22 +93,25 @@ def events_table(events: pd.DataFrame, status: np.ndarray, reason: np.ndarray,
     return out
 
 
-def ar_table(arr: EventArrays, index: EventIndex, store: PriceStore, cats: pd.Index,
-             evt_days: np.ndarray) -> pd.DataFrame:
+def ar_table(
+    arr: EventArrays, index: EventIndex, store: PriceStore, cats: pd.Index, evt_days: np.ndarray
+) -> pd.DataFrame:
     ei, di = np.nonzero(arr.observed)
     car = np.cumsum(arr.ar, axis=1)
-    return pd.DataFrame({
-        "event_id": _categorical(ei, cats),
-        "rel_day": evt_days[di],
-        "date": pd.DatetimeIndex(_dates(store, index, ei, evt_days[di])),
-        "ret": arr.ret[ei, di],
-        "benchmark_ret": arr.bench[ei, di],
-        "expected": arr.expected[ei, di],
-        "ar": arr.ar[ei, di],
-        "se": arr.se[ei, di],
-        "car": car[ei, di],
-        "car_se": arr.car_se[ei, di],
-    })
+    return pd.DataFrame(
+        {
+            "event_id": _categorical(ei, cats),
+            "rel_day": evt_days[di],
+            "date": pd.DatetimeIndex(_dates(store, index, ei, evt_days[di])),
+            "ret": arr.ret[ei, di],
+            "benchmark_ret": arr.bench[ei, di],
+            "expected": arr.expected[ei, di],
+            "ar": arr.ar[ei, di],
+            "se": arr.se[ei, di],
+            "car": car[ei, di],
+            "car_se": arr.car_se[ei, di],
+        }
+    )
 
 
 def car_table(arr: EventArrays, cats: pd.Index, settings: StudySettings) -> pd.DataFrame:
@@ -112,11 +120,20 @@ def car_table(arr: EventArrays, cats: pd.Index, settings: StudySettings) -> pd.D
     for c, (a, b) in enumerate(settings.car_windows):
         has = arr.numbers & np.isfinite(w["car"][:, c])
         rows = np.flatnonzero(has)
-        frames.append(pd.DataFrame({
-            "event_id": _categorical(rows, cats), "start": a, "end": b,
-            "car": w["car"][rows, c], "se": w["se"][rows, c], "t": w["t"][rows, c],
-            "p_value": w["p"][rows, c], "scar": w["scar"][rows, c],
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "event_id": _categorical(rows, cats),
+                    "start": a,
+                    "end": b,
+                    "car": w["car"][rows, c],
+                    "se": w["se"][rows, c],
+                    "t": w["t"][rows, c],
+                    "p_value": w["p"][rows, c],
+                    "scar": w["scar"][rows, c],
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -133,13 +150,20 @@ def tests_table(cs: CrossSections, settings: StudySettings) -> pd.DataFrame:
     for c, (a, b) in enumerate(settings.car_windows):
         for t in cs.tests:
             none = not np.isfinite(t.statistic[c]) and bool(t.note[c])
-            rows.append({
-                "start": a, "end": b, "statistic": t.name, "value": float(t.statistic[c]),
-                "p_value": float(t.p_value[c]), "n": int(t.n[c]), "caar": float(caar[c]),
-                "distribution": "" if none else t.distribution,
-                "df": None if none or not np.isfinite(t.df[c]) else int(t.df[c]),
-                "note": t.note[c],
-            })
+            rows.append(
+                {
+                    "start": a,
+                    "end": b,
+                    "statistic": t.name,
+                    "value": float(t.statistic[c]),
+                    "p_value": float(t.p_value[c]),
+                    "n": int(t.n[c]),
+                    "caar": float(caar[c]),
+                    "distribution": "" if none else t.distribution,
+                    "df": None if none or not np.isfinite(t.df[c]) else int(t.df[c]),
+                    "note": t.note[c],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -147,8 +171,13 @@ def aar_table(cs: CrossSections, n_windows: int, evt_days: np.ndarray) -> pd.Dat
     """One row per relative day with every test's statistic and p-value."""
     day = slice(n_windows, n_windows + len(evt_days))
     aar = _caar(cs)[day]
-    out = pd.DataFrame({"rel_day": evt_days.astype(np.int64),
-                        "n": cs.included[:, day].sum(axis=0).astype(np.int64), "aar": aar})
+    out = pd.DataFrame(
+        {
+            "rel_day": evt_days.astype(np.int64),
+            "n": cs.included[:, day].sum(axis=0).astype(np.int64),
+            "aar": aar,
+        }
+    )
     out["caar"] = out["aar"].cumsum(skipna=False)
     by_name = {t.name: t for t in cs.tests}
     for name in TEST_NAMES:
@@ -158,10 +187,19 @@ def aar_table(cs: CrossSections, n_windows: int, evt_days: np.ndarray) -> pd.Dat
     return out
 
 
-def engine_output(events: pd.DataFrame, status: np.ndarray, reason: np.ndarray,
-                  index: EventIndex, arr: EventArrays, store: PriceStore,
-                  settings: StudySettings, cs: CrossSections, est_days: np.ndarray,
-                  evt_days: np.ndarray, fac: Factors | None) -> EngineOutput:
+def engine_output(
+    events: pd.DataFrame,
+    status: np.ndarray,
+    reason: np.ndarray,
+    index: EventIndex,
+    arr: EventArrays,
+    store: PriceStore,
+    settings: StudySettings,
+    cs: CrossSections,
+    est_days: np.ndarray,
+    evt_days: np.ndarray,
+    fac: Factors | None,
+) -> EngineOutput:
     from eventstudy.engine import EngineOutput
 
     ids, cats = _ids(index, events)
@@ -173,7 +211,9 @@ def engine_output(events: pd.DataFrame, status: np.ndarray, reason: np.ndarray,
         car=car_table(arr, cats, settings),
         aar=aar_table(cs, len(settings.car_windows), evt_days),
         tests=tests_table(cs, settings),
-        kp_r=kp_r, source=source, kp_method=cs.kp_method,
+        kp_r=kp_r,
+        source=source,
+        kp_method=cs.kp_method,
     )
 
 
@@ -196,9 +236,11 @@ def estimation_table(src: Any) -> pd.DataFrame:
         used = np.isfinite(fit.resid_est)
         ei, di = np.nonzero(used)
         table = {
-            "event_id": keep[ei], "rel_day": s.est_days[di],
+            "event_id": keep[ei],
+            "rel_day": s.est_days[di],
             "date": _dates(s.store, part, ei, s.est_days[di]),
-            "ret": w.ret_est[ei, di], "benchmark_ret": w.bench_est[ei, di],
+            "ret": w.ret_est[ei, di],
+            "benchmark_ret": w.bench_est[ei, di],
             "expected": w.ret_est[ei, di] - fit.resid_est[ei, di],
             "resid": fit.resid_est[ei, di],
         }
@@ -208,8 +250,9 @@ def estimation_table(src: Any) -> pd.DataFrame:
             table["RF"] = w.rf_est[ei, di]
         parts.append(pd.DataFrame(table))
     if not parts:
-        return pd.DataFrame(columns=["event_id", "rel_day", "date", "ret", "benchmark_ret",
-                                     "expected", "resid"])
+        return pd.DataFrame(
+            columns=["event_id", "rel_day", "date", "ret", "benchmark_ret", "expected", "resid"]
+        )
     out = pd.concat(parts, ignore_index=True)
     out = out.sort_values(["event_id", "rel_day"], kind="stable", ignore_index=True)
     out["event_id"] = _categorical(out["event_id"].to_numpy(), cats)

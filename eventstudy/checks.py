@@ -48,8 +48,10 @@ class Flags:
 
     def __init__(self, tickers: np.ndarray, parts: list[Part]) -> None:
         self.tickers = tickers
-        code, kind, inst, day = (np.concatenate([p[k] for p in parts]) if parts else
-                                 np.zeros(0, np.int64) for k in range(4))
+        code, kind, inst, day = (
+            np.concatenate([p[k] for p in parts]) if parts else np.zeros(0, np.int64)
+            for k in range(4)
+        )
         order = np.lexsort((day, code))
         self.code, self.kind, self.inst = code[order], kind[order], inst[order]
         self.day = day[order].astype(np.int64)
@@ -94,8 +96,9 @@ def _table_flags(table: PriceTable, lo: np.ndarray, hi: np.ndarray) -> list[Part
     length = np.bincount(run_id)
     stale = length[run_id] >= STALE_RUN
     if stale.any():
-        parts.append((code[stale], np.full(int(stale.sum()), _STALE), run_id[stale] + (1 << 40),
-                      day[stale]))
+        parts.append(
+            (code[stale], np.full(int(stale.sum()), _STALE), run_id[stale] + (1 << 40), day[stale])
+        )
     # Split-like jumps between consecutive positive rows of one ticker.
     pos = price > 0
     pr, cr, dr = price[pos], code[pos], day[pos]
@@ -106,8 +109,7 @@ def _table_flags(table: PriceTable, lo: np.ndarray, hi: np.ndarray) -> list[Part
             ratios = np.asarray(SPLIT_RATIOS)
             edge_lo = ratios[ratios < 1].max() * (1 + SPLIT_TOLERANCE) * (1 + 1e-9)
             edge_hi = ratios[ratios > 1].min() * (1 - SPLIT_TOLERANCE) * (1 - 1e-9)
-            cand = np.flatnonzero(((gross <= edge_lo) | (gross >= edge_hi))
-                                  & (cr[1:] == cr[:-1]))
+            cand = np.flatnonzero(((gross <= edge_lo) | (gross >= edge_hi)) & (cr[1:] == cr[:-1]))
             g = gross[cand]
             close = (np.abs(g[:, None] / ratios[None, :] - 1.0) <= SPLIT_TOLERANCE).any(axis=1)
             hit = close | (np.abs(np.log(g)) > MAX_LOG_RETURN)
@@ -117,8 +119,9 @@ def _table_flags(table: PriceTable, lo: np.ndarray, hi: np.ndarray) -> list[Part
     return parts
 
 
-def _store_flags(store: PriceStore, index_of: Mapping[str, int], lo: np.ndarray,
-                 hi: np.ndarray) -> list[Part]:
+def _store_flags(
+    store: PriceStore, index_of: Mapping[str, int], lo: np.ndarray, hi: np.ndarray
+) -> list[Part]:
     """Sessions without a price (each series on its own calendar) and non-session dates."""
     parts: list[Part] = []
     for cal in store.calendars.values():
@@ -136,8 +139,9 @@ def _store_flags(store: PriceStore, index_of: Mapping[str, int], lo: np.ndarray,
         code = codes_all[own_a][owner[gone]]
         day = _days(cal.sessions[cal.first[own_a][owner[gone]] + local[gone]])
         inside = (day >= lo[code]) & (day <= hi[code])
-        parts.append((code[inside], np.full(int(inside.sum()), _MISSING), code[inside],
-                      day[inside]))
+        parts.append(
+            (code[inside], np.full(int(inside.sum()), _MISSING), code[inside], day[inside])
+        )
     for off in store.off_calendar:
         c = index_of.get(off.ticker, -1)
         if c < 0:
@@ -150,8 +154,9 @@ def _store_flags(store: PriceStore, index_of: Mapping[str, int], lo: np.ndarray,
     return parts
 
 
-def price_flags(table: PriceTable, store: PriceStore,
-                ranges: Mapping[str, tuple[dt.date, dt.date]]) -> Flags:
+def price_flags(
+    table: PriceTable, store: PriceStore, ranges: Mapping[str, tuple[dt.date, dt.date]]
+) -> Flags:
     """Every check on every ticker over its needed range, clipped to its data."""
     tickers = table.tickers.astype(str)
     first, last = table.first_last()
@@ -189,8 +194,9 @@ def _text(flags: Flags, code: int, lo: int, hi: int) -> tuple[list[str], set[str
     return notes, kinds
 
 
-def event_flags(flags: Flags, tickers: np.ndarray, benches: np.ndarray, lo: np.ndarray,
-                hi: np.ndarray) -> tuple[list[str], Counter[str]]:
+def event_flags(
+    flags: Flags, tickers: np.ndarray, benches: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[list[str], Counter[str]]:
     """One ``"; "``-joined text per event and the count of events per flag kind.
 
     ``lo``/``hi`` (N,) are each event's first and last date (``datetime64``),
@@ -203,8 +209,9 @@ def event_flags(flags: Flags, tickers: np.ndarray, benches: np.ndarray, lo: np.n
     ok = ~(np.isnat(lo) | np.isnat(hi))
     lo_d = np.where(ok, _days(np.where(ok, lo, np.datetime64(0, "ns"))), 0)
     hi_d = np.where(ok, _days(np.where(ok, hi, np.datetime64(0, "ns"))), -1)
-    flagged = np.flatnonzero(ok & ((flags.count(sc, lo_d, hi_d) > 0)
-                                   | (flags.count(bc, lo_d, hi_d) > 0)))
+    flagged = np.flatnonzero(
+        ok & ((flags.count(sc, lo_d, hi_d) > 0) | (flags.count(bc, lo_d, hi_d) > 0))
+    )
     texts = [""] * n
     counts: Counter[str] = Counter()
     for e in flagged:

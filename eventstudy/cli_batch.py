@@ -24,10 +24,14 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = logging.ERROR if quiet else (
-        logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    level = (
+        logging.ERROR
+        if quiet
+        else (logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG)
+    )
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
 
 
 def _show(outcome: object, *, dry_run: bool, quiet: bool, verbose: int) -> None:
@@ -42,25 +46,47 @@ def _show(outcome: object, *, dry_run: bool, quiet: bool, verbose: int) -> None:
     for line in details:
         click.echo(f"  {line}", err=not dry_run)
     if len(details) < len(outcome.details):
-        click.echo(f"  ... and {len(outcome.details) - len(details)} more (-v shows all)",
-                   err=not dry_run)
+        click.echo(
+            f"  ... and {len(outcome.details) - len(details)} more (-v shows all)", err=not dry_run
+        )
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("config", metavar="CONFIG.toml", type=click.Path(path_type=Path))
 @click.option("--full", is_flag=True, help="Recompute every event and write every page.")
-@click.option("--dry-run", is_flag=True,
-              help="Show what would be recomputed; fetch, compute and write nothing.")
-@click.option("--study", "studies", multiple=True, metavar="NAME",
-              help="Run only this study; repeat for several [default: all].")
-@click.option("--log", "log_path", type=click.Path(path_type=Path), default=None,
-              help="Append the JSON-lines run log here [default: the config's 'log', else "
-                   "<output>/batch-log.jsonl per study].")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show what would be recomputed; fetch, compute and write nothing.",
+)
+@click.option(
+    "--study",
+    "studies",
+    multiple=True,
+    metavar="NAME",
+    help="Run only this study; repeat for several [default: all].",
+)
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Append the JSON-lines run log here [default: the config's 'log', else "
+    "<output>/batch-log.jsonl per study].",
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only studies that did not exit 0.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
-def batch(config: Path, full: bool, dry_run: bool, studies: tuple[str, ...],
-          log_path: Path | None, verbose: int, quiet: bool, debug: bool) -> None:
+def batch(
+    config: Path,
+    full: bool,
+    dry_run: bool,
+    studies: tuple[str, ...],
+    log_path: Path | None,
+    verbose: int,
+    quiet: bool,
+    debug: bool,
+) -> None:
     """Bring the studies of CONFIG.toml up to date, recomputing only what changed.
 
     New events are computed, events whose window was still open (pending) are
@@ -91,7 +117,12 @@ def batch(config: Path, full: bool, dry_run: bool, studies: tuple[str, ...],
             click.echo(f"error: {issue}", err=True)
         sys.exit(exc.exit_code)
     result = run_batch(
-        cfg, studies=studies, full=full, dry_run=dry_run, log=log_path, debug=debug,
+        cfg,
+        studies=studies,
+        full=full,
+        dry_run=dry_run,
+        log=log_path,
+        debug=debug,
         on_outcome=lambda o: _show(o, dry_run=dry_run, quiet=quiet, verbose=verbose),
     )
     sys.exit(result.exit_code)

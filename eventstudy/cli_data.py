@@ -58,8 +58,12 @@ def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _cache_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--cache", "cache_path", type=click.Path(path_type=Path, dir_okay=False),
-        default=None, envvar="EVENTSTUDY_CACHE", help=_CACHE_HELP,
+        "--cache",
+        "cache_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        envvar="EVENTSTUDY_CACHE",
+        help=_CACHE_HELP,
     )(func)
 
 
@@ -71,8 +75,9 @@ def _console() -> Any:
 
 def _logging(verbose: int) -> None:
     level = logging.WARNING if not verbose else (logging.INFO if verbose == 1 else logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
 
 
 def symbol_ranges(
@@ -111,14 +116,21 @@ def _progress(console: Any) -> Any:
     )
 
     return Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-        MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, disable=not console.is_terminal, transient=True,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=True,
     )
 
 
 def fetch_ranges(
-    provider: Any, ranges: dict[str, tuple[dt.date, dt.date]], console: Any,
+    provider: Any,
+    ranges: dict[str, tuple[dt.date, dt.date]],
+    console: Any,
     give_up_after: int | None = None,
 ) -> tuple[dict[str, str], list[str]]:
     """Fill the cache for every symbol; returns ``(failures, transient_failures)``.
@@ -155,24 +167,48 @@ def fetch_ranges(
 
 
 @click.command("fetch")
-@click.argument("events_file", metavar="EVENTS.csv",
-                type=click.Path(path_type=Path, dir_okay=False))
+@click.argument(
+    "events_file", metavar="EVENTS.csv", type=click.Path(path_type=Path, dir_okay=False)
+)
 @_cache_option
-@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Fetch from this date for every symbol instead of the study's need.")
-@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Fetch up to this date (inclusive) for every symbol.")
-@click.option("--estimation-window", type=(int, int), default=None, metavar="START END",
-              help="Estimation window in sessions [default: -250 -11].")
-@click.option("--event-window", type=(int, int), default=None, metavar="START END",
-              help="Event window in sessions [default: -10 10].")
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Fetch from this date for every symbol instead of the study's need.",
+)
+@click.option(
+    "--end",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Fetch up to this date (inclusive) for every symbol.",
+)
+@click.option(
+    "--estimation-window",
+    type=(int, int),
+    default=None,
+    metavar="START END",
+    help="Estimation window in sessions [default: -250 -11].",
+)
+@click.option(
+    "--event-window",
+    type=(int, int),
+    default=None,
+    metavar="START END",
+    help="Event window in sessions [default: -10 10].",
+)
 @click.option("--benchmark", default=None, help="Benchmark symbol for every event.")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @_clean_errors
 def fetch(
-    events_file: Path, cache_path: Path | None, start: dt.datetime | None,
-    end: dt.datetime | None, estimation_window: tuple[int, int] | None,
-    event_window: tuple[int, int] | None, benchmark: str | None, verbose: int,
+    events_file: Path,
+    cache_path: Path | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    estimation_window: tuple[int, int] | None,
+    event_window: tuple[int, int] | None,
+    benchmark: str | None,
+    verbose: int,
 ) -> None:
     """Fill the local price cache with what EVENTS.csv needs; compute nothing.
 
@@ -260,10 +296,7 @@ def cache_info(cache_path: Path | None) -> None:
 
     info = PriceCache(cache_path).info()
     console = _console()
-    title = (
-        f"{escape(str(info.path))}: {len(info.tickers)} ticker(s), "
-        f"{_size(info.size_bytes)}"
-    )
+    title = f"{escape(str(info.path))}: {len(info.tickers)} ticker(s), {_size(info.size_bytes)}"
     table = Table(title=title, title_justify="left")
     for col in ("ticker", "fetched ranges", "first", "last", "rows", "last fetch (UTC)"):
         table.add_column(col, overflow="fold")
@@ -271,8 +304,12 @@ def cache_info(cache_path: Path | None) -> None:
         ranges = ", ".join(f"{a}..{b}" for a, b in t.ranges) or "-"
         last_fetch = f"{t.last_fetch:%Y-%m-%d %H:%M}" if t.last_fetch is not None else "-"
         table.add_row(
-            escape(t.ticker), ranges, str(t.first or "-"), str(t.last or "-"),
-            str(t.rows), last_fetch,
+            escape(t.ticker),
+            ranges,
+            str(t.first or "-"),
+            str(t.last or "-"),
+            str(t.rows),
+            last_fetch,
         )
     console.print(table)
 

@@ -64,8 +64,10 @@ def print_run_summary(console: Any, res: StudyResult, out: Path) -> None:
     if not res.tests.empty and int(res.tests["n"].max()) >= 2:
         _print_car_tests(console, res)
     elif len(res.events):
-        console.print("No cross-sectional test: fewer than 2 events with a CAR in every window; "
-                      "the per-event t-tests are below and in car.csv.")
+        console.print(
+            "No cross-sectional test: fewer than 2 events with a CAR in every window; "
+            "the per-event t-tests are below and in car.csv."
+        )
     _print_single_event(console, res)
     bad = res.events[res.events["status"] != "ok"]
     if len(bad):

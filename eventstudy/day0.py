@@ -31,15 +31,31 @@ from eventstudy.errors import InputError, InputIssue
 from eventstudy.event_cells import Column, Text, cell_text, first_rows, frame_text, obj, raw_text
 from eventstudy.event_time import TIMINGS, _schedule, exchange_for_ticker, normalize_timing
 
-__all__ = ["COLUMNS", "TICKER_RE", "Column", "Resolved", "Text", "cell_text", "derived_ids",
-           "frame_text", "id_issues", "raw_text", "resolve"]
+__all__ = [
+    "COLUMNS",
+    "TICKER_RE",
+    "Column",
+    "Resolved",
+    "Text",
+    "cell_text",
+    "derived_ids",
+    "frame_text",
+    "id_issues",
+    "raw_text",
+    "resolve",
+]
 
 _NS = 10**9
 DAY_NS = 86_400 * _NS
-_BEFORE, _DURING, _AFTER, _UNKNOWN = (TIMINGS.index(t) for t in (
-    "before_open", "during_market", "after_close", "unknown"))
-_REASONS = ["before the open on a session", "during market hours on a session", "",
-            "timing unknown, announced on a session"]
+_BEFORE, _DURING, _AFTER, _UNKNOWN = (
+    TIMINGS.index(t) for t in ("before_open", "during_market", "after_close", "unknown")
+)
+_REASONS = [
+    "before the open on a session",
+    "during market hours on a session",
+    "",
+    "timing unknown, announced on a session",
+]
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 #: Years whose date-times are resolved here (others, e.g. 1500-01-01T10:00Z, go row by row).
 _YEARS = (1700, 2200)
@@ -85,9 +101,18 @@ def _timings(values: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- layouts
 
-_DATE_LAYOUTS = {len(x): x for x in (
-    "YYYY-MM-DD", "YYYY-MM-DDThh:mm", "YYYY-MM-DDThh:mmZ", "YYYY-MM-DDThh:mm:ss",
-    "YYYY-MM-DDThh:mm:ssZ", "YYYY-MM-DDThh:mm+oo:pp", "YYYY-MM-DDThh:mm:ss+oo:pp")}
+_DATE_LAYOUTS = {
+    len(x): x
+    for x in (
+        "YYYY-MM-DD",
+        "YYYY-MM-DDThh:mm",
+        "YYYY-MM-DDThh:mmZ",
+        "YYYY-MM-DDThh:mm:ss",
+        "YYYY-MM-DDThh:mm:ssZ",
+        "YYYY-MM-DDThh:mm+oo:pp",
+        "YYYY-MM-DDThh:mm:ss+oo:pp",
+    )
+}
 _TIME_LAYOUTS = {len(x): x for x in ("h:mm", "hh:mm", "h:mm:ss", "hh:mm:ss")}
 #: Layout characters that stand for themselves, and the bytes each accepts.
 _LITERALS = {"-": b"-", ":": b":", "T": b"Tt ", "Z": b"Zz", "+": b"+-"}
@@ -183,10 +208,12 @@ class _Sessions:
 def _sessions(mic: str) -> _Sessions:
     sched = _schedule(mic)
     closes = np.mod(sched.closes.astype(np.int64), DAY_NS)
-    close_hm = obj([f"{t // 3_600_000_000_000:02d}:{t // 60_000_000_000 % 60:02d}"
-                     for t in closes.tolist()])
-    early = np.fromiter((pd.Timestamp(x) in sched.early for x in sched.labels), bool,
-                        len(sched.labels))
+    close_hm = obj(
+        [f"{t // 3_600_000_000_000:02d}:{t // 60_000_000_000 % 60:02d}" for t in closes.tolist()]
+    )
+    early = np.fromiter(
+        (pd.Timestamp(x) in sched.early for x in sched.labels), bool, len(sched.labels)
+    )
     return _Sessions(
         days=sched.labels.astype("datetime64[D]").astype(np.int64),
         labels=sched.labels.astype("datetime64[ns]").astype(np.int64),
@@ -195,9 +222,14 @@ def _sessions(mic: str) -> _Sessions:
         close_hm=close_hm,
         half=np.where(early, "; half day: close " + close_hm, "").astype(object),
         tz=sched.tz,
-        dates=obj(np.datetime_as_string(np.arange(
-            sched.labels[0].astype("datetime64[D]"), sched.labels[-1].astype("datetime64[D]")
-            + np.timedelta64(1, "D"))).tolist()),
+        dates=obj(
+            np.datetime_as_string(
+                np.arange(
+                    sched.labels[0].astype("datetime64[D]"),
+                    sched.labels[-1].astype("datetime64[D]") + np.timedelta64(1, "D"),
+                )
+            ).tolist()
+        ),
     )
 
 
@@ -211,16 +243,27 @@ def _local(utc: np.ndarray, tz: str) -> np.ndarray:
 def _clock_texts() -> np.ndarray:
     """``HH:MM`` (``HH:MM:SS`` with seconds) of every second of the day, then ``""``."""
     sec = np.arange(86_400)
-    texts = [f"{s // 3600:02d}:{s // 60 % 60:02d}" + (f":{s % 60:02d}" if s % 60 else "")
-             for s in sec.tolist()]
+    texts = [
+        f"{s // 3600:02d}:{s // 60 % 60:02d}" + (f":{s % 60:02d}" if s % 60 else "")
+        for s in sec.tolist()
+    ]
     return obj([*texts, ""])
 
 
 # --------------------------------------------------------------------------- resolve
 
 #: Output text columns filled by :func:`resolve`.
-COLUMNS = ("ticker", "date", "time", "timing", "benchmark", "benchmark_source", "exchange",
-           "announced", "day0_rule")
+COLUMNS = (
+    "ticker",
+    "date",
+    "time",
+    "timing",
+    "benchmark",
+    "benchmark_source",
+    "exchange",
+    "announced",
+    "day0_rule",
+)
 
 
 @dataclass
@@ -265,9 +308,18 @@ def resolve(cols: Mapping[str, Text], n: int) -> Resolved:
     for g, code in enumerate(mics.tolist()):
         rows = np.flatnonzero(ok & (row_mic == g))
         if len(rows):
-            good = _resolve_group(res, rows, _sessions(code), kind[rows], day[rows],
-                                  clock[rows], clock_col[rows], utc[rows], timing[rows],
-                                  date.take(rows) if (kind[rows] == 3).any() else None)
+            good = _resolve_group(
+                res,
+                rows,
+                _sessions(code),
+                kind[rows],
+                day[rows],
+                clock[rows],
+                clock_col[rows],
+                utc[rows],
+                timing[rows],
+                date.take(rows) if (kind[rows] == 3).any() else None,
+            )
             ok[rows[~good]] = False
     rows = np.flatnonzero(ok)
     given = (bench.values != "")[bench.codes[rows]]
@@ -275,9 +327,11 @@ def resolve(cols: Mapping[str, Text], n: int) -> Resolved:
     put["ticker"].put(rows, tick.codes[rows], upper)
     put["exchange"].put(rows, tick.codes[rows], mic)
     put["timing"].put(rows, timing[rows], TIMINGS)
-    put["benchmark"].put(rows, np.where(given, bench.codes[rows], len(bench.values)
-                                        + tick.codes[rows]),
-                         [s.upper() for s in bench.values.tolist()] + default)
+    put["benchmark"].put(
+        rows,
+        np.where(given, bench.codes[rows], len(bench.values) + tick.codes[rows]),
+        [s.upper() for s in bench.values.tolist()] + default,
+    )
     put["benchmark_source"].put(rows, np.where(given, 0, 1), ["events file", "exchange default"])
     return res
 
@@ -288,9 +342,18 @@ def _texts(keys: np.ndarray, build: Any) -> tuple[np.ndarray, np.ndarray]:
     return codes, build(first_rows(codes))
 
 
-def _resolve_group(res: Resolved, rows: np.ndarray, s: _Sessions, kind: np.ndarray,
-                   day: np.ndarray, clock: np.ndarray, clock_col: np.ndarray, utc: np.ndarray,
-                   timing: np.ndarray, date_text: Text | None) -> np.ndarray:
+def _resolve_group(
+    res: Resolved,
+    rows: np.ndarray,
+    s: _Sessions,
+    kind: np.ndarray,
+    day: np.ndarray,
+    clock: np.ndarray,
+    clock_col: np.ndarray,
+    utc: np.ndarray,
+    timing: np.ndarray,
+    date_text: Text | None,
+) -> np.ndarray:
     """Day 0 of the rows of one exchange (METHODS.md section 1); returns the rows resolved."""
     aware = kind == 3
     if aware.any():
@@ -303,10 +366,14 @@ def _resolve_group(res: Resolved, rows: np.ndarray, s: _Sessions, kind: np.ndarr
     at = np.minimum(pos, last)
     session = (pos <= last) & (s.days[at] == day)
     opens, closes, timed = s.opens[at], s.closes[at], clock >= 0
-    contradiction = session & timed & (
-        ((timing == _BEFORE) & (clock >= opens))
-        | ((timing == _AFTER) & (clock < closes))
-        | ((timing == _DURING) & ~((opens <= clock) & (clock < closes)))
+    contradiction = (
+        session
+        & timed
+        & (
+            ((timing == _BEFORE) & (clock >= opens))
+            | ((timing == _AFTER) & (clock < closes))
+            | ((timing == _DURING) & ~((opens <= clock) & (clock < closes)))
+        )
     )
     late = session & timed & (clock >= closes)
     after = session & ~late & (timing == _AFTER)
@@ -314,7 +381,8 @@ def _resolve_group(res: Resolved, rows: np.ndarray, s: _Sessions, kind: np.ndarr
     good &= ~contradiction & (idx <= last)
     keep = rows[good]
     day, clock, timing, at, session, late, after, timed, aware, idx = (
-        a[good] for a in (day, clock, timing, at, session, late, after, timed, aware, idx))
+        a[good] for a in (day, clock, timing, at, session, late, after, timed, aware, idx)
+    )
     # Rule: 0 non-session, 1 time at/after the close, 2 after_close, 3 time before, 4 timing.
     rule_kind = np.select([~session, late, after, timed], [0, 1, 2, 3], 4)
     base = ((day - s.days[0]) * 86_401 + clock // _NS + 1) * 4 + timing
@@ -335,8 +403,9 @@ def _resolve_group(res: Resolved, rows: np.ndarray, s: _Sessions, kind: np.ndarr
             d, t, half, close = date_of(m), time_of(m), s.half[at[m]], s.close_hm[at[m]]
             if k == 0:
                 weekday = obj(_WEEKDAYS)[(day[m] + 3) % 7]
-                texts[sel] = ("announced on a non-session (" + weekday + " " + d
-                              + ") -> next session")
+                texts[sel] = (
+                    "announced on a non-session (" + weekday + " " + d + ") -> next session"
+                )
             elif k == 1:
                 texts[sel] = "time " + t + " is at/after the " + close + " close -> next session"
             elif k == 2:
@@ -384,8 +453,15 @@ def id_issues(ids: Text, lines: np.ndarray, source: str) -> list[InputIssue]:
     for row in np.flatnonzero(repeated[ids.codes]).tolist():
         eid, line = ids[row], int(lines[row])
         if eid in first_line:
-            issues.append(InputIssue(source, line, "event_id", f"duplicate event_id {eid!r} "
-                          f"(lines {first_line[eid]} and {line}); event ids must be unique"))
+            issues.append(
+                InputIssue(
+                    source,
+                    line,
+                    "event_id",
+                    f"duplicate event_id {eid!r} "
+                    f"(lines {first_line[eid]} and {line}); event ids must be unique",
+                )
+            )
         else:
             first_line[eid] = line
     return issues

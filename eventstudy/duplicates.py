@@ -21,8 +21,9 @@ def duplicate_events(events: pd.DataFrame) -> list[tuple[str, ...]]:
     """Groups of event ids that share a ticker and a day 0 (each group in file order)."""
     if events.empty:
         return []
-    key = pd.MultiIndex.from_arrays([events["ticker"].astype(str).to_numpy(),
-                                     events["day0"].to_numpy()])
+    key = pd.MultiIndex.from_arrays(
+        [events["ticker"].astype(str).to_numpy(), events["day0"].to_numpy()]
+    )
     codes, _ = pd.factorize(key)
     counts = np.bincount(codes)
     rows = np.flatnonzero(counts[codes] > 1)
@@ -35,27 +36,36 @@ def duplicate_events(events: pd.DataFrame) -> list[tuple[str, ...]]:
     cuts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     groups = np.split(ids, cuts[1:])
     first_line = (events["line"].to_numpy() if "line" in events else np.arange(len(events)))[
-        order[cuts]]
-    return [tuple(g.tolist()) for _, g in sorted(zip(first_line.tolist(), groups,
-                                                     strict=True), key=lambda t: t[0])]
+        order[cuts]
+    ]
+    return [
+        tuple(g.tolist())
+        for _, g in sorted(zip(first_line.tolist(), groups, strict=True), key=lambda t: t[0])
+    ]
 
 
 def describe_duplicates(events: pd.DataFrame, groups: Sequence[Sequence[str]]) -> list[str]:
     """One sentence per group (the first :data:`NAMED`), then one for the rest."""
     if not groups:
         return []
-    pos = pd.Index(events["event_id"].astype(str)).get_indexer(pd.Index([g[0] for g in groups[:NAMED]]))
+    pos = pd.Index(events["event_id"].astype(str)).get_indexer(
+        pd.Index([g[0] for g in groups[:NAMED]])
+    )
     tickers = events["ticker"].astype(str).to_numpy()
     day0 = pd.DatetimeIndex(events["day0"]).strftime("%Y-%m-%d").to_numpy()
     out = []
     for ids, k in zip(groups[:NAMED], pos.tolist(), strict=True):
         names = ", ".join(f"'{i}'" for i in ids)
-        out.append(f"{tickers[k]} day 0 {day0[k]}: events {names} share a ticker and day 0, so "
-                   f"that reaction counts {len(ids)} times in the cross-section; delete all but "
-                   "one row unless that is intended")
+        out.append(
+            f"{tickers[k]} day 0 {day0[k]}: events {names} share a ticker and day 0, so "
+            f"that reaction counts {len(ids)} times in the cross-section; delete all but "
+            "one row unless that is intended"
+        )
     if len(groups) > NAMED:
         rest = len(groups) - NAMED
         events_in = sum(len(g) for g in groups[NAMED:])
-        out.append(f"... and {rest} more groups of events ({events_in} events) that share a "
-                   "ticker and day 0 (run.json lists them all under duplicate_events)")
+        out.append(
+            f"... and {rest} more groups of events ({events_in} events) that share a "
+            "ticker and day 0 (run.json lists them all under duplicate_events)"
+        )
     return out

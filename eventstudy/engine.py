@@ -103,21 +103,36 @@ class EventArrays:
             return np.full(shape, np.nan)
 
         return cls(
-            status=np.full(m, OK, dtype=object), reason=np.full(m, "", dtype=object),
-            n_est=np.zeros(m, np.int64), sigma2=f(m), r2=f(m), params=f(m, k),
-            dof=np.zeros(m, np.int64), numbers=np.zeros(m, bool),
-            observed=np.zeros((m, lw), bool), ret=f(m, lw), bench=f(m, lw), expected=f(m, lw),
-            ar=f(m, lw), se=f(m, lw), car_se=f(m, lw),
+            status=np.full(m, OK, dtype=object),
+            reason=np.full(m, "", dtype=object),
+            n_est=np.zeros(m, np.int64),
+            sigma2=f(m),
+            r2=f(m),
+            params=f(m, k),
+            dof=np.zeros(m, np.int64),
+            numbers=np.zeros(m, bool),
+            observed=np.zeros((m, lw), bool),
+            ret=f(m, lw),
+            bench=f(m, lw),
+            expected=f(m, lw),
+            ar=f(m, lw),
+            se=f(m, lw),
+            car_se=f(m, lw),
             window={k_: f(m, n_windows) for k_ in ("car", "se", "t", "p", "scar")},
-            day_scar=f(m, lw), pos_share=f(m),
+            day_scar=f(m, lw),
+            pos_share=f(m),
         )
 
 
 def _statuses(w: Any, fit: models.ModelFit, min_estimation: int) -> tuple[np.ndarray, np.ndarray]:
     """Status and reason of every event of a chunk (first matching rule wins)."""
     n_est = fit.n_est
-    conditions = [~w.est_complete, n_est < min_estimation, ~fit.rank_ok,
-                  ~w.observed_evt.all(axis=1)]
+    conditions = [
+        ~w.est_complete,
+        n_est < min_estimation,
+        ~fit.rank_ok,
+        ~w.observed_evt.all(axis=1),
+    ]
     status = np.select(conditions, [PENDING, SKIPPED, FAILED, PENDING], OK).astype(object)
     reason = np.select(conditions, [PENDING_EST, "", COLLINEAR, PENDING_EVENT], "").astype(object)
     skipped = np.flatnonzero(status == SKIPPED)
@@ -151,13 +166,18 @@ def compute(
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
-        return _compute(events, prices, settings, sessions_for, exchange_of, factors,
-                        chunk_size)
+        return _compute(events, prices, settings, sessions_for, exchange_of, factors, chunk_size)
 
 
-def _compute(events: pd.DataFrame, prices: PriceSet, settings: StudySettings,
-             sessions_for: SessionsFor, exchange_of: ExchangeOf,
-             factors: pd.DataFrame | None, chunk_size: int) -> EngineOutput:
+def _compute(
+    events: pd.DataFrame,
+    prices: PriceSet,
+    settings: StudySettings,
+    sessions_for: SessionsFor,
+    exchange_of: ExchangeOf,
+    factors: pd.DataFrame | None,
+    chunk_size: int,
+) -> EngineOutput:
     from eventstudy import assemble
     from eventstudy.inference.crosssection import KpCollector, cross_sections
 
@@ -168,8 +188,16 @@ def _compute(events: pd.DataFrame, prices: PriceSet, settings: StudySettings,
     store, index, status, reason = _prepare(events, prices, settings, sessions_for, exchange_of)
     fac = _factors(factors, settings, store, index) if settings.factor_names else None
     if fac is not None:
-        index = EventIndex(index.rows, index.mics, index.calendar, index.p0, index.stock,
-                           index.bench, index.last, _factor_last(fac, index))
+        index = EventIndex(
+            index.rows,
+            index.mics,
+            index.calendar,
+            index.p0,
+            index.stock,
+            index.bench,
+            index.last,
+            _factor_last(fac, index),
+        )
     est_days = np.arange(settings.estimation_window[0], settings.estimation_window[1] + 1)
     evt_days = np.arange(settings.event_window[0], settings.event_window[1] + 1)
     windows = _car_columns(settings, evt_days)
@@ -186,11 +214,14 @@ def _compute(events: pd.DataFrame, prices: PriceSet, settings: StudySettings,
         fit = models.fit(settings.model, w)
         clock.lap("fit")
         _collect(arr, sel, w, fit, settings, windows)
-        included = np.concatenate([np.isfinite(arr.window["car"][sel]),
-                                   np.isfinite(arr.ar[sel])], axis=1) & arr.numbers[sel, None]
+        included = (
+            np.concatenate([np.isfinite(arr.window["car"][sel]), np.isfinite(arr.ar[sel])], axis=1)
+            & arr.numbers[sel, None]
+        )
         clock.lap("car")
         resid_all = np.concatenate(
-            [fit.resid_est, np.where(w.observed_evt, fit.ar, np.nan)], axis=1)
+            [fit.resid_est, np.where(w.observed_evt, fit.ar, np.nan)], axis=1
+        )
         corrado.add(resid_all, arr.numbers[sel], included)
         clock.lap("ranks")
         kp_in.add(sel, fit.resid_est, arr.numbers[sel], included)
@@ -198,8 +229,9 @@ def _compute(events: pd.DataFrame, prices: PriceSet, settings: StudySettings,
     status[index.rows] = arr.status
     reason[index.rows] = arr.reason
     cs = cross_sections(arr, index, windows, corrado, kp_in, len(est_days), clock)
-    out = assemble.engine_output(events, status, reason, index, arr, store, settings, cs,
-                                 est_days, evt_days, fac)
+    out = assemble.engine_output(
+        events, status, reason, index, arr, store, settings, cs, est_days, evt_days, fac
+    )
     clock.lap("tables")
     return dataclasses.replace(out, timings=clock.seconds)
 
@@ -217,8 +249,14 @@ class _Stages:
         self._last = now
 
 
-def _collect(arr: EventArrays, sel: np.ndarray, w: Any, fit: models.ModelFit,
-             settings: StudySettings, windows: list[np.ndarray]) -> None:
+def _collect(
+    arr: EventArrays,
+    sel: np.ndarray,
+    w: Any,
+    fit: models.ModelFit,
+    settings: StudySettings,
+    windows: list[np.ndarray],
+) -> None:
     """Store one chunk's per-event numbers at positions ``sel``."""
     status, reason = _statuses(w, fit, settings.min_estimation)
     arr.status[sel], arr.reason[sel] = status, reason
@@ -238,8 +276,7 @@ def _collect(arr: EventArrays, sel: np.ndarray, w: Any, fit: models.ModelFit,
         se = np.sqrt(fit.var_ar)
         arr.se[sel] = se
         cum = np.cumsum(ar, axis=1)
-        arr.car_se[sel] = np.where(np.isfinite(cum), np.sqrt(fit.cumulative_car_variance()),
-                                   np.nan)
+        arr.car_se[sel] = np.where(np.isfinite(cum), np.sqrt(fit.cumulative_car_variance()), np.nan)
         arr.day_scar[sel] = np.where(keep, ar / se, np.nan)
         arr.pos_share[sel] = (fit.resid_est > 0).sum(axis=1) / fit.n_est
     for c, cols in enumerate(windows):
@@ -248,8 +285,13 @@ def _collect(arr: EventArrays, sel: np.ndarray, w: Any, fit: models.ModelFit,
             arr.window[name][sel, c] = np.where(numbers, getattr(cs, name), np.nan)
 
 
-def _prepare(events: pd.DataFrame, prices: PriceSet, settings: StudySettings,
-             sessions_for: SessionsFor, exchange_of: ExchangeOf):
+def _prepare(
+    events: pd.DataFrame,
+    prices: PriceSet,
+    settings: StudySettings,
+    sessions_for: SessionsFor,
+    exchange_of: ExchangeOf,
+):
     """The price store, the index of computable events, and the failures found so far."""
     n = len(events)
     table = prices.table
@@ -267,14 +309,16 @@ def _prepare(events: pd.DataFrame, prices: PriceSet, settings: StudySettings,
         if not has_stock[i]:
             problems.append(prices.missing.get(tickers[i], f"no prices for ticker '{tickers[i]}'"))
         if not has_bench[i]:
-            problems.append(prices.missing.get(benches[i],
-                                               f"no prices for benchmark '{benches[i]}'"))
+            problems.append(
+                prices.missing.get(benches[i], f"no prices for benchmark '{benches[i]}'")
+            )
         status[i], reason[i] = FAILED, "; ".join(problems)
     stocks = dict(zip(tickers, mics, strict=True))
     mic_of = {str(s): stocks.get(str(s)) or exchange_of(str(s)) for s in served}
     # Benchmarks are read for display even when the model does not use them.
-    foreign = {(b, m) for b, m in set(zip(benches, mics, strict=True))
-               if b in mic_of and mic_of[b] != m}
+    foreign = {
+        (b, m) for b, m in set(zip(benches, mics, strict=True)) if b in mic_of and mic_of[b] != m
+    }
     store = PriceStore.build(table, mic_of, sessions_for, sorted(foreign), settings.return_type)
     comp = np.flatnonzero(status == "")
     mic_list = sorted(set(mics[comp].tolist()))
@@ -302,8 +346,9 @@ def _prepare(events: pd.DataFrame, prices: PriceSet, settings: StudySettings,
     return store, index, status, reason
 
 
-def _factors(factors: pd.DataFrame | None, settings: StudySettings, store: PriceStore,
-             index: EventIndex) -> Factors:
+def _factors(
+    factors: pd.DataFrame | None, settings: StudySettings, store: PriceStore, index: EventIndex
+) -> Factors:
     """Factor returns and RF on each calendar's sessions, matched by calendar date."""
     assert factors is not None
     names = settings.factor_names

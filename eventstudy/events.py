@@ -65,12 +65,24 @@ __all__ = [
 
 #: Columns the events table may have (header names are case-insensitive).
 INPUT_COLUMNS: tuple[str, ...] = (
-    "event_id", "ticker", "date", "time", "timing", "benchmark", "description",
+    "event_id",
+    "ticker",
+    "date",
+    "time",
+    "timing",
+    "benchmark",
+    "description",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("ticker", "date")
 #: Columns of the loaded table, in order; the user's extra columns follow.
 OUTPUT_COLUMNS: tuple[str, ...] = (
-    *INPUT_COLUMNS, "exchange", "announced", "day0", "day0_rule", "line", "benchmark_source",
+    *INPUT_COLUMNS,
+    "exchange",
+    "announced",
+    "day0",
+    "day0_rule",
+    "line",
+    "benchmark_source",
 )
 _RESERVED = (frozenset(OUTPUT_COLUMNS) - frozenset(INPUT_COLUMNS)) | reserved_event_columns()
 DATAFRAME_SOURCE = "events DataFrame"
@@ -142,8 +154,9 @@ def _read_csv(path: Path) -> _Raw:
         _fatal(source, f"cannot read the file ({exc.strerror}); check its permissions")
     text = text.lstrip("\ufeff")
     first = next((ln for ln in io.StringIO(text, newline="") if ln.strip()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first),
-                        strict=True)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first), strict=True
+    )
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     previous = 0
@@ -159,20 +172,28 @@ def _read_csv(path: Path) -> _Raw:
     except csv.Error as exc:
         _fatal(source, _csv_problem(str(exc)), line=previous + 1)
     if header is None:
-        _fatal(source, "the file is empty: no events; expected a header such as "
-               "'event_id,ticker,date,time,timing' and one row per event", line=1)
+        _fatal(
+            source,
+            "the file is empty: no events; expected a header such as "
+            "'event_id,ticker,date,time,timing' and one row per event",
+            line=1,
+        )
     return _Raw(source, header, rows)
 
 
 def _csv_problem(message: str) -> str:
     """A csv module error in words a spreadsheet user can act on."""
     if "unexpected end of data" in message:
-        return ("unterminated quote: a quoted field starts on this line and is never "
-                "closed, so it would swallow the rows below; close the quote (write a quote "
-                "inside a field as \"\")")
+        return (
+            "unterminated quote: a quoted field starts on this line and is never "
+            "closed, so it would swallow the rows below; close the quote (write a quote "
+            'inside a field as "")'
+        )
     if "expected after" in message:
-        return ("a quote closes a field but text follows it; quote the whole field and "
-                "double any quote inside it (\"He said \"\"hi\"\"\")")
+        return (
+            "a quote closes a field but text follows it; quote the whole field and "
+            'double any quote inside it ("He said ""hi""")'
+        )
     return f"not readable as CSV: {message}"
 
 
@@ -189,8 +210,14 @@ def _frame_table(frame: pd.DataFrame, name: str | None) -> _Table:
         values = text(pos)
         return bool((values.values != "")[values.codes].any())
 
-    return _Table(name or DATAFRAME_SOURCE, [str(c) for c in frame.columns],
-                  np.arange(2, len(frame) + 2, dtype=np.int64), text, has_values, [])
+    return _Table(
+        name or DATAFRAME_SOURCE,
+        [str(c) for c in frame.columns],
+        np.arange(2, len(frame) + 2, dtype=np.int64),
+        text,
+        has_values,
+        [],
+    )
 
 
 def _csv_table(raw: _Raw) -> _Table:
@@ -202,9 +229,16 @@ def _csv_table(raw: _Raw) -> _Table:
     for line, cells in raw.rows:
         if len(cells) != width:
             if len(cells) > width and any(c.strip() for c in cells[width:]):
-                issues.append(InputIssue(raw.source, line, None, f"row has {len(cells)} fields "
-                              f"but the header has {width}; quote values that contain the "
-                              "separator"))
+                issues.append(
+                    InputIssue(
+                        raw.source,
+                        line,
+                        None,
+                        f"row has {len(cells)} fields "
+                        f"but the header has {width}; quote values that contain the "
+                        "separator",
+                    )
+                )
                 continue
             cells = cells[:width] + [""] * (width - len(cells))
         lines.append(line)
@@ -217,8 +251,7 @@ def _csv_table(raw: _Raw) -> _Table:
     def has_values(pos: int) -> bool:
         return any(pos < len(r) and r[pos].strip() for _, r in raw.rows)
 
-    return _Table(raw.source, raw.header, np.array(lines, dtype=np.int64), text, has_values,
-                  issues)
+    return _Table(raw.source, raw.header, np.array(lines, dtype=np.int64), text, has_values, issues)
 
 
 # --------------------------------------------------------------------------- header
@@ -240,24 +273,50 @@ def _map_columns(
         key = _header_key(name)
         if not name:
             if has_values(pos):
-                issues.append(InputIssue(source, 1, None, f"column {pos + 1} has values "
-                              "but no header name; give it a name"))
+                issues.append(
+                    InputIssue(
+                        source,
+                        1,
+                        None,
+                        f"column {pos + 1} has values but no header name; give it a name",
+                    )
+                )
             continue
         if key in seen:
-            issues.append(InputIssue(source, 1, name, f"column '{name}' appears more than "
-                          f"once (columns {seen[key] + 1} and {pos + 1}); keep one"))
+            issues.append(
+                InputIssue(
+                    source,
+                    1,
+                    name,
+                    f"column '{name}' appears more than "
+                    f"once (columns {seen[key] + 1} and {pos + 1}); keep one",
+                )
+            )
             continue
         seen[key] = pos
         if key in _RESERVED:
-            issues.append(InputIssue(source, 1, name, f"column '{name}' is written by the "
-                          f"tool into every output; rename it (e.g. 'user_{key}') or drop it"))
+            issues.append(
+                InputIssue(
+                    source,
+                    1,
+                    name,
+                    f"column '{name}' is written by the "
+                    f"tool into every output; rename it (e.g. 'user_{key}') or drop it",
+                )
+            )
             continue
         mapping[key if key in INPUT_COLUMNS else name] = pos
     found = ", ".join(c.strip() for c in header if c.strip()) or "(none)"
     for required in REQUIRED_COLUMNS:
         if required not in seen:
-            issues.append(InputIssue(source, 1, required, f"required column '{required}' is "
-                          f"missing; found columns: {found}"))
+            issues.append(
+                InputIssue(
+                    source,
+                    1,
+                    required,
+                    f"required column '{required}' is missing; found columns: {found}",
+                )
+            )
     return mapping, issues
 
 
@@ -270,8 +329,9 @@ def _check_symbol(text: str, column: str, source: str, line: int) -> InputIssue 
     bad = sorted({ch for ch in text if not re.match(r"[A-Za-z0-9.\-=&^]", ch)})
     if bad:
         shown = ", ".join("a space" if ch.isspace() else repr(ch) for ch in bad)
-        return InputIssue(source, line, column, f"{text!r} is not a ticker: it contains "
-                          f"{shown}; {_TICKER_HELP}")
+        return InputIssue(
+            source, line, column, f"{text!r} is not a ticker: it contains {shown}; {_TICKER_HELP}"
+        )
     if len(text) > _MAX_TICKER or not _TICKER_RE.match(text.upper()):
         return InputIssue(source, line, column, f"{text!r} is not a ticker; {_TICKER_HELP}")
     return None
@@ -335,8 +395,9 @@ def _resolve_row(rec: dict[str, Any], source: str) -> list[InputIssue]:
 # --------------------------------------------------------------------------- columns
 
 
-def _output(columns: dict[str, Text], extras: Sequence[str], day0: np.ndarray,
-            lines: np.ndarray) -> pd.DataFrame:
+def _output(
+    columns: dict[str, Text], extras: Sequence[str], day0: np.ndarray, lines: np.ndarray
+) -> pd.DataFrame:
     data: dict[str, Any] = {c: columns[c].to_pandas() for c in (*_TEXT_COLUMNS, *extras)}
     data["day0"] = day0.view("datetime64[ns]")
     data["line"] = lines
@@ -392,8 +453,11 @@ def load_events(
         raise EventsFileError(issues)
     n, issues = len(table.lines), list(table.issues)
     if not n and not issues:
-        _fatal(table.source, "no events: the table has a header but no rows; add one row per "
-               "event", line=2)
+        _fatal(
+            table.source,
+            "no events: the table has a header but no rows; add one row per event",
+            line=2,
+        )
     cols = {col: table.text(pos) for col, pos in mapping.items()}
     res = resolve(cols, n)
     done: list[int] = []
@@ -412,13 +476,16 @@ def load_events(
     ids = cols.get("event_id", blank)
     issues.extend(id_issues(ids, table.lines, table.source))
     if issues:
-        issues.sort(key=lambda i: (i.line or 0))
+        issues.sort(key=lambda i: i.line or 0)
         raise EventsFileError(issues)
     if done:
         for col, values in filled.items():
             res.columns[col].put(np.array(done), np.arange(len(done)), values)
-    columns = {**cols, "description": cols.get("description", blank),
-               **{c: res.columns[c].text() for c in COLUMNS}}
+    columns = {
+        **cols,
+        "description": cols.get("description", blank),
+        **{c: res.columns[c].text() for c in COLUMNS},
+    }
     columns["event_id"] = derived_ids(ids, columns["ticker"], columns["date"])
     extras = [c for c in mapping if c not in INPUT_COLUMNS]
     logger.info("loaded %d event(s) from %s", n, table.source)
@@ -481,9 +548,7 @@ def unique_file_stems(ids: Iterable[str]) -> dict[str, str]:
     base = {eid: sanitize_event_id(eid) for eid in distinct}
     n_hex = dict.fromkeys(distinct, 0)
     while True:
-        stems = {
-            eid: _hashed(base[eid], eid, n) if n else base[eid] for eid, n in n_hex.items()
-        }
+        stems = {eid: _hashed(base[eid], eid, n) if n else base[eid] for eid, n in n_hex.items()}
         counts = Counter(s.lower() for s in stems.values())
         clashing = [eid for eid, s in stems.items() if counts[s.lower()] > 1]
         if not clashing:

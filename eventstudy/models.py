@@ -159,13 +159,25 @@ def _fit_market(w: Windows) -> ModelFit:
         r2 = np.where(rank_ok, 1.0 - ssr / syy, np.nan)
         expected = alpha[:, None] + beta[:, None] * w.bench_evt
         ar = w.ret_evt - expected
-        var_ar = sigma2[:, None] * (1.0 + 1.0 / n[:, None]
-                                    + (w.bench_evt - xbar[:, None]) ** 2 / sxx[:, None])
+        var_ar = sigma2[:, None] * (
+            1.0 + 1.0 / n[:, None] + (w.bench_evt - xbar[:, None]) ** 2 / sxx[:, None]
+        )
     return ModelFit(
-        model="market", param_names=PARAM_NAMES["market"],
-        params=np.column_stack([alpha, beta]), sigma2=sigma2, r2=r2, n_est=n_est, dof=dof,
-        resid_est=resid, expected_evt=expected, ar=ar, var_ar=var_ar, rank_ok=rank_ok,
-        x_evt=w.bench_evt, xbar=xbar, sxx=sxx,
+        model="market",
+        param_names=PARAM_NAMES["market"],
+        params=np.column_stack([alpha, beta]),
+        sigma2=sigma2,
+        r2=r2,
+        n_est=n_est,
+        dof=dof,
+        resid_est=resid,
+        expected_evt=expected,
+        ar=ar,
+        var_ar=var_ar,
+        rank_ok=rank_ok,
+        x_evt=w.bench_evt,
+        xbar=xbar,
+        sxx=sxx,
     )
 
 
@@ -186,9 +198,18 @@ def _fit_constant_mean(w: Windows) -> ModelFit:
         var_ar = np.broadcast_to((sigma2 * (1.0 + 1.0 / n))[:, None], ar.shape).copy()
     mu = np.where(rank_ok, mu, np.nan)
     return ModelFit(
-        model="constant_mean", param_names=PARAM_NAMES["constant_mean"], params=mu[:, None],
-        sigma2=np.where(rank_ok, sigma2, np.nan), r2=np.zeros(len(y)), n_est=n_est, dof=dof,
-        resid_est=resid, expected_evt=expected, ar=ar, var_ar=var_ar, rank_ok=rank_ok,
+        model="constant_mean",
+        param_names=PARAM_NAMES["constant_mean"],
+        params=mu[:, None],
+        sigma2=np.where(rank_ok, sigma2, np.nan),
+        r2=np.zeros(len(y)),
+        n_est=n_est,
+        dof=dof,
+        resid_est=resid,
+        expected_evt=expected,
+        ar=ar,
+        var_ar=var_ar,
+        rank_ok=rank_ok,
     )
 
 
@@ -204,10 +225,18 @@ def _fit_market_adjusted(w: Windows) -> ModelFit:
         sigma2 = np.where(n_est > 1, ss / np.maximum(n_est - 1, 1), np.nan)
     ar = w.ret_evt - w.bench_evt
     return ModelFit(
-        model="market_adjusted", param_names=(), params=np.zeros((len(diff), 0)),
-        sigma2=sigma2, r2=np.full(len(diff), np.nan), n_est=n_est, dof=n_est - 1,
-        resid_est=np.where(used, diff, np.nan), expected_evt=w.bench_evt.copy(), ar=ar,
-        var_ar=np.broadcast_to(sigma2[:, None], ar.shape).copy(), rank_ok=n_est > 1,
+        model="market_adjusted",
+        param_names=(),
+        params=np.zeros((len(diff), 0)),
+        sigma2=sigma2,
+        r2=np.full(len(diff), np.nan),
+        n_est=n_est,
+        dof=n_est - 1,
+        resid_est=np.where(used, diff, np.nan),
+        expected_evt=w.bench_evt.copy(),
+        ar=ar,
+        var_ar=np.broadcast_to(sigma2[:, None], ar.shape).copy(),
+        rank_ok=n_est > 1,
     )
 
 
@@ -259,10 +288,19 @@ def _fit_factors(model: str, w: Windows) -> ModelFit:
     for arr in (params, sigma2, r2):
         arr[bad] = np.nan
     return ModelFit(
-        model=model, param_names=PARAM_NAMES[model], params=params, sigma2=sigma2, r2=r2,
-        n_est=n_est, dof=dof, resid_est=resid, expected_evt=expected,
+        model=model,
+        param_names=PARAM_NAMES[model],
+        params=params,
+        sigma2=sigma2,
+        r2=r2,
+        n_est=n_est,
+        dof=dof,
+        resid_est=resid,
+        expected_evt=expected,
         ar=w.ret_evt - expected,
         # V_tt depends on the regressors only: defined even where R_t is missing.
         var_ar=np.where(np.isfinite(x_evt).all(axis=2), var_ar, np.nan),
-        rank_ok=rank_ok, x_evt=x_evt, xtx_inv=xtx_inv,
+        rank_ok=rank_ok,
+        x_evt=x_evt,
+        xtx_inv=xtx_inv,
     )

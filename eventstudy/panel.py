@@ -50,9 +50,16 @@ class EventIndex:
         return len(self.rows)
 
     def take(self, sel: np.ndarray) -> EventIndex:
-        return EventIndex(self.rows[sel], self.mics, self.calendar[sel], self.p0[sel],
-                          self.stock[sel], self.bench[sel], self.last[sel],
-                          self.factor_last[sel])
+        return EventIndex(
+            self.rows[sel],
+            self.mics,
+            self.calendar[sel],
+            self.p0[sel],
+            self.stock[sel],
+            self.bench[sel],
+            self.last[sel],
+            self.factor_last[sel],
+        )
 
 
 @dataclass(frozen=True)
@@ -100,8 +107,13 @@ class Windows:
         return len(self.index)
 
 
-def gather(store: PriceStore, index: EventIndex, est_days: np.ndarray, evt_days: np.ndarray,
-           factors: Factors | None = None) -> Windows:
+def gather(
+    store: PriceStore,
+    index: EventIndex,
+    est_days: np.ndarray,
+    evt_days: np.ndarray,
+    factors: Factors | None = None,
+) -> Windows:
     """Read the windows of ``index`` (one calendar) from ``store``.
 
     ``index.last`` already says which series must have data (the benchmark
@@ -135,8 +147,9 @@ def gather(store: PriceStore, index: EventIndex, est_days: np.ndarray, evt_days:
             rates[~ok] = np.nan
             extra[f"factors_{key}"] = values
             extra[f"rf_{key}"] = rates
-    return Windows(index, est_days, evt_days, observed_evt=observed, est_complete=complete,
-                   **out, **extra)
+    return Windows(
+        index, est_days, evt_days, observed_evt=observed, est_complete=complete, **out, **extra
+    )
 
 
 def dates_of(store: PriceStore, mic: str, pos: np.ndarray) -> np.ndarray:

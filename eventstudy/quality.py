@@ -81,7 +81,11 @@ def _list(dates: pd.DatetimeIndex) -> str:
 
 def _flag(kind: QualityKind, ticker: str, dates: pd.DatetimeIndex, detail: str) -> QualityFlag:
     return QualityFlag(
-        kind, ticker, dates[0].date(), dates[-1].date(), detail,
+        kind,
+        ticker,
+        dates[0].date(),
+        dates[-1].date(),
+        detail,
         tuple(d.date() for d in dates),
     )
 
@@ -97,7 +101,10 @@ def _as_dates(values: object) -> pd.DatetimeIndex:
 
 
 def missing_sessions(
-    frame: pd.DataFrame, sessions: pd.DatetimeIndex, start: dt.date, end: dt.date,
+    frame: pd.DataFrame,
+    sessions: pd.DatetimeIndex,
+    start: dt.date,
+    end: dt.date,
     ticker: str = "",
 ) -> list[QualityFlag]:
     """Sessions in ``[start, end]`` with no adjusted close."""
@@ -181,13 +188,16 @@ def split_jumps(frame: pd.DataFrame, ticker: str = "") -> list[QualityFlag]:
     for i in np.flatnonzero(hit):
         day = dates[i + 1 : i + 2]
         match = np.flatnonzero(close[i])
-        looks = f"looks like a {_ratio_name(float(ratios[match[0]]))}" if len(match) else (
-            "a move larger than a factor of 1.8"
+        looks = (
+            f"looks like a {_ratio_name(float(ratios[match[0]]))}"
+            if len(match)
+            else ("a move larger than a factor of 1.8")
         )
         split = recorded[i + 1]
         why = (
             f"a {split:g}-for-1 split is recorded that day but the adjusted close was not "
-            "adjusted for it" if split not in (0.0, 1.0)
+            "adjusted for it"
+            if split not in (0.0, 1.0)
             else "no split is recorded (unadjusted split or bad data?)"
         )
         detail = (
@@ -199,7 +209,10 @@ def split_jumps(frame: pd.DataFrame, ticker: str = "") -> list[QualityFlag]:
 
 
 def off_calendar_dates(
-    frame: pd.DataFrame, sessions: pd.DatetimeIndex, start: dt.date, end: dt.date,
+    frame: pd.DataFrame,
+    sessions: pd.DatetimeIndex,
+    start: dt.date,
+    end: dt.date,
     ticker: str = "",
 ) -> list[QualityFlag]:
     """Price dates in ``[start, end]`` that are not sessions of the calendar."""

@@ -34,9 +34,7 @@ EVENT_COLUMNS = [
     "n_est",
     "sigma",
 ]
-TAIL_COLUMNS = [
-    "r2", "data_flags", "exchange", "date", "time", "description", "benchmark_source"
-]
+TAIL_COLUMNS = ["r2", "data_flags", "exchange", "date", "time", "description", "benchmark_source"]
 INTERNAL = {"line"}
 PACKAGES = (
     "eventstudy-reports",
@@ -212,8 +210,10 @@ class StudyResult:
             raise KeyError(f"no event {event_id!r} in this result; ids start with {shown}")
         row = self.events[ids == str(event_id)].iloc[0]
         if self.ar.empty or not (self.ar["event_id"].astype(str) == str(event_id)).any():
-            raise ValueError(f"event {event_id!r} has no abnormal returns to plot: it is "
-                             f"{row['status']} ({row['reason'] or 'not estimated'})")
+            raise ValueError(
+                f"event {event_id!r} has no abnormal returns to plot: it is "
+                f"{row['status']} ({row['reason'] or 'not estimated'})"
+            )
         return event_car_figure(self, event_id)
 
 
@@ -271,11 +271,19 @@ class Summary:
         from eventstudy.wording import result_study_sentence
 
         n_max = int(t["n"].max()) if not t.empty else 0
-        note = ("" if n_max >= 2 else f"No cross-sectional test: fewer than 2 events with a CAR "
-                f"in every window (N = {n_max}); see each event's own t-test in res.car.")
+        note = (
+            ""
+            if n_max >= 2
+            else f"No cross-sectional test: fewer than 2 events with a CAR "
+            f"in every window (N = {n_max}); see each event's own t-test in res.car."
+        )
         return cls(
-            f"Event study of {counts.get('events', len(res.events))} events", setup, table, not_ok,
-            sentence=result_study_sentence(res), note=note,
+            f"Event study of {counts.get('events', len(res.events))} events",
+            setup,
+            table,
+            not_ok,
+            sentence=result_study_sentence(res),
+            note=note,
         )
 
     def as_text(self) -> str:

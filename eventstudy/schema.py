@@ -12,15 +12,28 @@ from eventstudy.settings import FACTOR_MODELS
 
 #: Columns the events loader computes (day 0 and its provenance).
 LOADER_COLUMNS: tuple[str, ...] = (
-    "exchange", "announced", "day0", "day0_rule", "line", "benchmark_source",
+    "exchange",
+    "announced",
+    "day0",
+    "day0_rule",
+    "line",
+    "benchmark_source",
 )
 #: Columns the engine and the data checks add to every event.
 RESULT_COLUMNS: tuple[str, ...] = (
-    "status", "reason", "model", "n_est", "sigma", "r2", "data_flags",
+    "status",
+    "reason",
+    "model",
+    "n_est",
+    "sigma",
+    "r2",
+    "data_flags",
 )
 #: Model parameters of every model (``alpha, beta`` for ``market``, ...).
 PARAMETER_COLUMNS: tuple[str, ...] = (
-    "alpha", "beta", "mu",
+    "alpha",
+    "beta",
+    "mu",
     *dict.fromkeys(f"b_{f.lower()}" for fs in FACTOR_MODELS.values() for f in fs),
 )
 

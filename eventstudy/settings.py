@@ -103,7 +103,8 @@ class StudySettings:
             pairs = int(self.kp_max_pairs)
         except (TypeError, ValueError):
             raise SettingsError(
-                f"kp_max_pairs must be a whole number, got {self.kp_max_pairs!r}") from None
+                f"kp_max_pairs must be a whole number, got {self.kp_max_pairs!r}"
+            ) from None
         if pairs < 0:
             raise SettingsError(f"kp_max_pairs must be 0 or more, got {pairs}")
         object.__setattr__(self, "kp_max_pairs", pairs)

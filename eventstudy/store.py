@@ -68,8 +68,15 @@ class CalendarSeries:
     def columns(self, names: Iterable[str]) -> np.ndarray:
         return np.array([self._index.get(n, -1) for n in names], dtype=np.int64)
 
-    def append(self, names: list[str], first: np.ndarray, length: np.ndarray,
-               last: np.ndarray, prices: np.ndarray, returns: np.ndarray) -> None:
+    def append(
+        self,
+        names: list[str],
+        first: np.ndarray,
+        length: np.ndarray,
+        last: np.ndarray,
+        prices: np.ndarray,
+        returns: np.ndarray,
+    ) -> None:
         """Add series (their flat values concatenated in ``names`` order)."""
         base = len(self.prices)
         offset = base + np.concatenate([[0], np.cumsum(length)[:-1]]).astype(np.int64)
@@ -107,9 +114,9 @@ class CalendarSeries:
         if k < 0:
             raise KeyError(name)
         a, n = int(self.offset[k]), int(self.length[k])
-        values = (self.prices if what == "prices" else self.returns)[a:a + n]
+        values = (self.prices if what == "prices" else self.returns)[a : a + n]
         f = int(self.first[k])
-        return pd.Series(values, index=pd.DatetimeIndex(self.sessions[f:f + n], name="date"))
+        return pd.Series(values, index=pd.DatetimeIndex(self.sessions[f : f + n], name="date"))
 
 
 def _session_days(sessions: pd.DatetimeIndex) -> np.ndarray:
@@ -140,8 +147,11 @@ def _scatter(table: PriceTable, codes: np.ndarray, sessions_d: np.ndarray, retur
     """Ragged runs of ``codes``' prices on ``sessions_d`` (positions, flat arrays, misfits)."""
     counts = table.starts[codes + 1] - table.starts[codes]
     owner = np.repeat(np.arange(len(codes)), counts)
-    rows = table.starts[codes][owner] + np.arange(int(counts.sum())) - np.repeat(
-        np.cumsum(counts) - counts, counts)
+    rows = (
+        table.starts[codes][owner]
+        + np.arange(int(counts.sum()))
+        - np.repeat(np.cumsum(counts) - counts, counts)
+    )
     dates = table.dates[rows]
     pos = np.searchsorted(sessions_d, dates)
     inside = pos < len(sessions_d)
@@ -228,7 +238,8 @@ class PriceStore:
         k = own.column(symbol)
         if target not in self.calendars:
             self.calendars[target] = CalendarSeries(
-                target, sessions_for(target).to_numpy(dtype="datetime64[ns]"))
+                target, sessions_for(target).to_numpy(dtype="datetime64[ns]")
+            )
         cal = self.calendars[target]
         if int(own.length[k]) == 0:
             return
@@ -246,10 +257,19 @@ class PriceStore:
         ret[ok] = own.returns[a + pos[ok] - f]
         px[ok] = own.prices[a + pos[ok] - f]
         last_day = own_days[int(own.last[k])] if int(own.last[k]) >= 0 else None
-        last = (int(np.searchsorted(tgt_days, last_day, side="right")) - 1
-                if last_day is not None else -1)
-        cal.append([foreign_name(symbol, target)], np.array([lo]), np.array([hi - lo]),
-                   np.array([last]), px, ret)
+        last = (
+            int(np.searchsorted(tgt_days, last_day, side="right")) - 1
+            if last_day is not None
+            else -1
+        )
+        cal.append(
+            [foreign_name(symbol, target)],
+            np.array([lo]),
+            np.array([hi - lo]),
+            np.array([last]),
+            px,
+            ret,
+        )
 
     def series_name(self, symbol: str, mic: str) -> str:
         """The name of ``symbol``'s series on calendar ``mic`` (own or re-indexed)."""

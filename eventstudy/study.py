@@ -154,8 +154,15 @@ class EventStudy:
                     theirs = event_time.sessions(bench_mic)
                     pos = np.maximum(theirs.searchsorted(est_start[rows]) - 1, 0)
                     bench_lo[rows] = theirs[pos].to_numpy()
-            parts.append(pd.DataFrame({"sym": grp["ticker"].astype(str).to_numpy(),
-                                       "lo": before.to_numpy(), "hi": hi.to_numpy()}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "sym": grp["ticker"].astype(str).to_numpy(),
+                        "lo": before.to_numpy(),
+                        "hi": hi.to_numpy(),
+                    }
+                )
+            )
             parts.append(pd.DataFrame({"sym": benches, "lo": bench_lo, "hi": hi.to_numpy()}))
         if not parts:
             return {}
@@ -222,8 +229,10 @@ class EventStudy:
     def event_spans(self) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
         """Each event's dates from its estimation-window start to its event-window end."""
         lo, hi = self._span_arrays()
-        return {str(e): (pd.Timestamp(a), pd.Timestamp(b)) for e, a, b in
-                zip(self.events["event_id"], lo, hi, strict=True)}
+        return {
+            str(e): (pd.Timestamp(a), pd.Timestamp(b))
+            for e, a, b in zip(self.events["event_id"], lo, hi, strict=True)
+        }
 
     def _span_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(N,) first and last date of each event's windows (clipped to its calendar)."""
@@ -242,8 +251,13 @@ class EventStudy:
         flags = checks.price_flags(prices.table, out.source.store, ranges)
         lo, hi = self._span_arrays()
         ev = out.events
-        texts, counts = checks.event_flags(flags, ev["ticker"].astype(str).to_numpy(),
-                                           ev["benchmark"].astype(str).to_numpy(), lo, hi)
+        texts, counts = checks.event_flags(
+            flags,
+            ev["ticker"].astype(str).to_numpy(),
+            ev["benchmark"].astype(str).to_numpy(),
+            lo,
+            hi,
+        )
         events = ev.assign(data_flags=texts)
         quality = {"events_flagged": int(sum(bool(t) for t in texts)), "by_kind": dict(counts)}
         return dataclasses.replace(out, events=events), quality

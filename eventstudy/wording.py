@@ -18,8 +18,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from eventstudy.result import StudyResult
 
-_SMALL = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
-          9: "nine", 10: "ten", 11: "eleven", 12: "twelve"}
+_SMALL = {
+    2: "two",
+    3: "three",
+    4: "four",
+    5: "five",
+    6: "six",
+    7: "seven",
+    8: "eight",
+    9: "nine",
+    10: "ten",
+    11: "eleven",
+    12: "twelve",
+}
 
 
 def _float(x: Any) -> float:
@@ -82,8 +93,11 @@ def frequency(p: float, length: int, ticker: str) -> str:
 
 def _window_phrase(start: int, end: int, first: str, last: str) -> str:
     if start == end:
-        return f"abnormal return on {first}" if start == 0 else (
-            f"abnormal return on day {start:+d} ({first})")
+        return (
+            f"abnormal return on {first}"
+            if start == 0
+            else (f"abnormal return on day {start:+d} ({first})")
+        )
     return f"cumulative abnormal return over days {start:+d} to {end:+d} ({first} to {last})"
 
 
@@ -109,25 +123,43 @@ def event_sentence(e: EventNumbers) -> str:
         return f"No abnormal return for {e.ticker}: the event is {e.status} ({e.reason})."
     if not math.isfinite(e.car):
         why = e.reason or "the window is not fully observed"
-        return (f"{e.ticker}'s abnormal return over days {e.start:+d} to {e.end:+d} is not "
-                f"known yet: {why}.")
-    head = (f"{e.ticker}'s {_window_phrase(e.start, e.end, e.first_date, e.last_date)} was "
-            f"{_pct(e.car)} (t = {e.t:.2f}, {_p(e.p)}): {significance(e.p)}")
+        return (
+            f"{e.ticker}'s abnormal return over days {e.start:+d} to {e.end:+d} is not "
+            f"known yet: {why}."
+        )
+    head = (
+        f"{e.ticker}'s {_window_phrase(e.start, e.end, e.first_date, e.last_date)} was "
+        f"{_pct(e.car)} (t = {e.t:.2f}, {_p(e.p)}): {significance(e.p)}"
+    )
     often = frequency(e.p, e.end - e.start + 1, e.ticker)
     return head + (f"; {often}." if often else ".")
 
 
-def study_sentence(n: int, start: int, end: int, caar: float, t_cs: float, p_cs: float,
-                   p_bmp: float, rejecting: int, tests: int) -> str:
+def study_sentence(
+    n: int,
+    start: int,
+    end: int,
+    caar: float,
+    t_cs: float,
+    p_cs: float,
+    p_bmp: float,
+    rejecting: int,
+    tests: int,
+) -> str:
     """The answer for the cross-section over one CAR window (``n >= 2`` events)."""
-    what = ("average abnormal return on day 0" if (start, end) == (0, 0) else
-            f"average cumulative abnormal return over days {start:+d} to {end:+d}")
+    what = (
+        "average abnormal return on day 0"
+        if (start, end) == (0, 0)
+        else f"average cumulative abnormal return over days {start:+d} to {end:+d}"
+    )
     if n < 2 or not math.isfinite(caar):
         return f"Too few events with a CAR over days {start:+d} to {end:+d} (N = {n}) for a test."
     tail = f"; BMP {_p(p_bmp)}" if math.isfinite(p_bmp) else ""
-    return (f"Across {n} events, the {what} was {_pct(caar)} (cross-sectional t = {t_cs:.2f}, "
-            f"{_p(p_cs)}{tail}): {significance(p_cs)}; {rejecting} of {tests} tests reject a "
-            "zero CAAR at 5%.")
+    return (
+        f"Across {n} events, the {what} was {_pct(caar)} (cross-sectional t = {t_cs:.2f}, "
+        f"{_p(p_cs)}{tail}): {significance(p_cs)}; {rejecting} of {tests} tests reject a "
+        "zero CAAR at 5%."
+    )
 
 
 # --------------------------------------------------------------------------- from a result
@@ -138,8 +170,7 @@ def headline_window(windows: Sequence[tuple[int, int]]) -> tuple[int, int]:
     return (0, 0) if (0, 0) in windows else tuple(windows[0])  # type: ignore[return-value]
 
 
-def event_numbers(row: Any, car: Any, ar: Any,
-                  windows: Sequence[tuple[int, int]]) -> EventNumbers:
+def event_numbers(row: Any, car: Any, ar: Any, windows: Sequence[tuple[int, int]]) -> EventNumbers:
     """The numbers of :func:`event_sentence` over the headline window.
 
     ``row`` is the event's row of ``res.events``; ``car`` and ``ar`` are its
@@ -152,8 +183,13 @@ def event_numbers(row: Any, car: Any, ar: Any,
     last = f"{days['date'].max():%Y-%m-%d}" if len(days) else ""
     values = hit.iloc[0] if len(hit) else None
     return EventNumbers(
-        ticker=str(row["ticker"]), status=str(row["status"]), reason=str(row["reason"] or ""),
-        start=start, end=end, first_date=first, last_date=last,
+        ticker=str(row["ticker"]),
+        status=str(row["status"]),
+        reason=str(row["reason"] or ""),
+        start=start,
+        end=end,
+        first_date=first,
+        last_date=last,
         car=_float(values["car"]) if values is not None else math.nan,
         t=_float(values["t"]) if values is not None else math.nan,
         p=_float(values["p_value"]) if values is not None else math.nan,
@@ -168,8 +204,7 @@ def result_event_sentence(res: StudyResult, event_id: str) -> str:
         return df[df["event_id"].astype(str) == eid] if len(df) else df
 
     row = rows(res.events).iloc[0]
-    return event_sentence(event_numbers(row, rows(res.car), rows(res.ar),
-                                        res.settings.car_windows))
+    return event_sentence(event_numbers(row, rows(res.car), rows(res.ar), res.settings.car_windows))
 
 
 def result_study_sentence(res: StudyResult) -> str:
@@ -191,5 +226,14 @@ def result_study_sentence(res: StudyResult) -> str:
     p = rows["p_value"].to_numpy(dtype=float)
     rejecting = int((p < 0.05).sum())
     tested = int(sum(math.isfinite(v) for v in p))
-    return study_sentence(n, start, end, get("t_cs", "caar"), get("t_cs", "value"),
-                          get("t_cs", "p_value"), get("bmp", "p_value"), rejecting, tested)
+    return study_sentence(
+        n,
+        start,
+        end,
+        get("t_cs", "caar"),
+        get("t_cs", "value"),
+        get("t_cs", "p_value"),
+        get("bmp", "p_value"),
+        rejecting,
+        tested,
+    )

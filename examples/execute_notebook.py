@@ -90,11 +90,14 @@ def check_kaleido() -> str | None:
     except ImportError as exc:
         return f"{exc}: install kaleido (pip install kaleido) or pick --renderer plotly_mimetype"
     try:
-        pio.to_image({"data": [{"type": "scatter", "y": [0, 1]}]}, format="png",
-                     width=100, height=100)
+        pio.to_image(
+            {"data": [{"type": "scatter", "y": [0, 1]}]}, format="png", width=100, height=100
+        )
     except Exception as exc:
-        return (f"kaleido cannot export an image ({type(exc).__name__}: {exc}); it needs "
-                "Chrome or Chromium: apt install chromium, or run plotly_get_chrome")
+        return (
+            f"kaleido cannot export an image ({type(exc).__name__}: {exc}); it needs "
+            "Chrome or Chromium: apt install chromium, or run plotly_get_chrome"
+        )
     return None
 
 
@@ -160,11 +163,13 @@ def leftover_paths(nb: Any) -> list[str]:
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
             shown = {k: v for k, v in output.items() if k != "data"}
-            shown["data"] = {k: v for k, v in output.get("data", {}).items()
-                             if k not in BINARY_MIMES}
+            shown["data"] = {
+                k: v for k, v in output.get("data", {}).items() if k not in BINARY_MIMES
+            }
             text = json.dumps(shown)
-            found += [f"cell {index}: {m!r}" for m in sorted(markers) if m.replace(
-                "\\", "\\\\") in text]
+            found += [
+                f"cell {index}: {m!r}" for m in sorted(markers) if m.replace("\\", "\\\\") in text
+            ]
     return found
 
 
@@ -184,8 +189,16 @@ def describe(nb: Any) -> str:
     return "\n".join(lines)
 
 
-def execute(notebook: Path, output: Path, *, renderer: str, width: int, height: int,
-            scale: float, timeout: int) -> int:
+def execute(
+    notebook: Path,
+    output: Path,
+    *,
+    renderer: str,
+    width: int,
+    height: int,
+    scale: float,
+    timeout: int,
+) -> int:
     import nbclient
     import nbformat
     from nbclient.exceptions import CellExecutionError
@@ -196,19 +209,25 @@ def execute(notebook: Path, output: Path, *, renderer: str, width: int, height: 
         os.environ.pop(name, None)
     # The kernel imports this source tree even when the package is not installed.
     os.environ["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
 
     nb = nbformat.read(notebook, as_version=4)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
-    client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name=KERNEL,
-                                     record_timing=False,
-                                     resources={"metadata": {"path": str(folder)}})
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=KERNEL,
+        record_timing=False,
+        resources={"metadata": {"path": str(folder)}},
+    )
     setup = kernel_setup(width, height, scale)
 
     async def configure_kernel(notebook: Any) -> None:
         assert client.kc is not None
         reply = await client.kc.execute_interactive(
-            setup, silent=True, store_history=False, timeout=timeout)
+            setup, silent=True, store_history=False, timeout=timeout
+        )
         if reply["content"]["status"] != "ok":
             raise RuntimeError(f"kernel setup failed: {reply['content']}")
 
@@ -236,13 +255,21 @@ def execute(notebook: Path, output: Path, *, renderer: str, width: int, height: 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebook", nargs="?", type=Path, default=NOTEBOOK,
-                        help=f"the notebook (default: {NOTEBOOK.relative_to(ROOT)})")
-    parser.add_argument("-o", "--output", type=Path,
-                        help="where to save the executed notebook (default: in place)")
-    parser.add_argument("--renderer", default="plotly_mimetype+png",
-                        help="plotly renderer(s), set as PLOTLY_RENDERER for the kernel "
-                             "(default: %(default)s)")
+    parser.add_argument(
+        "notebook",
+        nargs="?",
+        type=Path,
+        default=NOTEBOOK,
+        help=f"the notebook (default: {NOTEBOOK.relative_to(ROOT)})",
+    )
+    parser.add_argument(
+        "-o", "--output", type=Path, help="where to save the executed notebook (default: in place)"
+    )
+    parser.add_argument(
+        "--renderer",
+        default="plotly_mimetype+png",
+        help="plotly renderer(s), set as PLOTLY_RENDERER for the kernel (default: %(default)s)",
+    )
     parser.add_argument("--width", type=int, default=900, help="static image width (px)")
     parser.add_argument("--height", type=int, default=500, help="static image height (px)")
     parser.add_argument("--scale", type=float, default=1, help="static image scale")
@@ -252,9 +279,15 @@ def main(argv: list[str] | None = None) -> int:
     if needs_kaleido(args.renderer) and (problem := check_kaleido()):
         print(f"cannot render {args.renderer}: {problem}", file=sys.stderr)
         return 2
-    return execute(args.notebook, args.output or args.notebook, renderer=args.renderer,
-                   width=args.width, height=args.height, scale=args.scale,
-                   timeout=args.timeout)
+    return execute(
+        args.notebook,
+        args.output or args.notebook,
+        renderer=args.renderer,
+        width=args.width,
+        height=args.height,
+        scale=args.scale,
+        timeout=args.timeout,
+    )
 
 
 if __name__ == "__main__":

@@ -75,8 +75,10 @@ def session_returns(prices: pd.DataFrame, sessions: pd.DatetimeIndex) -> dict[st
     """
     out = {}
     for ticker, g in prices.groupby("ticker"):
-        p = pd.Series(g["adj_close"].astype(float).to_numpy(),
-                      index=pd.DatetimeIndex(pd.to_datetime(g["date"])).normalize())
+        p = pd.Series(
+            g["adj_close"].astype(float).to_numpy(),
+            index=pd.DatetimeIndex(pd.to_datetime(g["date"])).normalize(),
+        )
         p = p.dropna().reindex(sessions)
         out[str(ticker)] = p / p.shift(1) - 1.0
     return out
@@ -84,8 +86,9 @@ def session_returns(prices: pd.DataFrame, sessions: pd.DatetimeIndex) -> dict[st
 
 def last_price_dates(prices: pd.DataFrame) -> dict[str, pd.Timestamp]:
     ok = prices.dropna(subset=["adj_close"])
-    return {str(t): pd.Timestamp(d).normalize()
-            for t, d in ok.groupby("ticker")["date"].max().items()}
+    return {
+        str(t): pd.Timestamp(d).normalize() for t, d in ok.groupby("ticker")["date"].max().items()
+    }
 
 
 # --------------------------------------------------------------------------- one event
@@ -130,12 +133,22 @@ def regressors(model: str, bench: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(index=bench.index)
 
 
-def fit_event(ev: dict[str, Any], rets: dict[str, pd.Series], last: dict[str, pd.Timestamp],
-              sessions: pd.DatetimeIndex, spec: Spec) -> EventEstimate:
+def fit_event(
+    ev: dict[str, Any],
+    rets: dict[str, pd.Series],
+    last: dict[str, pd.Timestamp],
+    sessions: pd.DatetimeIndex,
+    spec: Spec,
+) -> EventEstimate:
     """Estimate one event on its own, exactly as METHODS.md section 4 reads."""
     model = spec.model
-    out = EventEstimate(str(ev["event_id"]), str(ev["ticker"]), str(ev["benchmark"]),
-                        pd.Timestamp(ev["day0"]), status="ok")
+    out = EventEstimate(
+        str(ev["event_id"]),
+        str(ev["ticker"]),
+        str(ev["benchmark"]),
+        pd.Timestamp(ev["day0"]),
+        status="ok",
+    )
     uses_bench = model in ("market", "market_adjusted")
     needed = [out.ticker] + ([out.benchmark] if uses_bench else [])
     if any(t not in rets for t in needed):
@@ -201,8 +214,17 @@ def fit_event(ev: dict[str, Any], rets: dict[str, pd.Series], last: dict[str, pd
     rel_of_date = dict(zip(dates, est_rel, strict=True))
     out.resid_rel = pd.Series(out.resid.to_numpy(), index=[rel_of_date[d] for d in out.resid.index])
     ar = r_evt - expected
-    out.ar = pd.DataFrame({"date": evt_dates, "ret": r_evt, "benchmark_ret": m_evt,
-                           "expected": expected, "ar": ar, "se": se}, index=observed)
+    out.ar = pd.DataFrame(
+        {
+            "date": evt_dates,
+            "ret": r_evt,
+            "benchmark_ret": m_evt,
+            "expected": expected,
+            "ar": ar,
+            "se": se,
+        },
+        index=observed,
+    )
     # cumulative from the event-window start; undefined after a missing AR
     out.ar["car"] = np.cumsum(ar.to_numpy())
     out.x_star = x_evt
@@ -255,16 +277,18 @@ class Member:
 
 def pearson_on_common_dates(a: pd.Series, b: pd.Series, min_common: int) -> float:
     """Pearson correlation of two residual series on the dates both have (0 if < min_common)."""
-    common, ia, ib = np.intersect1d(a.index.to_numpy(), b.index.to_numpy(),
-                                    return_indices=True)
+    common, ia, ib = np.intersect1d(a.index.to_numpy(), b.index.to_numpy(), return_indices=True)
     if len(common) < min_common:
         return 0.0
     rho = float(np.corrcoef(a.to_numpy()[ia], b.to_numpy()[ib])[0, 1])
     return rho if np.isfinite(rho) else 0.0
 
 
-def kp_r(members: Sequence[Member], min_common: int = 30,
-         memo: dict[tuple[str, str], float] | None = None) -> float:
+def kp_r(
+    members: Sequence[Member],
+    min_common: int = 30,
+    memo: dict[tuple[str, str], float] | None = None,
+) -> float:
     """Mean over all pairs ``i < j`` of ``rho_ij * o_ij`` (METHODS.md section 5)."""
     n = len(members)
     if n < 2:
@@ -310,9 +334,12 @@ def corrado(members: Sequence[Member], window: tuple[int, int]) -> float:
     return sum(ubar[t] for t in w) / (math.sqrt(len(w)) * s)
 
 
-def section5(members: Sequence[Member], window: tuple[int, int], min_common: int = 30,
-             memo: dict[tuple[str, str], float] | None = None,
-             ) -> tuple[dict[str, tuple[float, float]], float]:
+def section5(
+    members: Sequence[Member],
+    window: tuple[int, int],
+    min_common: int = 30,
+    memo: dict[tuple[str, str], float] | None = None,
+) -> tuple[dict[str, tuple[float, float]], float]:
     """Every test of METHODS.md section 5: ``{name: (statistic, p_value)}`` and KP ``r``."""
     n = len(members)
     if n < 2:
@@ -382,8 +409,12 @@ def _window_dates(est: EventEstimate, days: Iterable[int]) -> frozenset:
     return frozenset(est.date_of[d] for d in days)
 
 
-def reference_study(prices: pd.DataFrame, events: pd.DataFrame | Sequence[dict[str, Any]],
-                    sessions: pd.DatetimeIndex | None = None, **spec: Any) -> ReferenceResult:
+def reference_study(
+    prices: pd.DataFrame,
+    events: pd.DataFrame | Sequence[dict[str, Any]],
+    sessions: pd.DatetimeIndex | None = None,
+    **spec: Any,
+) -> ReferenceResult:
     """Run the whole study, one event at a time.
 
     ``events``: ``event_id, ticker, benchmark, day0`` (day 0 a session).
@@ -400,9 +431,16 @@ def reference_study(prices: pd.DataFrame, events: pd.DataFrame | Sequence[dict[s
     ev_rows, ar_rows, car_rows, test_rows, kp = [], [], [], [], {}
     memo: dict[tuple[str, str], float] = {}
     for e in ests:
-        row = {"event_id": e.event_id, "ticker": e.ticker, "benchmark": e.benchmark,
-               "day0": e.day0, "status": e.status, "reason": e.reason, "n_est": e.n_est,
-               "sigma": math.sqrt(e.sigma2) if e.has_numbers else np.nan}
+        row = {
+            "event_id": e.event_id,
+            "ticker": e.ticker,
+            "benchmark": e.benchmark,
+            "day0": e.day0,
+            "status": e.status,
+            "reason": e.reason,
+            "n_est": e.n_est,
+            "sigma": math.sqrt(e.sigma2) if e.has_numbers else np.nan,
+        }
         for name in PARAM_NAMES[sp.model]:
             row[name] = e.params.get(name, np.nan)
         row["r2"] = e.r2
@@ -422,8 +460,17 @@ def reference_study(prices: pd.DataFrame, events: pd.DataFrame | Sequence[dict[s
         kp[f"{w[0]},{w[1]}"] = r
         caar = float(np.mean([m.car for m in members])) if members else np.nan
         for name in TEST_NAMES:
-            test_rows.append({"start": w[0], "end": w[1], "statistic": name, "value": res[name][0],
-                              "p_value": res[name][1], "n": len(members), "caar": caar})
+            test_rows.append(
+                {
+                    "start": w[0],
+                    "end": w[1],
+                    "statistic": name,
+                    "value": res[name][0],
+                    "p_value": res[name][1],
+                    "n": len(members),
+                    "caar": caar,
+                }
+            )
 
     aar_rows = []
     for t in range(sp.event_window[0], sp.event_window[1] + 1):
@@ -433,8 +480,11 @@ def reference_study(prices: pd.DataFrame, events: pd.DataFrame | Sequence[dict[s
             if c is not None:
                 members.append(Member(e, c["car"], c["scar"], _window_dates(e, [t])))
         res, _ = section5(members, (t, t), sp.min_common, memo)
-        row = {"rel_day": t, "n": len(members),
-               "aar": float(np.mean([m.car for m in members])) if members else np.nan}
+        row = {
+            "rel_day": t,
+            "n": len(members),
+            "aar": float(np.mean([m.car for m in members])) if members else np.nan,
+        }
         for name in TEST_NAMES:
             row[name], row[f"{name}_p"] = res[name]
         aar_rows.append(row)
@@ -442,13 +492,18 @@ def reference_study(prices: pd.DataFrame, events: pd.DataFrame | Sequence[dict[s
     aar.insert(3, "caar", aar["aar"].cumsum(skipna=False))
 
     ar_cols = ["event_id", "rel_day", "date", "ret", "benchmark_ret", "expected", "ar", "se", "car"]
-    ar = (pd.concat(ar_rows, ignore_index=True)[ar_cols] if ar_rows
-          else pd.DataFrame(columns=ar_cols))
+    ar = (
+        pd.concat(ar_rows, ignore_index=True)[ar_cols] if ar_rows else pd.DataFrame(columns=ar_cols)
+    )
     return ReferenceResult(
-        events=pd.DataFrame(ev_rows), ar=ar,
-        car=pd.DataFrame(car_rows, columns=["event_id", "start", "end", "car", "se", "t",
-                                            "p_value", "scar"]),
-        tests=pd.DataFrame(test_rows), aar=aar, meta={"kp_r": kp},
+        events=pd.DataFrame(ev_rows),
+        ar=ar,
+        car=pd.DataFrame(
+            car_rows, columns=["event_id", "start", "end", "car", "se", "t", "p_value", "scar"]
+        ),
+        tests=pd.DataFrame(test_rows),
+        aar=aar,
+        meta={"kp_r": kp},
         estimates={e.event_id: e for e in ests},
     )
 
@@ -468,8 +523,15 @@ def read_price_folder(folder: str | Path, tickers: Iterable[str]) -> pd.DataFram
             path = Path(folder) / f"{t.lstrip('^')}.csv"
         df = pd.read_csv(path)
         col = "Adj Close" if "Adj Close" in df.columns else "Close"
-        frames.append(pd.DataFrame({"date": pd.to_datetime(df["Date"]), "ticker": t,
-                                    "adj_close": df[col].astype(float)}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": pd.to_datetime(df["Date"]),
+                    "ticker": t,
+                    "adj_close": df[col].astype(float),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -489,9 +551,16 @@ def _norm_keys(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     return out
 
 
-def assert_tables_match(actual: pd.DataFrame, expected: pd.DataFrame, keys: Sequence[str],
-                        columns: Sequence[str], *, tol: float = TOL, label: str = "",
-                        rows: pd.Series | None = None) -> None:
+def assert_tables_match(
+    actual: pd.DataFrame,
+    expected: pd.DataFrame,
+    keys: Sequence[str],
+    columns: Sequence[str],
+    *,
+    tol: float = TOL,
+    label: str = "",
+    rows: pd.Series | None = None,
+) -> None:
     """Same key rows, and every numeric column within ``tol * max(1, |expected|)``.
 
     NaN must match NaN. Text columns (``status``, ``reason``) must be equal
@@ -502,8 +571,9 @@ def assert_tables_match(actual: pd.DataFrame, expected: pd.DataFrame, keys: Sequ
     ka = set(map(tuple, a[list(keys)].to_numpy().tolist()))
     ke = set(map(tuple, e[list(keys)].to_numpy().tolist()))
     assert not a.duplicated(list(keys)).any(), f"{label}: duplicate keys in actual"
-    assert ka == ke, (f"{label}: row sets differ; missing {sorted(ke - ka)[:10]}, "
-                      f"extra {sorted(ka - ke)[:10]}")
+    assert ka == ke, (
+        f"{label}: row sets differ; missing {sorted(ke - ka)[:10]}, extra {sorted(ka - ke)[:10]}"
+    )
     if rows is not None:
         e = e[rows.to_numpy()]
     m = e.merge(a, on=list(keys), suffixes=("_exp", "_act"), how="left")

@@ -33,8 +33,12 @@ from tests.reference import (
 
 PRICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices"
 MODELS = ("market", "constant_mean", "market_adjusted")
-CUSTOM = {"estimation_window": (-120, -6), "event_window": (-5, 8),
-          "car_windows": ((0, 0), (-5, 8), (1, 3), (-2, 2)), "min_estimation": 60}
+CUSTOM = {
+    "estimation_window": (-120, -6),
+    "event_window": (-5, 8),
+    "car_windows": ((0, 0), (-5, 8), (1, 3), (-2, 2)),
+    "min_estimation": 60,
+}
 needs_prices = pytest.mark.skipif(
     not all((PRICES / f).is_file() for f in ("MSFT.csv", "GSPC.csv", "SPY.csv")),
     reason=f"real price files MSFT.csv, GSPC.csv, SPY.csv not found in {PRICES}",
@@ -52,28 +56,36 @@ def synthetic(seed: int = 20240611) -> tuple[pd.DataFrame, pd.DataFrame]:
     n = len(sessions)
     market = rng.normal(3e-4, 0.01, n)
     industry = rng.normal(0.0, 0.008, n)
-    frames = [pd.DataFrame({"date": sessions, "ticker": "^GSPC",
-                            "adj_close": 2500 * np.cumprod(1 + market)})]
+    frames = [
+        pd.DataFrame(
+            {"date": sessions, "ticker": "^GSPC", "adj_close": 2500 * np.cumprod(1 + market)}
+        )
+    ]
     tickers = [f"A{i}" for i in range(8)]
     for i, t in enumerate(tickers):
         eps = 0.012 * rng.standard_t(5, n)
         ret = rng.normal(2e-4, 5e-4) + rng.uniform(0.5, 1.6) * market + eps
         if i < 4:
             ret = ret + 0.8 * industry  # correlated residuals: KP r matters
-        frames.append(pd.DataFrame({"date": sessions, "ticker": t,
-                                    "adj_close": 40 * np.cumprod(1 + ret)}))
+        frames.append(
+            pd.DataFrame({"date": sessions, "ticker": t, "adj_close": 40 * np.cumprod(1 + ret)})
+        )
     prices = pd.concat(frames, ignore_index=True)
 
     d1, d2 = 400, 520  # session positions of the cluster and of a second group
+
     def day(p: int) -> str:
         return str(sessions[p].date())
 
     events = pd.DataFrame(
         [
-            ("c0", "A0", day(d1), ""), ("c1", "A1", day(d1), "before_open"),
-            ("c2", "A2", day(d1 - 1), "after_close"), ("c3", "A3", day(d1), "during_market"),
+            ("c0", "A0", day(d1), ""),
+            ("c1", "A1", day(d1), "before_open"),
+            ("c2", "A2", day(d1 - 1), "after_close"),
+            ("c3", "A3", day(d1), "during_market"),
             ("c0b", "A0", day(d1 + 4), ""),  # same firm, windows overlap c0's
-            ("g4", "A4", day(d2), ""), ("g5", "A5", day(d2 + 1), ""),
+            ("g4", "A4", day(d2), ""),
+            ("g5", "A5", day(d2 + 1), ""),
             ("g6", "A6", day(d2 + 30), ""),
             ("pend", "A6", day(n - 3), ""),  # event window runs past the data
             ("future", "A5", "2020-08-14", ""),  # even the estimation window does
@@ -99,8 +111,12 @@ def synthetic(seed: int = 20240611) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def with_day0(events: pd.DataFrame) -> pd.DataFrame:
     sessions = xnys_sessions()
-    return events.assign(day0=[resolve_day0(d, t, sessions)
-                               for d, t in zip(events["date"], events["timing"], strict=True)])
+    return events.assign(
+        day0=[
+            resolve_day0(d, t, sessions)
+            for d, t in zip(events["date"], events["timing"], strict=True)
+        ]
+    )
 
 
 def real_events() -> pd.DataFrame:
@@ -125,8 +141,9 @@ def real_events() -> pd.DataFrame:
 # --------------------------------------------------------------------------- comparison
 
 
-def assert_same_dates(actual: pd.DataFrame, expected: pd.DataFrame, keys: list[str],
-                      col: str) -> None:
+def assert_same_dates(
+    actual: pd.DataFrame, expected: pd.DataFrame, keys: list[str], col: str
+) -> None:
     a = pd.to_datetime(actual.set_index(keys)[col]).sort_index()
     e = pd.to_datetime(expected.set_index(keys)[col]).sort_index()
     assert list(a.index) == list(e.index) and list(a) == list(e), col
@@ -137,16 +154,28 @@ def assert_study_matches(eng, ref, model: str) -> None:
     assert_tables_match(eng.events, ref.events, ["event_id"], ev_cols, label="events")
     assert_same_dates(eng.events, ref.events, ["event_id"], "day0")
     keys = ["event_id", "rel_day"]
-    assert_tables_match(eng.ar, ref.ar, keys, ["ret", "benchmark_ret", "expected", "ar", "car"],
-                        label="ar")
+    assert_tables_match(
+        eng.ar, ref.ar, keys, ["ret", "benchmark_ret", "expected", "ar", "car"], label="ar"
+    )
     assert_same_dates(eng.ar, ref.ar, keys, "date")
     assert_tables_match(eng.ar, ref.ar, keys, ["se"], label="ar se", rows=ref.ar["ar"].notna())
-    assert_tables_match(eng.car, ref.car, ["event_id", "start", "end"],
-                        ["car", "se", "t", "p_value", "scar"], label="car")
-    assert_tables_match(eng.tests, ref.tests, ["start", "end", "statistic"],
-                        ["value", "p_value", "n", "caar"], label="tests")
-    assert_tables_match(eng.aar, ref.aar, ["rel_day"],
-                        [c for c in ref.aar.columns if c != "rel_day"], label="aar")
+    assert_tables_match(
+        eng.car,
+        ref.car,
+        ["event_id", "start", "end"],
+        ["car", "se", "t", "p_value", "scar"],
+        label="car",
+    )
+    assert_tables_match(
+        eng.tests,
+        ref.tests,
+        ["start", "end", "statistic"],
+        ["value", "p_value", "n", "caar"],
+        label="tests",
+    )
+    assert_tables_match(
+        eng.aar, ref.aar, ["rel_day"], [c for c in ref.aar.columns if c != "rel_day"], label="aar"
+    )
     assert set(eng.meta["kp_r"]) == set(ref.meta["kp_r"])
     for w, r in ref.meta["kp_r"].items():
         e = eng.meta["kp_r"][w]
@@ -194,7 +223,10 @@ def test_synthetic_covers_the_awkward_cases(synthetic_pair):
     assert pd.Timestamp(ev.loc["wkend", "day0"]) == pd.Timestamp("2019-06-17")
     if windows == "default":  # rows absent from the estimation windows
         assert (ev.loc["c0", "n_est"], ev.loc["c1", "n_est"], ev.loc["c3", "n_est"]) == (
-            238, 233, 240)
+            238,
+            233,
+            240,
+        )
     assert (ev.loc[["c0", "c1", "c2", "c3"], "day0"].nunique()) == 1
     ar = eng.ar.set_index(["event_id", "rel_day"])["ar"]
     assert ar.loc[("c2", 2)] != ar.loc[("c2", 2)] and ar.loc[("c2", 3)] != ar.loc[("c2", 3)]
@@ -208,8 +240,7 @@ def test_synthetic_se_where_the_stock_return_is_missing(synthetic_pair):
     _, eng, ref = synthetic_pair
     rows = ref.ar["ar"].isna() & ref.ar["ret"].isna()
     assert rows.sum() >= 3
-    assert_tables_match(eng.ar, ref.ar, ["event_id", "rel_day"], ["se"], label="ar se",
-                        rows=rows)
+    assert_tables_match(eng.ar, ref.ar, ["event_id", "rel_day"], ["se"], label="ar se", rows=rows)
 
 
 def test_event_and_price_row_order_do_not_matter():
@@ -250,17 +281,25 @@ def test_founding_example_msft_openai():
 
     Day-0 AR, SE, t and p re-derived here by one statsmodels OLS on the raw files.
     """
-    events = pd.DataFrame({"event_id": ["msft_openai"], "ticker": ["MSFT"],
-                           "date": ["2025-09-11"], "timing": ["after_close"],
-                           "benchmark": ["^GSPC"]})
+    events = pd.DataFrame(
+        {
+            "event_id": ["msft_openai"],
+            "ticker": ["MSFT"],
+            "date": ["2025-09-11"],
+            "timing": ["after_close"],
+            "benchmark": ["^GSPC"],
+        }
+    )
     res = EventStudy(events).run(prices=str(PRICES))
     ev = res.events.iloc[0]
     assert ev["status"] == "ok"
     assert pd.Timestamp(ev["day0"]) == pd.Timestamp("2025-09-12")
 
     sessions = xnys_sessions()
-    close = {t: pd.read_csv(PRICES / f"{t}.csv", index_col="Date", parse_dates=True)["Close"]
-             for t in ("MSFT", "GSPC")}
+    close = {
+        t: pd.read_csv(PRICES / f"{t}.csv", index_col="Date", parse_dates=True)["Close"]
+        for t in ("MSFT", "GSPC")
+    }
     p0 = sessions.get_loc(pd.Timestamp("2025-09-12"))
     est = sessions[p0 - 250 : p0 - 10]  # relative days -250 .. -11
     prev = sessions[p0 - 251 : p0 - 11]

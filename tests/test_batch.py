@@ -41,8 +41,13 @@ def sessions(start: str = FIRST, end: str = LAST) -> pd.DatetimeIndex:
     return days[(days >= pd.Timestamp(start)) & (days <= pd.Timestamp(end))]
 
 
-def write_prices(folder: Path, end: str = LAST, tickers=TICKERS, seed: int = 7,
-                 bump: dict[str, tuple[str, float]] | None = None) -> Path:
+def write_prices(
+    folder: Path,
+    end: str = LAST,
+    tickers=TICKERS,
+    seed: int = 7,
+    bump: dict[str, tuple[str, float]] | None = None,
+) -> Path:
     """Per-ticker ``<T>.csv`` files and ``GSPC.csv`` up to ``end`` (same path for any ``end``).
 
     ``bump={"AAA": ("2024-01-10", 1.05)}`` scales one price (a "corrected" file).
@@ -61,7 +66,8 @@ def write_prices(folder: Path, end: str = LAST, tickers=TICKERS, seed: int = 7,
             values[days == pd.Timestamp(bump[t][0])] *= bump[t][1]
         col = "Close" if t == "GSPC" else "Adj Close"
         pd.DataFrame({"Date": days[keep].strftime("%Y-%m-%d"), col: values[keep]}).to_csv(
-            folder / f"{t}.csv", index=False)
+            folder / f"{t}.csv", index=False
+        )
     return folder
 
 
@@ -85,8 +91,16 @@ def write_events(path: Path, rows: list[str]) -> Path:
 FAST = "event_window = [-3, 3]\ncar_windows = [[0, 0], [-1, 1]]\n"
 
 
-def write_config(path: Path, *, events: Path, prices: Path, output: Path,
-                 formats=("csv",), extra: str = "", name: str = "s") -> Path:
+def write_config(
+    path: Path,
+    *,
+    events: Path,
+    prices: Path,
+    output: Path,
+    formats=("csv",),
+    extra: str = "",
+    name: str = "s",
+) -> Path:
     fmt = ", ".join(f'"{f}"' for f in formats)
     path.write_text(
         f'[studies.{name}]\nevents = "{events}"\nprices = "{prices}"\noutput = "{output}"\n'
@@ -117,8 +131,9 @@ class FakeWriter:
     def __init__(self) -> None:
         self.calls: list[list[str] | None] = []
 
-    def __call__(self, res: Any, out_dir: Path, *, event_ids=None, self_contained=False,
-                 cdn=False) -> Path:
+    def __call__(
+        self, res: Any, out_dir: Path, *, event_ids=None, self_contained=False, cdn=False
+    ) -> Path:
         from eventstudy.events import unique_file_stems
 
         self.calls.append(None if event_ids is None else list(event_ids))
@@ -127,8 +142,10 @@ class FakeWriter:
         ev = res.events.set_index("event_id")
         for eid in wanted:
             car = res.car[res.car["event_id"] == eid]["car"].round(12).tolist()
-            write_text(Path(out_dir) / "events" / f"{stems[eid]}.html",
-                       f"<p>{eid} {ev.loc[eid, 'status']} {car}</p>\n")
+            write_text(
+                Path(out_dir) / "events" / f"{stems[eid]}.html",
+                f"<p>{eid} {ev.loc[eid, 'status']} {car}</p>\n",
+            )
         write_text(Path(out_dir) / "index.html", f"<p>{len(res.events)} events</p>\n")
         return Path(out_dir) / "index.html"
 
@@ -164,8 +181,11 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
     """Every file with its inode, mtime and bytes (to prove nothing was touched)."""
     if not folder.exists():
         return {}
-    return {str(p.relative_to(folder)): (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes())
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes())
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -176,14 +196,28 @@ def study(tmp_path: Path):
     """A 12-event study on synthetic price files, csv + (stand-in) html."""
     prices = write_prices(tmp_path / "prices")
     events = write_events(tmp_path / "events.csv", event_rows(12))
-    cfg = write_config(tmp_path / "batch.toml", events=events, prices=prices,
-                       output=tmp_path / "out", formats=("csv", "html"))
-    return {"root": tmp_path, "prices": prices, "events": events, "config": cfg,
-            "out": tmp_path / "out"}
+    cfg = write_config(
+        tmp_path / "batch.toml",
+        events=events,
+        prices=prices,
+        output=tmp_path / "out",
+        formats=("csv", "html"),
+    )
+    return {
+        "root": tmp_path,
+        "prices": prices,
+        "events": events,
+        "config": cfg,
+        "out": tmp_path / "out",
+    }
 
 
-def run(cfg_path: Path, provider: CountingProvider | None = None,
-        writer: FakeWriter | None = None, **kw: Any):
+def run(
+    cfg_path: Path,
+    provider: CountingProvider | None = None,
+    writer: FakeWriter | None = None,
+    **kw: Any,
+):
     cfg = load_config(cfg_path)
     factory = (lambda _study: provider) if provider is not None else None
     return run_batch(cfg, provider_factory=factory, report_writer=writer, **kw)
@@ -249,8 +283,13 @@ def test_pending_event_becomes_ok_when_more_sessions_arrive(tmp_path: Path):
     prices = write_prices(tmp_path / "prices", end="2024-05-31")
     rows = [*event_rows(4), "late,AAA,2024-05-30,during_market,x"]
     events = write_events(tmp_path / "events.csv", rows)
-    cfg = write_config(tmp_path / "b.toml", events=events, prices=prices,
-                       output=tmp_path / "out", formats=("csv", "html"))
+    cfg = write_config(
+        tmp_path / "b.toml",
+        events=events,
+        prices=prices,
+        output=tmp_path / "out",
+        formats=("csv", "html"),
+    )
     writer = FakeWriter()
     first = run(cfg, writer=writer)
     st = state(tmp_path / "out")
@@ -347,12 +386,14 @@ def test_data_unavailable_exits_75_and_keeps_state(study):
         def get_prices(self, tickers, start, end):
             raise DataUnavailable("Yahoo Finance is rate limiting (HTTP 429); try again later")
 
-    result = run_batch(load_config(study["config"]), provider_factory=lambda s: Down(),
-                       report_writer=FakeWriter())
+    result = run_batch(
+        load_config(study["config"]), provider_factory=lambda s: Down(), report_writer=FakeWriter()
+    )
     assert result.exit_code == 75 and result.outcomes[0].outcome == "unavailable"
     after = snapshot(study["out"])
     assert {k: v for k, v in after.items() if k != "batch-log.jsonl"} == {
-        k: v for k, v in before.items() if k != "batch-log.jsonl"}
+        k: v for k, v in before.items() if k != "batch-log.jsonl"
+    }
     assert not stage_path(study["out"]).exists()
 
 
@@ -363,7 +404,8 @@ def test_one_failing_study_does_not_stop_the_others(tmp_path: Path):
     cfg.write_text(
         f'[defaults]\nprices = "{prices}"\nformats = ["csv"]\n'
         f'[studies.broken]\nevents = "missing.csv"\noutput = "{tmp_path / "o1"}"\n'
-        f'[studies.fine]\nevents = "{events}"\noutput = "{tmp_path / "o2"}"\n')
+        f'[studies.fine]\nevents = "{events}"\noutput = "{tmp_path / "o2"}"\n'
+    )
     result = invoke(str(cfg))
     assert result.exit_code == 2
     assert "broken: error" in result.stderr
@@ -388,10 +430,16 @@ def test_changed_settings_recompute_every_event(study):
 def test_failed_events_and_fail_on(tmp_path: Path):
     prices = write_prices(tmp_path / "prices")
     events = write_events(tmp_path / "events.csv", [*event_rows(3), "zz,ZZZ,2024-01-10,,x"])
-    cfg_any = write_config(tmp_path / "any.toml", events=events, prices=prices,
-                           output=tmp_path / "a")
-    cfg_new = write_config(tmp_path / "new.toml", events=events, prices=prices,
-                           output=tmp_path / "n", extra='fail_on = "new"\n')
+    cfg_any = write_config(
+        tmp_path / "any.toml", events=events, prices=prices, output=tmp_path / "a"
+    )
+    cfg_new = write_config(
+        tmp_path / "new.toml",
+        events=events,
+        prices=prices,
+        output=tmp_path / "n",
+        extra='fail_on = "new"\n',
+    )
     first = invoke(str(cfg_any))
     assert first.exit_code == 1 and "failed: zz" in first.stderr and "'ZZZ'" in first.stderr
     assert invoke(str(cfg_any)).exit_code == 1  # still failed: fail_on = "any"
@@ -489,9 +537,11 @@ def test_example_config_runs(tmp_path: Path):
 
 
 def test_key_lines_finds_keys_in_tables_and_skips_array_lines():
-    text = ('log = "x"\n[defaults]\ncar_windows = [\n  [0, 0],\n  [-1, 1],\n]\n'
-            "model = 'market'  # comment\n"
-            '[studies."my study"]\nevents = """a\n[not.a.header]\n"""\nprices = "p"\n')
+    text = (
+        'log = "x"\n[defaults]\ncar_windows = [\n  [0, 0],\n  [-1, 1],\n]\n'
+        "model = 'market'  # comment\n"
+        '[studies."my study"]\nevents = """a\n[not.a.header]\n"""\nprices = "p"\n'
+    )
     lines = key_lines(text)
     assert lines[("log",)] == 1
     assert lines[("defaults", "car_windows")] == 3
@@ -503,32 +553,71 @@ def test_key_lines_finds_keys_in_tables_and_skips_array_lines():
 
 
 BAD_CONFIGS = [
-    ('[studies.a]\nevents = "e.csv"\nmodle = "market"\n', 3, "studies.a.modle",
-     "did you mean 'model'"),
-    ('[defaults]\nmodel = "capm"\n[studies.a]\nevents = "e.csv"\n', 2, "defaults.model",
-     "choose one of: market"),
-    ('[studies.a]\nevents = "e.csv"\nevent_window = [-5]\n', 3, "studies.a.event_window",
-     "two whole numbers"),
-    ('[studies.a]\nevents = "e.csv"\nestimation_window = [-250, -5]\n', 3,
-     "studies.a.estimation_window", "no look-ahead"),
-    ('[studies.a]\nevents = "e.csv"\ncar_windows = [\n  [0, 0],\n  [-30, 30],\n]\n', 3,
-     "studies.a.car_windows", "outside the event window"),
-    ('[studies.a]\nevents = "e.csv"\nformats = ["pdf"]\n', 3, "studies.a.formats",
-     "unknown output format pdf"),
-    ('[studies.a]\nevents = "e.csv"\nprices = "p"\noffline = true\n', 4, "studies.a.offline",
-     "Yahoo Finance only"),
-    ('[studies.a]\nevents = "e.csv"\nretry_failed = "yes"\n', 3, "studies.a.retry_failed",
-     "true or false"),
+    (
+        '[studies.a]\nevents = "e.csv"\nmodle = "market"\n',
+        3,
+        "studies.a.modle",
+        "did you mean 'model'",
+    ),
+    (
+        '[defaults]\nmodel = "capm"\n[studies.a]\nevents = "e.csv"\n',
+        2,
+        "defaults.model",
+        "choose one of: market",
+    ),
+    (
+        '[studies.a]\nevents = "e.csv"\nevent_window = [-5]\n',
+        3,
+        "studies.a.event_window",
+        "two whole numbers",
+    ),
+    (
+        '[studies.a]\nevents = "e.csv"\nestimation_window = [-250, -5]\n',
+        3,
+        "studies.a.estimation_window",
+        "no look-ahead",
+    ),
+    (
+        '[studies.a]\nevents = "e.csv"\ncar_windows = [\n  [0, 0],\n  [-30, 30],\n]\n',
+        3,
+        "studies.a.car_windows",
+        "outside the event window",
+    ),
+    (
+        '[studies.a]\nevents = "e.csv"\nformats = ["pdf"]\n',
+        3,
+        "studies.a.formats",
+        "unknown output format pdf",
+    ),
+    (
+        '[studies.a]\nevents = "e.csv"\nprices = "p"\noffline = true\n',
+        4,
+        "studies.a.offline",
+        "Yahoo Finance only",
+    ),
+    (
+        '[studies.a]\nevents = "e.csv"\nretry_failed = "yes"\n',
+        3,
+        "studies.a.retry_failed",
+        "true or false",
+    ),
     ('[studies.a]\noutput = "o"\n', 1, "studies.a", "missing key 'events'"),
     ('[studies.a]\nevents = "e.csv"\nfail_on = "some"\n', 3, "studies.a.fail_on", "any, new"),
-    ('[studies.a]\nevents = "e.csv"\n[studies.b]\nevents = "e.csv"\noutput = "reports/a"\n', 5,
-     "studies.b.output", "also used by study 'a'"),
-    ('studies = 3\n', 1, "studies", "no studies"),
-    ('[studies.a]\nevents = "e.csv"\noutput = "."\n', 3, "studies.a.output",
-     "holds the events"),
+    (
+        '[studies.a]\nevents = "e.csv"\n[studies.b]\nevents = "e.csv"\noutput = "reports/a"\n',
+        5,
+        "studies.b.output",
+        "also used by study 'a'",
+    ),
+    ("studies = 3\n", 1, "studies", "no studies"),
+    ('[studies.a]\nevents = "e.csv"\noutput = "."\n', 3, "studies.a.output", "holds the events"),
     ('[study.a]\nevents = "e.csv"\n', 1, "study", "unknown key in the top level"),
-    ('[studies.a]\nevents = "e.csv"\nmin_estimation = 2\n', 3, "studies.a.min_estimation",
-     "at least 3"),
+    (
+        '[studies.a]\nevents = "e.csv"\nmin_estimation = 2\n',
+        3,
+        "studies.a.min_estimation",
+        "at least 3",
+    ),
     ('[studies.a]\nevents = "e.csv"\nmodel = \n', 3, None, "not valid TOML"),
 ]
 

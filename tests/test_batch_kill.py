@@ -41,8 +41,14 @@ def start_paused(cfg: Path, stage: str) -> subprocess.Popen[str]:
     env = dict(os.environ)
     env["EVENTSTUDY_TEST_PAUSE_AFTER"] = stage
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    proc = subprocess.Popen([sys.executable, "-m", "eventstudy", "batch", str(cfg)], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "eventstudy", "batch", str(cfg)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stderr is not None
     seen = []
     for line in proc.stderr:
@@ -50,8 +56,9 @@ def start_paused(cfg: Path, stage: str) -> subprocess.Popen[str]:
         if f"paused after {stage}" in line:
             return proc
     proc.wait()
-    raise AssertionError(f"the run never reached {stage!r} (exit {proc.returncode}):\n"
-                         + "".join(seen))
+    raise AssertionError(
+        f"the run never reached {stage!r} (exit {proc.returncode}):\n" + "".join(seen)
+    )
 
 
 def stop(proc: subprocess.Popen[str], sig: int = signal.SIGKILL) -> int:
@@ -63,8 +70,9 @@ def stop(proc: subprocess.Popen[str], sig: int = signal.SIGKILL) -> int:
     return code
 
 
-def two_studies(tmp_path: Path, formats: tuple[str, ...] = ("csv",)
-                ) -> tuple[Path, Path, Path, Path]:
+def two_studies(
+    tmp_path: Path, formats: tuple[str, ...] = ("csv",)
+) -> tuple[Path, Path, Path, Path]:
     """Same events and prices, two output folders A and B, both after a first run.
 
     Then new sessions arrive (the pending event ``late`` can complete) and three
@@ -73,8 +81,16 @@ def two_studies(tmp_path: Path, formats: tuple[str, ...] = ("csv",)
     prices = write_prices(tmp_path / "prices", end="2024-05-31")
     rows = [*event_rows(6), "late,AAA,2024-05-30,during_market,x"]
     events = write_events(tmp_path / "events.csv", rows)
-    cfgs = [write_config(tmp_path / f"{n}.toml", events=events, prices=prices,
-                         output=tmp_path / n, formats=formats) for n in ("A", "B")]
+    cfgs = [
+        write_config(
+            tmp_path / f"{n}.toml",
+            events=events,
+            prices=prices,
+            output=tmp_path / n,
+            formats=formats,
+        )
+        for n in ("A", "B")
+    ]
     for cfg in cfgs:
         assert run(cfg).exit_code == 0
     write_prices(prices)
@@ -83,8 +99,9 @@ def two_studies(tmp_path: Path, formats: tuple[str, ...] = ("csv",)
 
 
 @pytest.mark.parametrize(("stage", "formats"), [("tables", HTML), ("state", ("csv",))])
-def test_sigkill_mid_run_then_normal_run_equals_uninterrupted_run(tmp_path: Path, stage: str,
-                                                                  formats: tuple[str, ...]):
+def test_sigkill_mid_run_then_normal_run_equals_uninterrupted_run(
+    tmp_path: Path, stage: str, formats: tuple[str, ...]
+):
     """Killed while writing the new outputs (``tables``: tables written, pages and state
     not yet) or with them complete but not swapped in (``state``)."""
     cfg_a, out_a, cfg_b, out_b = two_studies(tmp_path, formats)

@@ -29,8 +29,9 @@ def test_importing_the_harness_imports_no_eventstudy() -> None:
         "assert not any(m.split('.')[0] in ('statsmodels', 'exchange_calendars') "
         "for m in sys.modules); print(p.RUNNER)"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("peer_runner.py")
 
@@ -50,4 +51,5 @@ def test_peer_agrees_with_an_independent_market_model() -> None:
     lo, hi = out["t_peer_over_t_standard"]
     assert 1.0 < lo <= hi < 1.2
     assert "eventstudy" not in sys.modules or "site-packages" not in (
-        sys.modules["eventstudy"].__file__ or "")
+        sys.modules["eventstudy"].__file__ or ""
+    )

@@ -54,9 +54,16 @@ def synthetic(seed: int, start: str = "2024-01-02", end: str = "2025-12-31") -> 
     rng = np.random.default_rng(seed)
     adj = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, len(xnys))))
     frame = pd.DataFrame(
-        {"adj_close": adj, "close": adj / 0.99, "open": adj / 0.99, "high": adj / 0.98,
-         "low": adj / 1.0, "volume": rng.integers(1_000_000, 2_000_000, len(xnys)).astype(float),
-         "dividends": 0.0, "splits": 0.0},
+        {
+            "adj_close": adj,
+            "close": adj / 0.99,
+            "open": adj / 0.99,
+            "high": adj / 0.98,
+            "low": adj / 1.0,
+            "volume": rng.integers(1_000_000, 2_000_000, len(xnys)).astype(float),
+            "dividends": 0.0,
+            "splits": 0.0,
+        },
         index=pd.DatetimeIndex(xnys, name="date").as_unit("ns"),
     )
     return frame
@@ -79,7 +86,7 @@ class FakeUpstream:
         out = YahooPriceSet(source=self.description)
         for t in tickers:
             frame = self.truth.get(t)
-            sub = frame.loc[pd.Timestamp(start):pd.Timestamp(end)] if frame is not None else None
+            sub = frame.loc[pd.Timestamp(start) : pd.Timestamp(end)] if frame is not None else None
             if sub is None or sub.empty:
                 out.missing[t] = f"no prices for '{t}'"
                 out.failures[t] = FailureKind.NO_DATA
@@ -107,11 +114,17 @@ def cache_path(tmp_path: Path) -> Path:
 
 
 def provider(upstream, path, clock, offline=False) -> CachedProvider:
-    return CachedProvider(upstream, PriceCache(path), offline=offline,
-                          calendar_for=lambda t: get_calendar("XNYS"), now=clock)
+    return CachedProvider(
+        upstream,
+        PriceCache(path),
+        offline=offline,
+        calendar_for=lambda t: get_calendar("XNYS"),
+        now=clock,
+    )
 
 
 # --------------------------------------------------------------------------- CachedProvider
+
 
 def test_cached_provider_satisfies_protocol(cache_path):
     assert isinstance(CachedProvider(None, PriceCache(cache_path)), PriceProvider)
@@ -119,12 +132,14 @@ def test_cached_provider_satisfies_protocol(cache_path):
 
 def test_second_request_makes_zero_provider_calls(truth, cache_path):
     up, clock = FakeUpstream(truth), Clock("2025-10-15 12:00")
-    first = provider(up, cache_path, clock).get_prices(["MSFT", "^GSPC"], D(2025, 9, 1),
-                                                       D(2025, 9, 30))
+    first = provider(up, cache_path, clock).get_prices(
+        ["MSFT", "^GSPC"], D(2025, 9, 1), D(2025, 9, 30)
+    )
     # 2025-09-01 is Labor Day: the first session asked for is 09-02
     assert up.calls == [(("MSFT", "^GSPC"), D(2025, 9, 2), D(2025, 9, 30))]
-    second = provider(up, cache_path, clock).get_prices(["MSFT", "^GSPC"], D(2025, 9, 1),
-                                                        D(2025, 9, 30))
+    second = provider(up, cache_path, clock).get_prices(
+        ["MSFT", "^GSPC"], D(2025, 9, 1), D(2025, 9, 30)
+    )
     assert len(up.calls) == 1
     for t in ("MSFT", "^GSPC"):
         expected = truth[t].loc["2025-09-02":"2025-09-30"]
@@ -145,8 +160,9 @@ def test_only_new_sessions_are_fetched_later(truth, cache_path):
     got = provider(up, cache_path, clock).get_prices(["MSFT"], D(2025, 9, 1), D(2025, 9, 30))
     # new sessions 09-15..09-19, asked with a one-session overlap (09-12) for the check
     assert up.calls[1:] == [(("MSFT",), D(2025, 9, 12), D(2025, 9, 19))]
-    pd.testing.assert_frame_equal(got.frames["MSFT"], truth["MSFT"].loc["2025-09-02":"2025-09-19"],
-                                  check_freq=False)
+    pd.testing.assert_frame_equal(
+        got.frames["MSFT"], truth["MSFT"].loc["2025-09-02":"2025-09-19"], check_freq=False
+    )
 
 
 def test_future_sessions_are_never_requested(truth, cache_path):
@@ -168,8 +184,13 @@ def test_gap_in_the_source_is_fetched_once(truth, cache_path):
 
 def test_gaps_on_both_sides_make_one_call(truth, cache_path):
     up, clock = FakeUpstream(truth), Clock("2025-10-15 12:00")
-    PriceCache(cache_path).write("MSFT", truth["MSFT"].loc["2025-09-10":"2025-09-12"],
-                                 D(2025, 9, 10), D(2025, 9, 12), fetched_at=clock.now)
+    PriceCache(cache_path).write(
+        "MSFT",
+        truth["MSFT"].loc["2025-09-10":"2025-09-12"],
+        D(2025, 9, 10),
+        D(2025, 9, 12),
+        fetched_at=clock.now,
+    )
     cp = provider(up, cache_path, clock)
     got = cp.get_prices(["MSFT"], D(2025, 9, 1), D(2025, 9, 19))
     assert up.calls == [(("MSFT",), D(2025, 9, 2), D(2025, 9, 19))]
@@ -183,15 +204,15 @@ def test_changed_adjusted_close_refetches_the_full_cached_range(truth, cache_pat
     truth["MSFT"] = truth["MSFT"].assign(adj_close=truth["MSFT"]["adj_close"] * 0.995)
     clock.now = utc("2025-09-19 21:30")
     with caplog.at_level(logging.WARNING, logger="eventstudy.data.cached"):
-        got = provider(up, cache_path, clock).get_prices(["MSFT"], D(2025, 9, 2),
-                                                         D(2025, 9, 30))
+        got = provider(up, cache_path, clock).get_prices(["MSFT"], D(2025, 9, 2), D(2025, 9, 30))
     assert up.calls[1:] == [
         (("MSFT",), D(2025, 9, 12), D(2025, 9, 19)),  # new sessions + overlap
         (("MSFT",), D(2025, 9, 2), D(2025, 9, 19)),  # full refetch on the new basis
     ]
     assert "adjusted closes changed" in caplog.text
-    np.testing.assert_allclose(got.frames["MSFT"]["adj_close"],
-                               truth["MSFT"].loc["2025-09-02":"2025-09-19", "adj_close"])
+    np.testing.assert_allclose(
+        got.frames["MSFT"]["adj_close"], truth["MSFT"].loc["2025-09-02":"2025-09-19", "adj_close"]
+    )
 
 
 def test_offline_with_an_empty_cache_names_what_is_missing(truth, cache_path):
@@ -251,8 +272,10 @@ def test_get_ranges_asks_each_ticker_for_its_own_range(truth, cache_path):
     up, clock = FakeUpstream(truth), Clock("2025-10-15 12:00")
     ranges = {"MSFT": (D(2024, 3, 1), D(2024, 3, 28)), "^GSPC": (D(2025, 9, 2), D(2025, 9, 30))}
     got = provider(up, cache_path, clock).get_ranges(ranges)
-    assert sorted(up.calls) == [(("MSFT",), D(2024, 3, 1), D(2024, 3, 28)),
-                                (("^GSPC",), D(2025, 9, 2), D(2025, 9, 30))]
+    assert sorted(up.calls) == [
+        (("MSFT",), D(2024, 3, 1), D(2024, 3, 28)),
+        (("^GSPC",), D(2025, 9, 2), D(2025, 9, 30)),
+    ]
     assert got.frames["MSFT"].index.max() == pd.Timestamp("2024-03-28")
     # offline, only these ranges are required (not 2024-03..2025-09 for both)
     offline = provider(None, cache_path, clock).get_ranges(ranges)
@@ -260,6 +283,7 @@ def test_get_ranges_asks_each_ticker_for_its_own_range(truth, cache_path):
 
 
 # --------------------------------------------------------------------------- PriceCache
+
 
 def test_write_read_roundtrip_and_layout(cache_path, truth):
     cache = PriceCache(cache_path)
@@ -269,18 +293,34 @@ def test_write_read_roundtrip_and_layout(cache_path, truth):
     shown = list(pd.DatetimeIndex(back.index).strftime("%Y-%m-%d"))
     assert shown == ["2025-09-10", "2025-09-11", "2025-09-12"]
     assert back.index.name == "date" and back.index.dtype == "datetime64[ns]"
-    np.testing.assert_array_equal(back["adj_close"], frame.loc["2025-09-10":"2025-09-12",
-                                                               "adj_close"])
+    np.testing.assert_array_equal(
+        back["adj_close"], frame.loc["2025-09-10":"2025-09-12", "adj_close"]
+    )
     assert back["open"].isna().all()  # not given -> NULL -> NaN
     assert cache.read("AAPL").empty and list(cache.read("AAPL").columns) == list(back.columns)
     with sqlite3.connect(cache_path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
         cols = [r[1] for r in conn.execute("PRAGMA table_info(prices)")]
-        assert cols == ["ticker", "date", "adj_close", "close", "open", "high", "low", "volume",
-                        "dividends", "splits"]
+        assert cols == [
+            "ticker",
+            "date",
+            "adj_close",
+            "close",
+            "open",
+            "high",
+            "low",
+            "volume",
+            "dividends",
+            "splits",
+        ]
         assert [r[1] for r in conn.execute("PRAGMA table_info(fetches)")][1:] == [
-            "ticker", "start", "end", "fetched_at", "rows"]
+            "ticker",
+            "start",
+            "end",
+            "fetched_at",
+            "rows",
+        ]
         version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         assert version == ("1",)
 
@@ -290,35 +330,59 @@ def test_missing_ranges_and_incomplete_sessions(cache_path, truth):
     cal = get_calendar("XNYS")
     sessions = cal.sessions_in_range("2025-09-01", "2025-09-30")
     assert cache.missing_ranges("MSFT", D(2025, 9, 1), D(2025, 9, 30), sessions) == [
-        (D(2025, 9, 2), D(2025, 9, 30))]
+        (D(2025, 9, 2), D(2025, 9, 30))
+    ]
     # fetched on Friday 09-12 at 14:00 New York: that session was still trading
-    cache.write("MSFT", truth["MSFT"].loc["2025-09-02":"2025-09-12"], D(2025, 9, 1),
-                D(2025, 9, 12), fetched_at=utc("2025-09-12 18:00"))
+    cache.write(
+        "MSFT",
+        truth["MSFT"].loc["2025-09-02":"2025-09-12"],
+        D(2025, 9, 1),
+        D(2025, 9, 12),
+        fetched_at=utc("2025-09-12 18:00"),
+    )
     for closes in (cal.closes, None):
         assert cache.missing_ranges("MSFT", D(2025, 9, 1), D(2025, 9, 30), sessions, closes) == [
-            (D(2025, 9, 12), D(2025, 9, 30))]
+            (D(2025, 9, 12), D(2025, 9, 30))
+        ]
     # a fetch covering a holiday-only range still counts
-    cache.write("MSFT", truth["MSFT"].loc["2025-09-15":"2025-09-19"], D(2025, 9, 12),
-                D(2025, 9, 19), fetched_at=utc("2025-09-20 12:00"))
-    assert cache.missing_ranges("MSFT", D(2025, 9, 1), D(2025, 9, 30), sessions,
-                                cal.closes) == [(D(2025, 9, 22), D(2025, 9, 30))]
+    cache.write(
+        "MSFT",
+        truth["MSFT"].loc["2025-09-15":"2025-09-19"],
+        D(2025, 9, 12),
+        D(2025, 9, 19),
+        fetched_at=utc("2025-09-20 12:00"),
+    )
+    assert cache.missing_ranges("MSFT", D(2025, 9, 1), D(2025, 9, 30), sessions, cal.closes) == [
+        (D(2025, 9, 22), D(2025, 9, 30))
+    ]
     assert cache.covered_ranges("MSFT") == [(D(2025, 9, 1), D(2025, 9, 19))]
 
 
 def test_covered_ranges_merge_touching_and_keep_separate(cache_path, truth):
     cache = PriceCache(cache_path)
     msft = truth["MSFT"]
-    for a, b in [("2025-01-02", "2025-01-31"), ("2025-02-01", "2025-02-28"),
-                 ("2025-06-02", "2025-06-30"), ("2025-01-15", "2025-01-20")]:
+    for a, b in [
+        ("2025-01-02", "2025-01-31"),
+        ("2025-02-01", "2025-02-28"),
+        ("2025-06-02", "2025-06-30"),
+        ("2025-01-15", "2025-01-20"),
+    ]:
         cache.write("MSFT", msft.loc[a:b], D.fromisoformat(a), D.fromisoformat(b))
-    assert cache.covered_ranges("MSFT") == [(D(2025, 1, 2), D(2025, 2, 28)),
-                                            (D(2025, 6, 2), D(2025, 6, 30))]
+    assert cache.covered_ranges("MSFT") == [
+        (D(2025, 1, 2), D(2025, 2, 28)),
+        (D(2025, 6, 2), D(2025, 6, 30)),
+    ]
 
 
 def test_info_and_clear(cache_path, truth):
     cache = PriceCache(cache_path)
-    cache.write("MSFT", truth["MSFT"].loc["2025-09"], D(2025, 9, 1), D(2025, 9, 30),
-                fetched_at=utc("2025-10-01 08:00"))
+    cache.write(
+        "MSFT",
+        truth["MSFT"].loc["2025-09"],
+        D(2025, 9, 1),
+        D(2025, 9, 30),
+        fetched_at=utc("2025-10-01 08:00"),
+    )
     cache.write("^GSPC", truth["^GSPC"].loc["2025-08"], D(2025, 8, 1), D(2025, 8, 31))
     info = cache.info()
     assert info.path == cache_path and info.size_bytes > 0
@@ -385,10 +449,12 @@ def test_default_path_env_var_and_platformdirs(tmp_path, monkeypatch):
     import platformdirs
 
     assert default_cache_path() == Path(platformdirs.user_cache_dir("eventstudy")) / (
-        "prices.sqlite")
+        "prices.sqlite"
+    )
 
 
 # --------------------------------------------------------------------------- processes
+
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
@@ -421,8 +487,13 @@ def test_two_processes_write_and_read_at_once(tmp_path):
     script.write_text(WRITER)
     path, go = tmp_path / "shared.sqlite", tmp_path / "go"
     procs = [
-        subprocess.Popen([sys.executable, str(script), str(path), name, "12", str(go)],
-                         env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, str(script), str(path), name, "12", str(go)],
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("A", "B")
     ]
     go.touch()  # both start together, creating the cache file at the same time
@@ -471,8 +542,13 @@ def test_process_killed_mid_write_leaves_no_partial_ticker(tmp_path, truth):
     cache.write("AAA", truth["MSFT"].loc["2025-09"], D(2025, 9, 1), D(2025, 9, 30))
     script = tmp_path / "killed.py"
     script.write_text(KILLED_WRITER)
-    proc = subprocess.Popen([sys.executable, str(script), str(path)], env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(path)],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     out, err = proc.stdout, proc.stderr
     assert out is not None and err is not None
     line: list[str] = []
@@ -503,20 +579,29 @@ def test_process_killed_mid_write_leaves_no_partial_ticker(tmp_path, truth):
 
 # --------------------------------------------------------------------------- CLI
 
+
 def _history_from(truth_frame: pd.DataFrame):
     """A fake ``history`` outcome serving ``truth_frame`` in yfinance's real shape."""
 
     def serve(ticker, kwargs):
-        sub = truth_frame.loc[pd.Timestamp(kwargs["start"]):
-                              pd.Timestamp(kwargs["end"]) - pd.Timedelta(days=1)]
+        sub = truth_frame.loc[
+            pd.Timestamp(kwargs["start"]) : pd.Timestamp(kwargs["end"]) - pd.Timedelta(days=1)
+        ]
         dates = pd.DatetimeIndex(sub.index).date
         index = pd.DatetimeIndex(dates, name="Date").tz_localize("America/New_York")
-        return pd.DataFrame({
-            "Open": sub["open"].to_numpy(), "High": sub["high"].to_numpy(),
-            "Low": sub["low"].to_numpy(), "Close": sub["close"].to_numpy(),
-            "Adj Close": sub["adj_close"].to_numpy(),
-            "Volume": sub["volume"].to_numpy().astype(np.int64),
-            "Dividends": 0.0, "Stock Splits": 0.0}, index=index)
+        return pd.DataFrame(
+            {
+                "Open": sub["open"].to_numpy(),
+                "High": sub["high"].to_numpy(),
+                "Low": sub["low"].to_numpy(),
+                "Close": sub["close"].to_numpy(),
+                "Adj Close": sub["adj_close"].to_numpy(),
+                "Volume": sub["volume"].to_numpy().astype(np.int64),
+                "Dividends": 0.0,
+                "Stock Splits": 0.0,
+            },
+            index=index,
+        )
 
     return serve
 
@@ -556,8 +641,9 @@ def test_cli_fetch_then_info_then_clear(monkeypatch, tmp_path, events_csv, truth
 def test_cli_fetch_network_down_exits_75(monkeypatch, tmp_path, events_csv):
     fake = yff.FakeYF({"MSFT": [yff.dns_error()], "^GSPC": [yff.dns_error()]})
     monkeypatch.setattr(yfinance, "Ticker", fake.Ticker)
-    result = CliRunner().invoke(fetch_command, [str(events_csv), "--cache",
-                                                str(tmp_path / "c.sqlite")])
+    result = CliRunner().invoke(
+        fetch_command, [str(events_csv), "--cache", str(tmp_path / "c.sqlite")]
+    )
     assert result.exit_code == 75, result.output
     assert "cannot reach Yahoo Finance (network down?)" in result.output
     assert result.output.rstrip().splitlines()[-1].startswith("error: ")
@@ -583,14 +669,14 @@ def test_cli_foreign_cache_exits_2(tmp_path):
 def test_cli_fetch_states_a_network_outage_once(monkeypatch, tmp_path):
     events = tmp_path / "events.csv"
     tickers = ["MSFT", "AAPL", "GOOGL", "AMZN", "NVDA"]
-    events.write_text("ticker,date,timing\n" + "".join(f"{t},2025-09-11,after_close\n"
-                                                     for t in tickers))
+    events.write_text(
+        "ticker,date,timing\n" + "".join(f"{t},2025-09-11,after_close\n" for t in tickers)
+    )
     fake = yff.FakeYF()
     fake.default = staticmethod(lambda t, kw: yff.dns_error())  # type: ignore[method-assign]
     monkeypatch.setattr(yfinance, "Ticker", fake.Ticker)
     monkeypatch.setattr("eventstudy.data.yahoo._probe_yahoo", lambda timeout=5.0: False)
-    result = CliRunner().invoke(fetch_command, [str(events), "--cache",
-                                                str(tmp_path / "c.sqlite")])
+    result = CliRunner().invoke(fetch_command, [str(events), "--cache", str(tmp_path / "c.sqlite")])
     assert result.exit_code == 75, result.output
     assert result.output.count("cannot reach Yahoo Finance") == 1, result.output
     assert "failed:" not in result.output

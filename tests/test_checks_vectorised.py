@@ -23,8 +23,10 @@ def _frames(seed: int) -> dict[str, pd.DataFrame]:
     out["^GSPC"] = pd.DataFrame({"adj_close": market}, index=pd.DatetimeIndex(days, name="date"))
     for k in range(6):
         adj = 50 * np.cumprod(1 + rng.normal(2e-4, 0.02, len(days)))
-        f = pd.DataFrame({"adj_close": adj, "close": adj * 1.01, "open": adj,
-                          "splits": 0.0}, index=pd.DatetimeIndex(days, name="date"))
+        f = pd.DataFrame(
+            {"adj_close": adj, "close": adj * 1.01, "open": adj, "splits": 0.0},
+            index=pd.DatetimeIndex(days, name="date"),
+        )
         drop = rng.choice(len(f), 6, replace=False)  # missing sessions
         f.iloc[drop[:3], :] = np.nan
         f = f.dropna(subset=["adj_close"])
@@ -35,9 +37,10 @@ def _frames(seed: int) -> dict[str, pd.DataFrame]:
             f.iloc[450, 0] = f.iloc[450, 0] * 2.5
         if k == 1:  # a zero open, a price on a Saturday
             f.iloc[200, 2] = 0.0
-            sat = pd.DataFrame({"adj_close": [f.iloc[100, 0]], "close": [1.0], "open": [1.0],
-                                "splits": [0.0]}, index=pd.DatetimeIndex(["2022-06-04"],
-                                                                          name="date"))
+            sat = pd.DataFrame(
+                {"adj_close": [f.iloc[100, 0]], "close": [1.0], "open": [1.0], "splits": [0.0]},
+                index=pd.DatetimeIndex(["2022-06-04"], name="date"),
+            )
             f = pd.concat([f, sat]).sort_index()
         out[f"T{k}"] = f
     return out
@@ -50,23 +53,31 @@ def test_vectorised_flags_equal_the_per_ticker_reference(seed: int):
     days = exchange_sessions("XNYS")
     days = days[(days >= "2023-02-01") & (days <= "2024-05-30")]
     tickers = [t for t in frames if t != "^GSPC"]
-    events = pd.DataFrame({
-        "event_id": [f"e{i}" for i in range(40)],
-        "ticker": [tickers[i % len(tickers)] for i in range(40)],
-        "date": [d.date().isoformat() for d in days[rng.integers(0, len(days), 40)]],
-        "timing": "during_market",
-    })
+    events = pd.DataFrame(
+        {
+            "event_id": [f"e{i}" for i in range(40)],
+            "ticker": [tickers[i % len(tickers)] for i in range(40)],
+            "date": [d.date().isoformat() for d in days[rng.integers(0, len(days), 40)]],
+            "timing": "during_market",
+        }
+    )
     study = es.EventStudy(events)
     res = study.run(prices=PriceSet(frames=frames, source="synthetic"))
     ranges = study.date_ranges()
     prices = PriceSet(frames=frames)
-    flags = ref.ticker_flags(prices, ranges,
-                             lambda t: exchange_sessions(_safe_benchmark_mic(t, "XNYS")))
+    flags = ref.ticker_flags(
+        prices, ranges, lambda t: exchange_sessions(_safe_benchmark_mic(t, "XNYS"))
+    )
     want, counts = ref.event_flags(res.events, study.event_spans(), flags)
     got = res.events["data_flags"].tolist()
     assert got == want
     assert sum(bool(t) for t in got) > 10  # the data really has flags
     assert res.meta["data_quality"]["by_kind"] == dict(counts)
     kinds = set(counts)
-    assert {"missing_sessions", "stale_prices", "split_jump", "nonpositive_price",
-            "not_a_session"} <= kinds
+    assert {
+        "missing_sessions",
+        "stale_prices",
+        "split_jump",
+        "nonpositive_price",
+        "not_a_session",
+    } <= kinds

@@ -29,8 +29,9 @@ from eventstudy.event_time import (
 TS = pd.Timestamp
 
 
-def day0_of(date: str, time: str | None = None, timing: str | None = None,
-            ticker: str = "MSFT") -> Day0:
+def day0_of(
+    date: str, time: str | None = None, timing: str | None = None, ticker: str = "MSFT"
+) -> Day0:
     return resolve_day0(date, time, timing, exchange=exchange_for_ticker(ticker))
 
 
@@ -68,11 +69,25 @@ def test_exchange_for_ticker(ticker: str, mic: str, benchmark: str) -> None:
 
 @pytest.mark.parametrize(
     ("symbol", "mic"),
-    [("^GSPC", "XNYS"), ("^DJI", "XNYS"), ("^IXIC", "XNYS"), ("^NDX", "XNYS"),
-     ("^RUT", "XNYS"), ("SPY", "XNYS"), ("^FCHI", "XPAR"), ("^FTSE", "XLON"),
-     ("^GDAXI", "XETR"), ("^AEX", "XAMS"), ("^N225", "XTKS"), ("^HSI", "XHKG"),
-     ("^GSPTSE", "XTSE"), ("^AXJO", "XASX"), ("^SSMI", "XSWX"), ("FTSEMIB.MI", "XMIL"),
-     ("^gspc", "XNYS")],
+    [
+        ("^GSPC", "XNYS"),
+        ("^DJI", "XNYS"),
+        ("^IXIC", "XNYS"),
+        ("^NDX", "XNYS"),
+        ("^RUT", "XNYS"),
+        ("SPY", "XNYS"),
+        ("^FCHI", "XPAR"),
+        ("^FTSE", "XLON"),
+        ("^GDAXI", "XETR"),
+        ("^AEX", "XAMS"),
+        ("^N225", "XTKS"),
+        ("^HSI", "XHKG"),
+        ("^GSPTSE", "XTSE"),
+        ("^AXJO", "XASX"),
+        ("^SSMI", "XSWX"),
+        ("FTSEMIB.MI", "XMIL"),
+        ("^gspc", "XNYS"),
+    ],
 )
 def test_index_symbols(symbol: str, mic: str) -> None:
     assert exchange_for_ticker(symbol).mic == mic
@@ -136,13 +151,23 @@ def test_sessions_index() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("bmo", "before_open"), ("BMO", "before_open"), ("before open", "before_open"),
-        ("Pre-Market", "before_open"), ("premarket", "before_open"),
-        ("dm", "during_market"), ("intraday", "during_market"),
-        ("market hours", "during_market"), ("During", "during_market"),
-        ("amc", "after_close"), ("AMC", "after_close"), ("after close", "after_close"),
-        ("after-hours", "after_close"), ("post-market", "after_close"),
-        ("", "unknown"), (None, "unknown"), ("  Unknown ", "unknown"),
+        ("bmo", "before_open"),
+        ("BMO", "before_open"),
+        ("before open", "before_open"),
+        ("Pre-Market", "before_open"),
+        ("premarket", "before_open"),
+        ("dm", "during_market"),
+        ("intraday", "during_market"),
+        ("market hours", "during_market"),
+        ("During", "during_market"),
+        ("amc", "after_close"),
+        ("AMC", "after_close"),
+        ("after close", "after_close"),
+        ("after-hours", "after_close"),
+        ("post-market", "after_close"),
+        ("", "unknown"),
+        (None, "unknown"),
+        ("  Unknown ", "unknown"),
     ],
 )
 def test_normalize_timing(text: str | None, expected: str) -> None:
@@ -220,8 +245,9 @@ def test_parse_date() -> None:
         ("2025-09-13", None, "amc", "7203.T", "2025-09-16", "non-session (Saturday"),
     ],
 )
-def test_resolve_day0(date: str, time: str | None, timing: str | None, ticker: str,
-                      expected: str, rule_part: str) -> None:
+def test_resolve_day0(
+    date: str, time: str | None, timing: str | None, ticker: str, expected: str, rule_part: str
+) -> None:
     result = day0_of(date, time, timing, ticker)
     assert result.day0 == TS(expected)
     assert rule_part in result.rule
@@ -231,7 +257,11 @@ def test_day0_record() -> None:
     result = day0_of("2025-09-11", "16:30", None)
     assert result.announced == "2025-09-11 16:30 America/New_York"
     assert (result.date, result.time, result.timing, result.mic) == (
-        "2025-09-11", "16:30", "unknown", "XNYS")
+        "2025-09-11",
+        "16:30",
+        "unknown",
+        "XNYS",
+    )
     assert result.day0.tz is None
     assert day0_of("2025-09-11", timing="amc").announced == "2025-09-11 (after_close)"
     paris = day0_of("2025-09-11T16:00:00Z", ticker="MC.PA")
@@ -246,8 +276,13 @@ def test_exchange_given_as_mic() -> None:
 
 @pytest.mark.parametrize(
     ("time", "timing"),
-    [("17:00", "before_open"), ("10:00", "bmo"), ("12:00", "after_close"),
-     ("08:00", "during_market"), ("16:30", "dm")],
+    [
+        ("17:00", "before_open"),
+        ("10:00", "bmo"),
+        ("12:00", "after_close"),
+        ("08:00", "during_market"),
+        ("16:30", "dm"),
+    ],
 )
 def test_time_contradicting_timing(time: str, timing: str) -> None:
     with pytest.raises(ValueError, match="contradicts time") as info:
@@ -265,11 +300,15 @@ def test_time_given_twice_must_agree() -> None:
 
 @pytest.mark.parametrize(
     ("date", "time", "timing", "column"),
-    [("2025-13-45", None, None, "date"), ("2025-09-11", "25:00", None, "time"),
-     ("2025-09-11", None, "soon", "timing")],
+    [
+        ("2025-13-45", None, None, "date"),
+        ("2025-09-11", "25:00", None, "time"),
+        ("2025-09-11", None, "soon", "timing"),
+    ],
 )
-def test_bad_inputs_name_their_column(date: str, time: str | None, timing: str | None,
-                                      column: str) -> None:
+def test_bad_inputs_name_their_column(
+    date: str, time: str | None, timing: str | None, column: str
+) -> None:
     with pytest.raises(AnnouncementError) as info:
         day0_of(date, time, timing)
     assert info.value.column == column
@@ -293,7 +332,8 @@ def test_after_close_on_last_session_is_out_of_range() -> None:
 
 _DAYS = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2026, 6, 30))
 _CLOCK = st.times(min_value=dt.time(4, 0), max_value=dt.time(23, 59)).map(
-    lambda t: t.replace(second=0, microsecond=0))
+    lambda t: t.replace(second=0, microsecond=0)
+)
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # exchange_calendars vs pandas 3

@@ -56,23 +56,35 @@ def one_issue(source: object, line: int | None, column: str | None, pattern: str
 
 
 def test_load_csv(tmp_path: Path) -> None:
-    path = write(tmp_path, (
-        " Ticker , DATE ,Time,TIMING,Sector,description\n"
-        " msft , 2025-09-11 ,,AMC,tech, OpenAI deal \n"
-        "MC.PA,2025-09-11T16:00:00Z,,,luxury,\n"
-        "MSFT,2025-09-11,10:00,,tech,same day\n"
-        "7203.T,2025-09-13,,bmo,auto,Saturday\n"
-    ), bom=True)
+    path = write(
+        tmp_path,
+        (
+            " Ticker , DATE ,Time,TIMING,Sector,description\n"
+            " msft , 2025-09-11 ,,AMC,tech, OpenAI deal \n"
+            "MC.PA,2025-09-11T16:00:00Z,,,luxury,\n"
+            "MSFT,2025-09-11,10:00,,tech,same day\n"
+            "7203.T,2025-09-13,,bmo,auto,Saturday\n"
+        ),
+        bom=True,
+    )
     events = load_events(path)
     assert list(events.columns) == [*OUTPUT_COLUMNS, "Sector"]
     assert events["event_id"].tolist() == [
-        "MSFT_2025-09-11", "MC.PA_2025-09-11", "MSFT_2025-09-11_2", "7203.T_2025-09-13"]
+        "MSFT_2025-09-11",
+        "MC.PA_2025-09-11",
+        "MSFT_2025-09-11_2",
+        "7203.T_2025-09-13",
+    ]
     assert events["ticker"].tolist() == ["MSFT", "MC.PA", "MSFT", "7203.T"]
     assert events["exchange"].tolist() == ["XNYS", "XPAR", "XNYS", "XTKS"]
     assert events["timing"].tolist() == ["after_close", "unknown", "unknown", "before_open"]
     assert events["time"].tolist() == ["", "18:00", "10:00", ""]
     assert events["day0"].tolist() == [
-        TS("2025-09-12"), TS("2025-09-12"), TS("2025-09-11"), TS("2025-09-16")]
+        TS("2025-09-12"),
+        TS("2025-09-12"),
+        TS("2025-09-11"),
+        TS("2025-09-16"),
+    ]
     assert events["day0"].dtype == np.dtype("datetime64[ns]")
     assert events["line"].tolist() == [2, 3, 4, 5]
     assert events["benchmark"].tolist() == ["^GSPC", "^FCHI", "^GSPC", "^N225"]
@@ -92,23 +104,32 @@ def test_string_columns_are_strings(tmp_path: Path) -> None:
 
 
 def test_given_ids_benchmark_and_semicolons(tmp_path: Path) -> None:
-    path = write(tmp_path, (
-        "Event_ID;ticker;date;benchmark\n"
-        "deal;MSFT;2025-09-11;^ndx\n"
-        ";MSFT;2025-09-11;\n"
-        "MSFT_2025-09-11;AAPL;2025-09-12;\n"
-    ))
+    path = write(
+        tmp_path,
+        (
+            "Event_ID;ticker;date;benchmark\n"
+            "deal;MSFT;2025-09-11;^ndx\n"
+            ";MSFT;2025-09-11;\n"
+            "MSFT_2025-09-11;AAPL;2025-09-12;\n"
+        ),
+    )
     events = load_events(path)
     # A derived id never takes an id given elsewhere in the file.
     assert events["event_id"].tolist() == ["deal", "MSFT_2025-09-11_2", "MSFT_2025-09-11"]
     assert events["benchmark"].tolist() == ["^NDX", "^GSPC", "^GSPC"]
     assert events["benchmark_source"].tolist() == [
-        "events file", "exchange default", "exchange default"]
+        "events file",
+        "exchange default",
+        "exchange default",
+    ]
 
 
 def test_blank_lines_and_short_rows(tmp_path: Path) -> None:
-    path = write(tmp_path, "ticker,date,timing,description\n\nMSFT,2025-09-11\n,,,\n"
-                           "AAPL,2025-09-11,amc,\"two\nlines\"\nIBM,2025-09-11,bmo\n")
+    path = write(
+        tmp_path,
+        "ticker,date,timing,description\n\nMSFT,2025-09-11\n,,,\n"
+        'AAPL,2025-09-11,amc,"two\nlines"\nIBM,2025-09-11,bmo\n',
+    )
     events = load_events(path)
     assert events["ticker"].tolist() == ["MSFT", "AAPL", "IBM"]
     assert events["line"].tolist() == [3, 5, 7]
@@ -116,12 +137,14 @@ def test_blank_lines_and_short_rows(tmp_path: Path) -> None:
 
 
 def test_dataframe_input() -> None:
-    frame = pd.DataFrame({
-        "Ticker": ["MSFT", "SAP.DE"],
-        "Date": [TS("2025-09-11"), TS("2025-09-11 20:30", tz="UTC")],
-        "timing": [None, np.nan],
-        "weight": [1.5, 2],
-    })
+    frame = pd.DataFrame(
+        {
+            "Ticker": ["MSFT", "SAP.DE"],
+            "Date": [TS("2025-09-11"), TS("2025-09-11 20:30", tz="UTC")],
+            "timing": [None, np.nan],
+            "weight": [1.5, 2],
+        }
+    )
     events = load_events(frame)
     assert events["day0"].tolist() == [TS("2025-09-11"), TS("2025-09-12")]
     assert events["line"].tolist() == [2, 3]
@@ -155,19 +178,28 @@ def test_header_only(tmp_path: Path) -> None:
 
 
 def test_missing_required_column(tmp_path: Path) -> None:
-    issue = one_issue(write(tmp_path, "Ticker,day,time\nMSFT,2025-09-11,\n"), 1, "date",
-                      "required column 'date' is missing")
+    issue = one_issue(
+        write(tmp_path, "Ticker,day,time\nMSFT,2025-09-11,\n"),
+        1,
+        "date",
+        "required column 'date' is missing",
+    )
     assert "found columns: Ticker, day, time" in issue.message
 
 
 def test_duplicate_columns(tmp_path: Path) -> None:
-    one_issue(write(tmp_path, "ticker,date,Date\nMSFT,2025-09-11,2025-09-12\n"), 1, "Date",
-              r"appears more than once \(columns 2 and 3\)")
+    one_issue(
+        write(tmp_path, "ticker,date,Date\nMSFT,2025-09-11,2025-09-12\n"),
+        1,
+        "Date",
+        r"appears more than once \(columns 2 and 3\)",
+    )
 
 
 def test_reserved_column(tmp_path: Path) -> None:
-    one_issue(write(tmp_path, "ticker,date,day0\nMSFT,2025-09-11,x\n"), 1, "day0",
-              "written by the tool")
+    one_issue(
+        write(tmp_path, "ticker,date,day0\nMSFT,2025-09-11,x\n"), 1, "day0", "written by the tool"
+    )
 
 
 def test_not_utf8(tmp_path: Path) -> None:
@@ -177,8 +209,12 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 
 def test_row_with_too_many_fields(tmp_path: Path) -> None:
-    one_issue(write(tmp_path, "ticker,date\nMSFT,2025-09-11,oops\n"), 2, None,
-              "3 fields but the header has 2")
+    one_issue(
+        write(tmp_path, "ticker,date\nMSFT,2025-09-11,oops\n"),
+        2,
+        None,
+        "3 fields but the header has 2",
+    )
 
 
 # --------------------------------------------------------------------------- row problems
@@ -191,17 +227,26 @@ def test_row_with_too_many_fields(tmp_path: Path) -> None:
         ("MS FT,2025-09-11,,", "ticker", "'MS FT' is not a ticker: it contains a space"),
         ("MSFT$,2025-09-11,,", "ticker", r"contains '\$'"),
         ("MS/FT,2025-09-11,,", "ticker", "contains '/'"),
-        ("ABC.XYZ,2025-09-11,,", "ticker",
-         r"unknown exchange suffix '\.XYZ'.*known suffixes: \.PA"),
+        (
+            "ABC.XYZ,2025-09-11,,",
+            "ticker",
+            r"unknown exchange suffix '\.XYZ'.*known suffixes: \.PA",
+        ),
         ("^NOPE,2025-09-11,,", "ticker", "unknown index symbol"),
         ("MSFT,,,", "date", "date is blank; expected YYYY-MM-DD"),
-        ("MSFT,2025-13-45,,", "date",
-         "'2025-13-45' is not a date; expected YYYY-MM-DD or an ISO date-time"),
+        (
+            "MSFT,2025-13-45,,",
+            "date",
+            "'2025-13-45' is not a date; expected YYYY-MM-DD or an ISO date-time",
+        ),
         ("MSFT,11/09/2025,,", "date", "is not a date"),
         ("MSFT,2025-09-11,4pm,", "time", "'4pm' is not a time; expected HH:MM"),
         ("MSFT,2025-09-11,25:00,", "time", "is not a time"),
-        ("MSFT,2025-09-11,,soon", "timing",
-         "unknown timing 'soon'; expected one of before_open, during_market, after_close"),
+        (
+            "MSFT,2025-09-11,,soon",
+            "timing",
+            "unknown timing 'soon'; expected one of before_open, during_market, after_close",
+        ),
         ("MSFT,2025-09-11,17:00,before_open", "timing", "contradicts time 17:00"),
         ("MSFT,2025-09-11,12:00,amc", "timing", "'after_close' contradicts time 12:00"),
         ("MSFT,1960-01-04,,", "date", "outside the XNYS calendar"),
@@ -216,31 +261,44 @@ def test_bad_row(tmp_path: Path, row: str, column: str, pattern: str) -> None:
 
 
 def test_bad_benchmark(tmp_path: Path) -> None:
-    one_issue(write(tmp_path, "ticker,date,benchmark\nMSFT,2025-09-11,S&P 500\n"), 2,
-              "benchmark", "contains a space")
+    one_issue(
+        write(tmp_path, "ticker,date,benchmark\nMSFT,2025-09-11,S&P 500\n"),
+        2,
+        "benchmark",
+        "contains a space",
+    )
 
 
 def test_duplicate_event_id_names_both_lines(tmp_path: Path) -> None:
-    path = write(tmp_path, "event_id,ticker,date\na,MSFT,2025-09-11\nb,MSFT,2025-09-12\n"
-                           "a,AAPL,2025-09-11\n")
+    path = write(
+        tmp_path, "event_id,ticker,date\na,MSFT,2025-09-11\nb,MSFT,2025-09-12\na,AAPL,2025-09-11\n"
+    )
     issue = one_issue(path, 4, "event_id", "duplicate event_id 'a'")
     assert "lines 2 and 4" in issue.message
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    path = write(tmp_path, (
-        "event_id,ticker,date,time,timing\n"
-        "x,MS FT,2025-13-45,25:00,soon\n"
-        "x,ABC.XYZ,2025-09-11,,\n"
-        "y,MSFT,2025-09-11,17:00,bmo\n"
-        "z,MSFT,2025-09-11,,\n"
-    ))
+    path = write(
+        tmp_path,
+        (
+            "event_id,ticker,date,time,timing\n"
+            "x,MS FT,2025-13-45,25:00,soon\n"
+            "x,ABC.XYZ,2025-09-11,,\n"
+            "y,MSFT,2025-09-11,17:00,bmo\n"
+            "z,MSFT,2025-09-11,,\n"
+        ),
+    )
     with pytest.raises(EventsFileError) as info:
         load_events(path)
     found = [(i.line, i.column) for i in info.value.issues]
     assert found == [
-        (2, "ticker"), (2, "date"), (2, "time"), (2, "timing"),
-        (3, "ticker"), (3, "event_id"), (4, "timing"),
+        (2, "ticker"),
+        (2, "date"),
+        (2, "time"),
+        (2, "timing"),
+        (3, "ticker"),
+        (3, "event_id"),
+        (4, "timing"),
     ]
     assert "and 6 more problem(s)" in str(info.value)
 
@@ -315,14 +373,18 @@ def test_unique_file_stems_properties(ids: list[str]) -> None:
 
 
 def test_unterminated_quote_is_an_error_on_its_line(tmp_path: Path) -> None:
-    path = write(tmp_path, 'ticker,date,description\nMSFT,2019-07-22,first\n'
-                 'MSFT,2025-09-11,"MOU with OpenAI\nMSFT,2023-01-23,third phase\n')
+    path = write(
+        tmp_path,
+        "ticker,date,description\nMSFT,2019-07-22,first\n"
+        'MSFT,2025-09-11,"MOU with OpenAI\nMSFT,2023-01-23,third phase\n',
+    )
     one_issue(path, 3, None, "unterminated quote")
 
 
 def test_multiline_quoted_field_is_one_record(tmp_path: Path) -> None:
-    path = write(tmp_path, 'ticker,date,description\nMSFT,2025-09-11,"two\nlines"\n'
-                 'MSFT,2023-01-23,x\n')
+    path = write(
+        tmp_path, 'ticker,date,description\nMSFT,2025-09-11,"two\nlines"\nMSFT,2023-01-23,x\n'
+    )
     ev = load_events(path)
     assert list(ev["description"]) == ["two\nlines", "x"]
     assert list(ev["line"]) == [2, 4]
@@ -330,8 +392,9 @@ def test_multiline_quoted_field_is_one_record(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("sep", ["\u2028", "\u2029", "\u0085", "\x0c", "\x0b", "\x1c", "\x1e"])
 def test_unicode_line_separators_stay_inside_their_field(tmp_path: Path, sep: str) -> None:
-    path = write(tmp_path, f"ticker,date,description\nMSFT,2025-09-11,before{sep}after\n"
-                 "MSFT,2023-01-23,x\n")
+    path = write(
+        tmp_path, f"ticker,date,description\nMSFT,2025-09-11,before{sep}after\nMSFT,2023-01-23,x\n"
+    )
     ev = load_events(path)
     assert len(ev) == 2
     assert ev["description"].iloc[0] == f"before{sep}after"
@@ -346,8 +409,22 @@ def test_every_leading_bom_is_stripped(tmp_path: Path) -> None:
     assert "\ufeffevent_id" not in ev.columns
 
 
-@pytest.mark.parametrize("name", ["status", "Sigma", "reason", "alpha", "beta", "data_flags",
-                                  "n_est", "r2", "model", "b_mkt_rf", "mu"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "status",
+        "Sigma",
+        "reason",
+        "alpha",
+        "beta",
+        "data_flags",
+        "n_est",
+        "r2",
+        "model",
+        "b_mkt_rf",
+        "mu",
+    ],
+)
 def test_output_column_names_are_refused_not_dropped(tmp_path: Path, name: str) -> None:
     path = write(tmp_path, f"ticker,date,{name}\nMSFT,2025-09-11,x\n")
     one_issue(path, 1, name, f"rename it \\(e.g. 'user_{name.lower()}'\\)")
@@ -356,12 +433,16 @@ def test_output_column_names_are_refused_not_dropped(tmp_path: Path, name: str) 
 def test_same_ticker_and_day0_twice_is_reported_by_name() -> None:
     from eventstudy.duplicates import describe_duplicates, duplicate_events
 
-    ev = load_events(pd.DataFrame({
-        "event_id": ["thu", "fri", "other", "later"],
-        "ticker": ["MSFT", "MSFT", "AAPL", "MSFT"],
-        "date": ["2025-09-11", "2025-09-11", "2025-09-11", "2025-09-15"],
-        "timing": ["after_close", "amc", "after_close", "before_open"],
-    }))
+    ev = load_events(
+        pd.DataFrame(
+            {
+                "event_id": ["thu", "fri", "other", "later"],
+                "ticker": ["MSFT", "MSFT", "AAPL", "MSFT"],
+                "date": ["2025-09-11", "2025-09-11", "2025-09-11", "2025-09-15"],
+                "timing": ["after_close", "amc", "after_close", "before_open"],
+            }
+        )
+    )
     groups = duplicate_events(ev)
     assert groups == [("thu", "fri")]
     (text,) = describe_duplicates(ev, groups)
@@ -375,12 +456,14 @@ def test_many_duplicate_groups_are_named_then_summarised() -> None:
     rng = np.random.default_rng(3)
     n = 400
     days = pd.bdate_range("2024-01-02", periods=30)
-    ev = pd.DataFrame({
-        "event_id": [f"e{i}" for i in range(n)],
-        "ticker": rng.choice(["A", "B", "C"], n),
-        "day0": days[rng.integers(0, len(days), n)],
-        "line": rng.permutation(n) + 2,
-    })
+    ev = pd.DataFrame(
+        {
+            "event_id": [f"e{i}" for i in range(n)],
+            "ticker": rng.choice(["A", "B", "C"], n),
+            "day0": days[rng.integers(0, len(days), n)],
+            "line": rng.permutation(n) + 2,
+        }
+    )
     by_key: dict[tuple[str, pd.Timestamp], list[tuple[int, str]]] = {}
     for r in ev.itertuples(index=False):
         by_key.setdefault((r.ticker, r.day0), []).append((r.line, r.event_id))

@@ -58,8 +58,15 @@ def _records(raw: _Raw, mapping: dict[str, int]) -> tuple[list[dict[str, Any]], 
     width = len(raw.header)
     for line, cells in raw.rows:
         if len(cells) > width and any(c.strip() for c in cells[width:]):
-            issues.append(InputIssue(raw.source, line, None, f"row has {len(cells)} fields but "
-                          f"the header has {width}; quote values that contain the separator"))
+            issues.append(
+                InputIssue(
+                    raw.source,
+                    line,
+                    None,
+                    f"row has {len(cells)} fields but "
+                    f"the header has {width}; quote values that contain the separator",
+                )
+            )
             continue
         record: dict[str, Any] = {
             col: (cells[pos].strip() if pos < len(cells) else "") for col, pos in mapping.items()
@@ -77,9 +84,16 @@ def _check_ids(records: Sequence[dict[str, Any]], source: str) -> list[InputIssu
         if not eid:
             continue
         if eid in first_line:
-            issues.append(InputIssue(source, rec["line"], "event_id", f"duplicate event_id "
-                          f"{eid!r} (lines {first_line[eid]} and {rec['line']}); event ids "
-                          "must be unique"))
+            issues.append(
+                InputIssue(
+                    source,
+                    rec["line"],
+                    "event_id",
+                    f"duplicate event_id "
+                    f"{eid!r} (lines {first_line[eid]} and {rec['line']}); event ids "
+                    "must be unique",
+                )
+            )
         else:
             first_line[eid] = rec["line"]
     return issues
@@ -121,19 +135,25 @@ def load_events_rowwise(
         raw = _read_csv(Path(source))
         if name:
             raw = _Raw(name, raw.header, raw.rows)
-    mapping, issues = _map_columns(raw.source, raw.header, lambda pos: any(
-        pos < len(r) and r[pos].strip() for _, r in raw.rows))
+    mapping, issues = _map_columns(
+        raw.source,
+        raw.header,
+        lambda pos: any(pos < len(r) and r[pos].strip() for _, r in raw.rows),
+    )
     if issues:
         raise EventsFileError(issues)
     records, issues = _records(raw, mapping)
     if not records and not issues:
-        _fatal(raw.source, "no events: the table has a header but no rows; add one row per "
-               "event", line=2)
+        _fatal(
+            raw.source,
+            "no events: the table has a header but no rows; add one row per event",
+            line=2,
+        )
     for rec in records:
         issues.extend(_resolve_row(rec, raw.source))
     issues.extend(_check_ids(records, raw.source))
     if issues:
-        issues.sort(key=lambda i: (i.line or 0))
+        issues.sort(key=lambda i: i.line or 0)
         raise EventsFileError(issues)
     _derive_ids(records)
     extras = [c for c in mapping if c not in INPUT_COLUMNS]
@@ -142,22 +162,105 @@ def load_events_rowwise(
 
 # --------------------------------------------------------------------------- tables
 
-TICKERS = ["MSFT", "msft", " aapl ", "BRK.B", "brk-b", "MC.PA", "mc.pa", "VOD.L", "7203.T",
-           "0700.HK", "BHP.AX", "RY.TO", "^GSPC", "^n225", "SAP.DE", "spy"]
-SPECIAL_DAYS = [
-    "2025-11-28", "2024-11-29", "2024-07-03", "2024-12-24", "2025-12-24", "2025-07-03",  # half
-    "2025-07-04", "2025-12-25", "2025-01-01", "2024-01-01", "2025-04-18", "2025-05-26",  # shut
-    "2025-09-13", "2025-09-14", "2020-05-23", "2025-09-11", "2025-09-12", "2025-01-02",
-    "1970-01-02", "1997-01-06",
+TICKERS = [
+    "MSFT",
+    "msft",
+    " aapl ",
+    "BRK.B",
+    "brk-b",
+    "MC.PA",
+    "mc.pa",
+    "VOD.L",
+    "7203.T",
+    "0700.HK",
+    "BHP.AX",
+    "RY.TO",
+    "^GSPC",
+    "^n225",
+    "SAP.DE",
+    "spy",
 ]
-TIMINGS = ["", "", "unknown", "amc", "AMC", "after close", "after_close", "bmo", "Before Open",
-           "pre-market", "during_market", "intraday", "dm", "n/a", " None "]
-TIMES = ["", "", "", "9:30", "09:29", "09:30:00", "16:00", "15:59:59", "16:00:01", "13:00",
-         "12:59", "13:00:00", "00:00", "23:59", "17:30", "15:30", "8:00", "10:15"]
-OFFSETS = ["Z", "z", "+00:00", "-04:00", "-05:00", "+01:00", "+02:00", "+09:00", "+05:30",
-           "-00:00", "+14:00", "-11:30"]
-RARE = ["2025-09-11T16:30:00.5Z", "2025-09-11T20:30+0000", "2025-09-11T20:30+02",
-        "2025-11-28T13:00:00.000-05:00", "1970-01-02T23:00Z", " 2025-09-11 "]
+SPECIAL_DAYS = [
+    "2025-11-28",
+    "2024-11-29",
+    "2024-07-03",
+    "2024-12-24",
+    "2025-12-24",
+    "2025-07-03",  # half
+    "2025-07-04",
+    "2025-12-25",
+    "2025-01-01",
+    "2024-01-01",
+    "2025-04-18",
+    "2025-05-26",  # shut
+    "2025-09-13",
+    "2025-09-14",
+    "2020-05-23",
+    "2025-09-11",
+    "2025-09-12",
+    "2025-01-02",
+    "1970-01-02",
+    "1997-01-06",
+]
+TIMINGS = [
+    "",
+    "",
+    "unknown",
+    "amc",
+    "AMC",
+    "after close",
+    "after_close",
+    "bmo",
+    "Before Open",
+    "pre-market",
+    "during_market",
+    "intraday",
+    "dm",
+    "n/a",
+    " None ",
+]
+TIMES = [
+    "",
+    "",
+    "",
+    "9:30",
+    "09:29",
+    "09:30:00",
+    "16:00",
+    "15:59:59",
+    "16:00:01",
+    "13:00",
+    "12:59",
+    "13:00:00",
+    "00:00",
+    "23:59",
+    "17:30",
+    "15:30",
+    "8:00",
+    "10:15",
+]
+OFFSETS = [
+    "Z",
+    "z",
+    "+00:00",
+    "-04:00",
+    "-05:00",
+    "+01:00",
+    "+02:00",
+    "+09:00",
+    "+05:30",
+    "-00:00",
+    "+14:00",
+    "-11:30",
+]
+RARE = [
+    "2025-09-11T16:30:00.5Z",
+    "2025-09-11T20:30+0000",
+    "2025-09-11T20:30+02",
+    "2025-11-28T13:00:00.000-05:00",
+    "1970-01-02T23:00Z",
+    " 2025-09-11 ",
+]
 
 
 def issue_tuples(exc: EventsFileError) -> list[tuple[Any, ...]]:
@@ -205,16 +308,18 @@ def random_rows(rng: np.random.Generator, n: int) -> list[dict[str, str]]:
         date = str(rng.choice(RARE)) if rng.random() < 0.01 else _date_text(rng, day)
         pick = rng.random()
         event_id = "" if pick < 0.6 else (f"id{i}" if pick < 0.95 else "MSFT_2025-09-11")
-        rows.append({
-            "event_id": event_id,
-            "ticker": str(rng.choice(TICKERS)),
-            "date": date,
-            "time": str(rng.choice(TIMES)) if "T" not in date.upper()[10:11] else "",
-            "timing": str(rng.choice(TIMINGS)),
-            "benchmark": str(rng.choice(["", "", "", "^gspc", " ^FCHI ", "spy"])),
-            "description": str(rng.choice(["", "deal", " spaced out ", "two\nlines"])),
-            "Sector": str(rng.choice(["tech", "", "energy"])),
-        })
+        rows.append(
+            {
+                "event_id": event_id,
+                "ticker": str(rng.choice(TICKERS)),
+                "date": date,
+                "time": str(rng.choice(TIMES)) if "T" not in date.upper()[10:11] else "",
+                "timing": str(rng.choice(TIMINGS)),
+                "benchmark": str(rng.choice(["", "", "", "^gspc", " ^FCHI ", "spy"])),
+                "description": str(rng.choice(["", "deal", " spaced out ", "two\nlines"])),
+                "Sector": str(rng.choice(["tech", "", "energy"])),
+            }
+        )
     return rows
 
 
@@ -231,8 +336,20 @@ def valid_table(seed: int, n: int) -> pd.DataFrame:
         keep.append(row)
     frame = pd.DataFrame(keep, dtype=object)
     # Same ticker and date twice, blank ids: derived ids need _2, _3.
-    twins = pd.DataFrame([{**keep[0], "event_id": "", "ticker": "MSFT", "date": "2025-09-11",
-                           "time": "", "timing": t} for t in ("amc", "bmo", "")], dtype=object)
+    twins = pd.DataFrame(
+        [
+            {
+                **keep[0],
+                "event_id": "",
+                "ticker": "MSFT",
+                "date": "2025-09-11",
+                "time": "",
+                "timing": t,
+            }
+            for t in ("amc", "bmo", "")
+        ],
+        dtype=object,
+    )
     return pd.concat([frame, twins], ignore_index=True)
 
 
@@ -248,9 +365,17 @@ def test_random_valid_table_dataframe(table: pd.DataFrame) -> None:
     events = same(table)
     assert events is not None
     rules = " | ".join(events["day0_rule"])
-    for part in ("half day: close 13:00", "non-session (Saturday", "non-session (Friday",
-                 "at/after the", "is before the", "after the close of", "before the open",
-                 "during market hours", "timing unknown"):
+    for part in (
+        "half day: close 13:00",
+        "non-session (Saturday",
+        "non-session (Friday",
+        "at/after the",
+        "is before the",
+        "after the close of",
+        "before the open",
+        "during market hours",
+        "timing unknown",
+    ):
         assert part in rules, part
     assert events["announced"].str.contains("given as").sum() > 50
     assert events["time"].str.len().eq(8).any()  # seconds kept
@@ -286,8 +411,9 @@ def _valid_only(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[keep].reset_index(drop=True)
 
 
-@pytest.mark.parametrize("ticker", ["MSFT", "MC.PA", "7203.T", "0700.HK", "VOD.L", "BHP.AX",
-                                    "RY.TO"])
+@pytest.mark.parametrize(
+    "ticker", ["MSFT", "MC.PA", "7203.T", "0700.HK", "VOD.L", "BHP.AX", "RY.TO"]
+)
 def test_open_and_close_boundaries(ticker: str) -> None:
     """A second either side of the open and the close, with every timing."""
     from eventstudy.event_time import _schedule, exchange_for_ticker
@@ -301,8 +427,9 @@ def test_open_and_close_boundaries(ticker: str) -> None:
                 clock = (pd.Timestamp(edge) + pd.Timedelta(seconds=delta)).strftime("%H:%M:%S")
                 for timing in ("before_open", "during_market", "after_close", "unknown"):
                     rows.append({"ticker": ticker, "date": day, "time": clock, "timing": timing})
-                    rows.append({"ticker": ticker, "date": f"{day}T{clock}", "time": "",
-                                 "timing": timing})
+                    rows.append(
+                        {"ticker": ticker, "date": f"{day}T{clock}", "time": "", "timing": timing}
+                    )
     frame = pd.DataFrame(rows, dtype=object)
     assert same(frame) is None  # contradictions: every issue identical
     valid = _valid_only(frame)
@@ -311,17 +438,35 @@ def test_open_and_close_boundaries(ticker: str) -> None:
 
 
 def test_derived_ids_skip_given_ids_and_each_other() -> None:
-    frame = pd.DataFrame({
-        "event_id": ["AAPL_2025-09-12", "", "X_2025-09-11_2", "", "", "", "x_2025-09-11", ""],
-        "ticker": ["MSFT", "aapl", "MSFT", "x", "X", "X", "MSFT", "IBM"],
-        "date": ["2025-09-11", "2025-09-12", "2025-09-11", "2025-09-11", "2025-09-11",
-                 "2025-09-11", "2025-09-12", "2025-09-12"],
-    }, dtype=object)
+    frame = pd.DataFrame(
+        {
+            "event_id": ["AAPL_2025-09-12", "", "X_2025-09-11_2", "", "", "", "x_2025-09-11", ""],
+            "ticker": ["MSFT", "aapl", "MSFT", "x", "X", "X", "MSFT", "IBM"],
+            "date": [
+                "2025-09-11",
+                "2025-09-12",
+                "2025-09-11",
+                "2025-09-11",
+                "2025-09-11",
+                "2025-09-11",
+                "2025-09-12",
+                "2025-09-12",
+            ],
+        },
+        dtype=object,
+    )
     events = same(frame)
     assert events is not None
     assert events["event_id"].tolist() == [
-        "AAPL_2025-09-12", "AAPL_2025-09-12_2", "X_2025-09-11_2", "X_2025-09-11",
-        "X_2025-09-11_3", "X_2025-09-11_4", "x_2025-09-11", "IBM_2025-09-12"]
+        "AAPL_2025-09-12",
+        "AAPL_2025-09-12_2",
+        "X_2025-09-11_2",
+        "X_2025-09-11",
+        "X_2025-09-11_3",
+        "X_2025-09-11_4",
+        "x_2025-09-11",
+        "IBM_2025-09-12",
+    ]
 
 
 def test_rarer_forms_resolved_row_by_row() -> None:
@@ -335,22 +480,37 @@ def test_rarer_forms_resolved_row_by_row() -> None:
 
 def test_dataframe_cells_of_every_dtype() -> None:
     n = 6
-    frame = pd.DataFrame({
-        "ticker": pd.Series(["MSFT", " aapl", "MC.PA", None, "SAP.DE", "7203.T"], dtype=object),
-        "date": pd.to_datetime(["2025-09-11 00:00", "2025-09-11 16:30", "2025-11-28 00:00",
-                                "2025-09-13 00:00",
-                                "2025-12-24 12:00", "2025-09-11 00:00"]),
-        "aware": pd.to_datetime(["2025-09-11 20:30"] * n).tz_localize("UTC"),
-        "objects": [pd.Timestamp("2025-01-01"), dt.date(2025, 1, 2), dt.time(9, 30),
-                    dt.time(9, 30, 5), np.nan, pd.NaT],
-        "floats": [1.5, 2.0, np.nan, -0.0, 1e20, float("inf")],
-        "ints": np.arange(n) - 2,
-        "flags": [True, False, True, True, False, True],
-        "cats": pd.Categorical(["a", "b", "a", None, "b", "a"]),
-        "strings": pd.array(["x ", None, " y", "", "z", "x"], dtype="string"),
-        "mixed": [1, "1", 1.0, None, "two", np.float32("nan")],
-        "deltas": pd.to_timedelta(np.arange(n), unit="h"),
-    })
+    frame = pd.DataFrame(
+        {
+            "ticker": pd.Series(["MSFT", " aapl", "MC.PA", None, "SAP.DE", "7203.T"], dtype=object),
+            "date": pd.to_datetime(
+                [
+                    "2025-09-11 00:00",
+                    "2025-09-11 16:30",
+                    "2025-11-28 00:00",
+                    "2025-09-13 00:00",
+                    "2025-12-24 12:00",
+                    "2025-09-11 00:00",
+                ]
+            ),
+            "aware": pd.to_datetime(["2025-09-11 20:30"] * n).tz_localize("UTC"),
+            "objects": [
+                pd.Timestamp("2025-01-01"),
+                dt.date(2025, 1, 2),
+                dt.time(9, 30),
+                dt.time(9, 30, 5),
+                np.nan,
+                pd.NaT,
+            ],
+            "floats": [1.5, 2.0, np.nan, -0.0, 1e20, float("inf")],
+            "ints": np.arange(n) - 2,
+            "flags": [True, False, True, True, False, True],
+            "cats": pd.Categorical(["a", "b", "a", None, "b", "a"]),
+            "strings": pd.array(["x ", None, " y", "", "z", "x"], dtype="string"),
+            "mixed": [1, "1", 1.0, None, "two", np.float32("nan")],
+            "deltas": pd.to_timedelta(np.arange(n), unit="h"),
+        }
+    )
     frame.loc[3, "ticker"] = "IBM"
     same(frame)
     same(frame.rename(columns={"date": "Date", "ticker": " Ticker "}))
@@ -414,9 +574,12 @@ def _bad_frame(rows: list[tuple[str, ...]]) -> pd.DataFrame:
 
 def test_bad_rows_of_every_kind_give_identical_issues(tmp_path: Path) -> None:
     last = sessions("XNYS")[-1]
-    rows = [("MSFT", "2025-09-11", "", "", "", "ok"), *BAD_ROWS,
-            ("MSFT", f"{last:%Y-%m-%d}", "", "amc", "", ""),
-            ("MSFT", f"{last:%Y-%m-%d}", "20:00", "", "", "")]
+    rows = [
+        ("MSFT", "2025-09-11", "", "", "", "ok"),
+        *BAD_ROWS,
+        ("MSFT", f"{last:%Y-%m-%d}", "", "amc", "", ""),
+        ("MSFT", f"{last:%Y-%m-%d}", "20:00", "", "", ""),
+    ]
     frame = _bad_frame(rows)
     assert same(frame) is None
     with pytest.raises(EventsFileError) as info:
@@ -457,23 +620,42 @@ def test_dataframe_layout_problems_give_identical_issues() -> None:
 
 # --------------------------------------------------------------------------- properties
 
-_DATE_FORMS = st.sampled_from(["{d}", "{d}T{t}", "{d} {t}", "{d}T{t}Z", "{d}T{t}{o}", "{d}t{t}z",
-                               " {d} ", "{d}T{t}:07", "{d}T{t}.25Z", "{d}x"])
+_DATE_FORMS = st.sampled_from(
+    [
+        "{d}",
+        "{d}T{t}",
+        "{d} {t}",
+        "{d}T{t}Z",
+        "{d}T{t}{o}",
+        "{d}t{t}z",
+        " {d} ",
+        "{d}T{t}:07",
+        "{d}T{t}.25Z",
+        "{d}x",
+    ]
+)
 _DAY = st.dates(min_value=dt.date(1960, 1, 1), max_value=dt.date(2030, 12, 31))
 _CLOCK = st.times().map(lambda t: t.strftime("%H:%M"))
 
 
 @st.composite
 def _row(draw: st.DrawFn) -> dict[str, str]:
-    date = draw(_DATE_FORMS).format(d=draw(_DAY).isoformat(), t=draw(_CLOCK),
-                                    o=draw(st.sampled_from(OFFSETS)))
+    date = draw(_DATE_FORMS).format(
+        d=draw(_DAY).isoformat(), t=draw(_CLOCK), o=draw(st.sampled_from(OFFSETS))
+    )
     return {
         "event_id": draw(st.sampled_from(["", "", "", "a", "b", "MSFT_2025-09-11"])),
         "ticker": draw(st.sampled_from([*TICKERS, "", "MS FT", "ABC.XYZ", "^NOPE", "x" * 40])),
-        "date": draw(st.one_of(st.just(date), st.sampled_from(SPECIAL_DAYS),
-                               st.text("0123456789-:TZ+ ", max_size=12))),
-        "time": draw(st.one_of(st.sampled_from(TIMES), _CLOCK,
-                               st.text("0123456789: ", max_size=6))),
+        "date": draw(
+            st.one_of(
+                st.just(date),
+                st.sampled_from(SPECIAL_DAYS),
+                st.text("0123456789-:TZ+ ", max_size=12),
+            )
+        ),
+        "time": draw(
+            st.one_of(st.sampled_from(TIMES), _CLOCK, st.text("0123456789: ", max_size=6))
+        ),
         "timing": draw(st.sampled_from([*TIMINGS, "soon", "After-Hours", "PRE MARKET"])),
         "benchmark": draw(st.sampled_from(["", "", "^gspc", "S&P", "^FTSE"])),
     }

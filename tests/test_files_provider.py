@@ -19,7 +19,10 @@ from eventstudy.errors import DataQualityWarning, InputError, PricesFileError
 CORPUS = Path(__file__).parent / "corpus" / "prices"
 REAL_PRICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices"
 REAL_UNIVERSE = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "universe"
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "universe"
     / "sp500_5yr_2013_2018.csv.gz"
 )
 START, END = dt.date(2000, 1, 1), dt.date(2030, 12, 31)
@@ -61,9 +64,7 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def get(
-    path: Path, tickers: list[str], start: dt.date = START, end: dt.date = END
-) -> PriceSet:
+def get(path: Path, tickers: list[str], start: dt.date = START, end: dt.date = END) -> PriceSet:
     """Prices from a fresh provider, with data-quality warnings ignored."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
@@ -130,12 +131,15 @@ def test_two_files_for_one_ticker(tmp_path: Path) -> None:
 
 
 def test_long_form_aliases_and_order(tmp_path: Path) -> None:
-    path = write(tmp_path / "prices.csv", (
-        "Symbol,DATE,Adj Close,close,Volume\n"
-        "MSFT,2025-09-11,501.0,502.0,10\n"
-        "spy,2025-09-10,652.21,653,20\n"
-        "MSFT,2025-09-10,500.0,501.0,30\n"
-    ))
+    path = write(
+        tmp_path / "prices.csv",
+        (
+            "Symbol,DATE,Adj Close,close,Volume\n"
+            "MSFT,2025-09-11,501.0,502.0,10\n"
+            "spy,2025-09-10,652.21,653,20\n"
+            "MSFT,2025-09-10,500.0,501.0,30\n"
+        ),
+    )
     prices = get(path, ["MSFT", "SPY", "NVDA"])
     msft = prices.frames["MSFT"]
     assert_frame_layout(msft)
@@ -151,10 +155,12 @@ def test_long_form_aliases_and_order(tmp_path: Path) -> None:
 def test_long_form_name_column_gzip_close_only(tmp_path: Path) -> None:
     path = tmp_path / "universe.csv.gz"
     with gzip.open(path, "wt", encoding="utf-8") as handle:
-        handle.write("date,open,high,low,close,volume,Name\n"
-                     "2013-02-08,45.07,45.35,45.0,45.08,1824755,A\n"
-                     "2013-02-11,,,,44.6,2915405,A\n"
-                     "2013-02-08,10,11,9,10.5,100,NA\n")
+        handle.write(
+            "date,open,high,low,close,volume,Name\n"
+            "2013-02-08,45.07,45.35,45.0,45.08,1824755,A\n"
+            "2013-02-11,,,,44.6,2915405,A\n"
+            "2013-02-08,10,11,9,10.5,100,NA\n"
+        )
     prices = get(path, ["A", "NA"])
     assert prices.return_column == {"A": "close", "NA": "close"}
     assert prices.frames["A"]["adj_close"].tolist() == [45.08, 44.6]
@@ -164,9 +170,9 @@ def test_long_form_name_column_gzip_close_only(tmp_path: Path) -> None:
 
 
 def test_long_form_adj_close_empty_for_one_ticker_falls_back_to_close(tmp_path: Path) -> None:
-    path = write(tmp_path / "p.csv", (
-        "date,ticker,adj_close,close\n2025-09-10,A,1.5,2\n2025-09-10,B,,3\n"
-    ))
+    path = write(
+        tmp_path / "p.csv", ("date,ticker,adj_close,close\n2025-09-10,A,1.5,2\n2025-09-10,B,,3\n")
+    )
     prices = get(path, ["A", "B"])
     assert prices.return_column == {"A": "adj_close", "B": "close"}
     assert prices.frames["B"]["adj_close"].tolist() == [3.0]
@@ -180,15 +186,19 @@ def test_date_range_is_inclusive(tmp_path: Path) -> None:
 
 
 def test_empty_price_rows_are_dropped_noted_and_warned(tmp_path: Path) -> None:
-    path = write(tmp_path / "p.csv", (
-        "date,ticker,adj_close\n2025-09-10,MSFT,1\n2025-09-11,MSFT,\n"
-        "2025-09-12,MSFT,null\n2025-09-15,MSFT,2\n"
-    ))
+    path = write(
+        tmp_path / "p.csv",
+        (
+            "date,ticker,adj_close\n2025-09-10,MSFT,1\n2025-09-11,MSFT,\n"
+            "2025-09-12,MSFT,null\n2025-09-15,MSFT,2\n"
+        ),
+    )
     with pytest.warns(DataQualityWarning, match="2 rows"):
         prices = FilePriceProvider(path).get_prices(["MSFT"], START, END)
     assert len(prices.frames["MSFT"]) == 2
-    assert any("2 rows with an empty adj_close" in n and "lines 3, 4" in n
-               for n in prices.notes["MSFT"])
+    assert any(
+        "2 rows with an empty adj_close" in n and "lines 3, 4" in n for n in prices.notes["MSFT"]
+    )
 
 
 def test_no_rows_in_range_is_missing_with_the_range_held(tmp_path: Path) -> None:
@@ -201,10 +211,13 @@ def test_no_rows_in_range_is_missing_with_the_range_held(tmp_path: Path) -> None
 
 
 def test_iso_datetimes_keep_the_local_date(tmp_path: Path) -> None:
-    path = write(tmp_path / "MSFT.csv", (
-        "Date,Close\n2025-03-07 00:00:00-05:00,1\n2025-03-10 00:00:00-04:00,2\n"
-        "2025-03-11T16:00:00Z,3\n"
-    ))
+    path = write(
+        tmp_path / "MSFT.csv",
+        (
+            "Date,Close\n2025-03-07 00:00:00-05:00,1\n2025-03-10 00:00:00-04:00,2\n"
+            "2025-03-11T16:00:00Z,3\n"
+        ),
+    )
     index = get(path, ["MSFT"]).frames["MSFT"].index
     days = [pd.Timestamp(d).date().isoformat() for d in index]
     assert days == ["2025-03-07", "2025-03-10", "2025-03-11"]
@@ -221,9 +234,9 @@ def test_non_positive_open_is_blanked_with_a_note(tmp_path: Path) -> None:
 
 
 def test_wide_form(tmp_path: Path) -> None:
-    path = write(tmp_path / "wide.csv", (
-        "date,MSFT,^GSPC,OPEN\n2025-09-10,500,6500,5\n2025-09-11,501,,6\n"
-    ))
+    path = write(
+        tmp_path / "wide.csv", ("date,MSFT,^GSPC,OPEN\n2025-09-10,500,6500,5\n2025-09-11,501,,6\n")
+    )
     prices = get(path, ["MSFT", "^gspc", "open", "NVDA"])
     assert list(prices.frames["MSFT"].columns) == ["adj_close"]
     assert_frame_layout(prices.frames["MSFT"])
@@ -235,8 +248,9 @@ def test_wide_form(tmp_path: Path) -> None:
 
 
 def test_wide_form_written_by_pandas(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"MSFT": [500.0, 501.0]},
-                         index=pd.to_datetime(["2025-09-10", "2025-09-11"]))
+    frame = pd.DataFrame(
+        {"MSFT": [500.0, 501.0]}, index=pd.to_datetime(["2025-09-10", "2025-09-11"])
+    )
     frame.to_csv(tmp_path / "wide.csv")  # header ",MSFT": unnamed date column
     assert get(tmp_path / "wide.csv", ["MSFT"]).frames["MSFT"]["adj_close"].sum() == 1001.0
 
@@ -245,9 +259,10 @@ def test_wide_form_written_by_pandas(tmp_path: Path) -> None:
 
 
 def test_folder_per_ticker_exports(tmp_path: Path) -> None:
-    write(tmp_path / "msft.CSV", (
-        "Date,Open,High,Low,Close,Adj Close,Volume\n2025-09-10,1,2,0.5,1.5,1.4,100\n"
-    ))
+    write(
+        tmp_path / "msft.CSV",
+        ("Date,Open,High,Low,Close,Adj Close,Volume\n2025-09-10,1,2,0.5,1.5,1.4,100\n"),
+    )
     write(tmp_path / "GSPC.csv", "Date,Close\n2025-09-10,6500\n")
     write(tmp_path / "notes.md", "not a price file\n")
     provider = FilePriceProvider(tmp_path)
@@ -255,7 +270,12 @@ def test_folder_per_ticker_exports(tmp_path: Path) -> None:
     assert provider.description == f"files: {tmp_path.resolve()} (folder of per-ticker CSV)"
     prices = provider.get_prices(["MSFT", "^GSPC", "NVDA", "^IXIC"], START, END)
     assert list(prices.frames["MSFT"].columns) == [
-        "adj_close", "close", "open", "high", "low", "volume"
+        "adj_close",
+        "close",
+        "open",
+        "high",
+        "low",
+        "volume",
     ]
     assert prices.return_column == {"MSFT": "Adj Close", "^GSPC": "Close"}
     assert prices.frames["^GSPC"]["close"].tolist() == [6500.0]
@@ -295,7 +315,8 @@ def test_folder_reads_only_needed_files_once(
 
 def test_parquet_per_ticker_with_tz_aware_index(tmp_path: Path) -> None:
     index = pd.DatetimeIndex(["2025-09-10", "2025-09-11"], name="Date").tz_localize(
-        "America/New_York")
+        "America/New_York"
+    )
     frame = pd.DataFrame({"Close": [1.0, 2.0], "Volume": [10, 20]}, index=index)
     frame.to_parquet(tmp_path / "MSFT.parquet")
     provider = FilePriceProvider(tmp_path)
@@ -307,8 +328,9 @@ def test_parquet_per_ticker_with_tz_aware_index(tmp_path: Path) -> None:
 
 
 def test_parquet_long_form_and_bad_value(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"date": ["2025-09-10", "2025-09-10"], "ticker": ["A", "B"],
-                          "adj_close": [1.0, -2.0]})
+    frame = pd.DataFrame(
+        {"date": ["2025-09-10", "2025-09-10"], "ticker": ["A", "B"], "adj_close": [1.0, -2.0]}
+    )
     frame.to_parquet(tmp_path / "long.parquet")
     with pytest.raises(PricesFileError, match=r"long.parquet, row 2, column 'adj_close'"):
         get(tmp_path / "long.parquet", ["A"])
@@ -331,8 +353,7 @@ def test_single_export_file_serves_its_ticker(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not REAL_PRICES.is_dir(), reason=f"real price folder {REAL_PRICES} absent")
 def test_real_price_folder() -> None:
-    prices = get(REAL_PRICES, ["MSFT", "^GSPC", "NVDA"], dt.date(2025, 9, 1),
-                 dt.date(2025, 9, 30))
+    prices = get(REAL_PRICES, ["MSFT", "^GSPC", "NVDA"], dt.date(2025, 9, 1), dt.date(2025, 9, 30))
     msft = prices.frames["MSFT"]
     assert_frame_layout(msft)
     assert msft.loc["2025-09-12", "close"] == pytest.approx(509.90)

@@ -59,20 +59,27 @@ def test_every_sample_price_file_is_documented():
         assert f"`{path.name}`" in sources, path.name
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("events.csv", "reports/study"), ("Events.CSV", "reports/study"),
-    ("msft_deals.csv", "reports/msft_deals"), ("my deals.csv", "reports/my_deals"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("events.csv", "reports/study"),
+        ("Events.CSV", "reports/study"),
+        ("msft_deals.csv", "reports/msft_deals"),
+        ("my deals.csv", "reports/my_deals"),
+    ],
+)
 def test_default_output_folder_reads_well(name: str, expected: str):
     assert default_out_dir(Path("/data") / name) == Path(expected)
 
 
 def _duplicate_events(tmp_path: Path) -> Path:
     path = tmp_path / "dupes.csv"
-    path.write_text("event_id,ticker,date,timing\n"
-                    "thu,MSFT,2025-09-11,after_close\n"
-                    "fri-eve,MSFT,2025-09-11,amc\n"
-                    "aapl,AAPL,2025-09-11,after_close\n")
+    path.write_text(
+        "event_id,ticker,date,timing\n"
+        "thu,MSFT,2025-09-11,after_close\n"
+        "fri-eve,MSFT,2025-09-11,amc\n"
+        "aapl,AAPL,2025-09-11,after_close\n"
+    )
     return path
 
 
@@ -103,10 +110,13 @@ def test_duplicate_events_warn_in_python(tmp_path: Path):
 
 def test_quiet_run_still_names_failed_events(tmp_path: Path):
     events = tmp_path / "e.csv"
-    events.write_text("event_id,ticker,date,timing\n"
-                      "ok1,MSFT,2025-09-11,after_close\nnope,ZZZZ,2025-09-11,after_close\n")
-    result = invoke("run", str(events), "--prices", str(SAMPLE_PRICES), "--out",
-                    str(tmp_path / "o"), "-q")
+    events.write_text(
+        "event_id,ticker,date,timing\n"
+        "ok1,MSFT,2025-09-11,after_close\nnope,ZZZZ,2025-09-11,after_close\n"
+    )
+    result = invoke(
+        "run", str(events), "--prices", str(SAMPLE_PRICES), "--out", str(tmp_path / "o"), "-q"
+    )
     assert result.exit_code == 1
     assert result.stdout == ""
     assert re.search(r"^failed: nope: no prices for 'ZZZZ'", result.stderr, flags=re.M)
@@ -131,7 +141,8 @@ def test_sentences_are_derived_from_the_numbers(sample_result: es.StudyResult):
         assert ("not significant at 5%" in text) == (row["p_value"] >= 0.05)
     assert result_event_sentence(res, "msft-openai-mou-2025") == (
         "MSFT's abnormal return on 2025-09-12 was +1.80% (t = 1.67, p = 0.095): not "
-        "significant at 5%; a move this size happens about one day in ten for MSFT.")
+        "significant at 5%; a move this size happens about one day in ten for MSFT."
+    )
     t = res.tests[(res.tests["start"] == 0) & (res.tests["end"] == 0)].set_index("statistic")
     study = result_study_sentence(res)
     assert "Across 10 events" in study and f"{100 * t.loc['t_cs', 'caar']:+.2f}%" in study
@@ -140,8 +151,14 @@ def test_sentences_are_derived_from_the_numbers(sample_result: es.StudyResult):
 
 
 def test_plot_event_on_a_failed_event_is_a_clear_error(tmp_path: Path):
-    events = pd.DataFrame({"event_id": ["good", "bad"], "ticker": ["MSFT", "ZZZZ"],
-                           "date": ["2025-09-11"] * 2, "timing": ["after_close"] * 2})
+    events = pd.DataFrame(
+        {
+            "event_id": ["good", "bad"],
+            "ticker": ["MSFT", "ZZZZ"],
+            "date": ["2025-09-11"] * 2,
+            "timing": ["after_close"] * 2,
+        }
+    )
     res = es.EventStudy(events).run(prices=SAMPLE_PRICES)
     with pytest.raises(ValueError, match=r"'bad' has no abnormal returns to plot: it is failed"):
         res.plot_event("bad")
@@ -151,16 +168,25 @@ def test_plot_event_on_a_failed_event_is_a_clear_error(tmp_path: Path):
 
 
 def test_one_event_says_why_there_are_no_tests(tmp_path: Path):
-    events = pd.DataFrame({"event_id": ["mou"], "ticker": ["MSFT"], "date": ["2025-09-11"],
-                           "timing": ["after_close"]})
+    events = pd.DataFrame(
+        {"event_id": ["mou"], "ticker": ["MSFT"], "date": ["2025-09-11"], "timing": ["after_close"]}
+    )
     res = es.EventStudy(events).run(prices=SAMPLE_PRICES)
     assert "No cross-sectional test" in str(res.summary())
     assert str(res.summary()).count("MSFT's abnormal return on 2025-09-12") == 1
     index = Path(res.to_html(str(tmp_path / "one"))).read_text()
     assert 'id="tests-note"' in index and "fewer than 2 events with a CAR (N = 1)" in index
     assert "MSFT&#39;s abnormal return on 2025-09-12 was +1.80%" in index
-    result = invoke("run", str(_one(tmp_path)), "--prices",
-                    str(SAMPLE_PRICES), "--out", str(tmp_path / "cli"), "--format", "csv")
+    result = invoke(
+        "run",
+        str(_one(tmp_path)),
+        "--prices",
+        str(SAMPLE_PRICES),
+        "--out",
+        str(tmp_path / "cli"),
+        "--format",
+        "csv",
+    )
     assert result.exit_code == 0
     assert "No cross-sectional test" in result.output
     assert "Cross-sectional tests: statistic" not in result.output

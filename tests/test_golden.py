@@ -29,8 +29,10 @@ EVENT_COLUMNS = ["status", "reason", "n_est", "sigma", "alpha", "beta", "r2"]
 
 @pytest.fixture(scope="module")
 def expected() -> dict[str, pd.DataFrame]:
-    tables = {name: pd.read_csv(EXPECTED / f"{name}.csv")
-              for name in ("events", "ar", "car", "tests", "aar")}
+    tables = {
+        name: pd.read_csv(EXPECTED / f"{name}.csv")
+        for name in ("events", "ar", "car", "tests", "aar")
+    }
     tables["meta"] = json.loads((EXPECTED / "meta.json").read_text())
     return tables
 
@@ -44,8 +46,9 @@ def engine_result():
 def reference_result():
     sessions = xnys_sessions()
     events = pd.read_csv(GOLDEN / "events.csv", dtype=str, keep_default_na=False)
-    events["day0"] = [resolve_day0(d, t, sessions) for d, t in zip(events["date"],
-                                                                    events["timing"], strict=True)]
+    events["day0"] = [
+        resolve_day0(d, t, sessions) for d, t in zip(events["date"], events["timing"], strict=True)
+    ]
     prices = pd.read_csv(GOLDEN / "prices.csv")
     return reference_study(prices, events, sessions)
 
@@ -56,8 +59,9 @@ def result(request):
 
 
 def test_events(result, expected):
-    assert_tables_match(result.events, expected["events"], ["event_id"], EVENT_COLUMNS,
-                        label="events.csv")
+    assert_tables_match(
+        result.events, expected["events"], ["event_id"], EVENT_COLUMNS, label="events.csv"
+    )
 
 
 def test_day0(result, expected):
@@ -74,8 +78,9 @@ def test_day0(result, expected):
 def test_ar(result, expected):
     exp = expected["ar"]
     assert_tables_match(result.ar, exp, ["event_id", "rel_day"], ["ar"], label="ar.csv")
-    assert_tables_match(result.ar, exp, ["event_id", "rel_day"], ["se"], label="ar.csv se",
-                        rows=exp["ar"].notna())
+    assert_tables_match(
+        result.ar, exp, ["event_id", "rel_day"], ["se"], label="ar.csv se", rows=exp["ar"].notna()
+    )
 
 
 @pytest.mark.parametrize(
@@ -87,24 +92,36 @@ def test_ar_se_where_ar_is_missing(source, expected, request):
     exp = expected["ar"]
     missing = exp["ar"].isna()
     assert missing.sum() == 2  # e08 on +3 and +4
-    assert_tables_match(res.ar, exp, ["event_id", "rel_day"], ["se"], label="ar.csv se",
-                        rows=missing)
+    assert_tables_match(
+        res.ar, exp, ["event_id", "rel_day"], ["se"], label="ar.csv se", rows=missing
+    )
 
 
 def test_car(result, expected):
-    assert_tables_match(result.car, expected["car"], ["event_id", "start", "end"],
-                        ["car", "se", "t", "scar", "p_value"], label="car.csv")
+    assert_tables_match(
+        result.car,
+        expected["car"],
+        ["event_id", "start", "end"],
+        ["car", "se", "t", "scar", "p_value"],
+        label="car.csv",
+    )
 
 
 def test_tests(result, expected):
-    assert_tables_match(result.tests, expected["tests"], ["start", "end", "statistic"],
-                        ["value", "p_value", "n", "caar"], label="tests.csv")
+    assert_tables_match(
+        result.tests,
+        expected["tests"],
+        ["start", "end", "statistic"],
+        ["value", "p_value", "n", "caar"],
+        label="tests.csv",
+    )
 
 
 def test_aar(result, expected):
     exp = expected["aar"]
-    assert_tables_match(result.aar, exp, ["rel_day"], [c for c in exp.columns if c != "rel_day"],
-                        label="aar.csv")
+    assert_tables_match(
+        result.aar, exp, ["rel_day"], [c for c in exp.columns if c != "rel_day"], label="aar.csv"
+    )
     assert list(result.aar["rel_day"]) == list(exp["rel_day"])
 
 

@@ -27,8 +27,14 @@ def _rows(resid: np.ndarray, p0: np.ndarray, fast: bool = True) -> kp.Rows:
     """One calendar: the date axis is the session index itself. ``fast``: say so,
     so complete rows take the prefix-sum path; else every pair matches dates."""
     extra = (np.zeros(len(p0), int), p0 + EST[0]) if fast else (None, None)
-    return kp.Rows(np.nan_to_num(resid), np.isfinite(resid).astype(float),
-                   p0[:, None] + EST[None, :], p0 + EVT[0], p0 + EVT[-1], *extra)
+    return kp.Rows(
+        np.nan_to_num(resid),
+        np.isfinite(resid).astype(float),
+        p0[:, None] + EST[None, :],
+        p0 + EVT[0],
+        p0 + EVT[-1],
+        *extra,
+    )
 
 
 def _brute_r(resid, sessions, p0, cols, min_common=30) -> float:
@@ -72,13 +78,15 @@ def test_block_size_does_not_change_the_sums():
     kb = np.lexsort((b.j, b.i))
     assert np.array_equal(a.i[ka], b.i[kb]) and np.array_equal(a.j[ka], b.j[kb])
     for name in ("n", "sx", "sy", "sxx", "syy", "sxy"):
-        np.testing.assert_allclose(getattr(a, name)[ka], getattr(b, name)[kb], rtol=1e-12,
-                                   atol=1e-10)
+        np.testing.assert_allclose(
+            getattr(a, name)[ka], getattr(b, name)[kb], rtol=1e-12, atol=1e-10
+        )
     first, last = rows.first, rows.last
     assert len(a.i) == kp.count_overlapping_pairs(first, last)
     i, j = kp.overlapping_pairs(first, last)
     assert set(zip(i.tolist(), j.tolist(), strict=True)) == set(
-        zip(a.i.tolist(), a.j.tolist(), strict=True))
+        zip(a.i.tolist(), a.j.tolist(), strict=True)
+    )
 
 
 def test_disjoint_windows_contribute_nothing():
@@ -100,8 +108,9 @@ def test_dates_across_calendars_match_by_date():
     assert cross.any() and (~cross).any()
     pos = p0[:, None] + EVT[None, :]
     o_dates = kp.overlap(pairs.i, pairs.j, pairs.shift, len(EVT), pos, np.ones(pos.shape, bool))
-    same = kp.overlap(pairs.i, pairs.j, np.where(cross, p0[pairs.j] - p0[pairs.i],
-                                                 pairs.shift), len(EVT))
+    same = kp.overlap(
+        pairs.i, pairs.j, np.where(cross, p0[pairs.j] - p0[pairs.i], pairs.shift), len(EVT)
+    )
     np.testing.assert_allclose(o_dates, same)
 
 
@@ -117,8 +126,9 @@ def test_approximation_is_close_for_a_cluster():
     cal = np.zeros(n, int)
     exact = _r(kp.exact_pairs(rows, cal, p0, 30), n, np.arange(21))
     u = kp.standardise(resid)
-    gr = kp.group_rows(u, np.ones(resid.shape, bool), rows.pos, rows.first, rows.last, cal, p0,
-                       p0 + EST[0])
+    gr = kp.group_rows(
+        u, np.ones(resid.shape, bool), rows.pos, rows.first, rows.last, cal, p0, p0 + EST[0]
+    )
     gp = kp.group_pairs(gr)
     rep = np.zeros(len(gr.size), np.int64)
     rep[gr.of_event] = np.arange(n)

@@ -45,15 +45,20 @@ def test_founding_study_notebook_executes(tmp_path: Path, monkeypatch: pytest.Mo
     # No kaleido or Chrome needed: the interactive plotly JSON only.
     monkeypatch.setenv("PLOTLY_RENDERER", "plotly_mimetype")
     # The kernel imports this source tree even when the package is not installed.
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+    )
     nb = nbformat.read(copy, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     # cwd examples/: the notebook's relative paths (prices/, ../events.csv) resolve there.
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    )
     client.execute()
     nbformat.write(nb, copy)  # kept in tmp_path for inspection
     assert NOTEBOOK.read_bytes() == tracked, "the tracked notebook was modified"
@@ -61,8 +66,11 @@ def test_founding_study_notebook_executes(tmp_path: Path, monkeypatch: pytest.Mo
     outputs = code_outputs(nb)
     errors = [o for o in outputs if o.get("output_type") == "error"]
     assert not errors, errors[0].get("traceback") if errors else None
-    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs
-                   if o.get("output_type") == "execute_result")
+    html = "".join(
+        o.get("data", {}).get("text/html", "")
+        for o in outputs
+        if o.get("output_type") == "execute_result"
+    )
     assert "<svg" in html and "Event study of 10 events" in html
     assert sum(PLOTLY in o.get("data", {}) for o in outputs) == 2
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
@@ -78,8 +86,9 @@ def test_committed_notebook_has_outputs_that_display_anywhere():
     assert nb.metadata["kernelspec"]["name"] == "python3"
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code
-    missing = [c.source.splitlines()[0] for c in code
-               if c.execution_count is None or not c.get("outputs")]
+    missing = [
+        c.source.splitlines()[0] for c in code if c.execution_count is None or not c.get("outputs")
+    ]
     assert not missing, f"cells without outputs (run examples/execute_notebook.py): {missing}"
     outputs = code_outputs(nb)
     assert not [o for o in outputs if o.output_type == "error"]
@@ -94,8 +103,10 @@ def test_committed_notebook_has_outputs_that_display_anywhere():
     assert all("text/plain" in o.data for o in outputs if "text/html" in o.get("data", {}))
 
     # No path of the machine that executed it (binary images are base64, skipped).
-    shown = [{**o, "data": {k: v for k, v in o.get("data", {}).items() if k not in BINARY}}
-             for o in outputs]
+    shown = [
+        {**o, "data": {k: v for k, v in o.get("data", {}).items() if k not in BINARY}}
+        for o in outputs
+    ]
     text = json.dumps([shown, [c.source for c in nb.cells], nb.metadata])
     leaks = [m for m in ABSOLUTE if m in text]
     assert not leaks, f"absolute paths in the committed notebook: {leaks}"

@@ -15,12 +15,10 @@ from tests.conftest import ROOT, SAMPLE_PRICES
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1,
-                max_size=50))
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1, max_size=50))
 def test_every_double_round_trips(tmp_path_factory, values: list[float]):
     path = tmp_path_factory.mktemp("csv") / "x.csv"
-    write_csv(pd.DataFrame({"k": np.arange(len(values)), "x": np.array(values, dtype=float)}),
-              path)
+    write_csv(pd.DataFrame({"k": np.arange(len(values)), "x": np.array(values, dtype=float)}), path)
     back = pd.read_csv(path)["x"].to_numpy(dtype=float)
     want = np.array(values, dtype=float)
     assert ((back == want) | (np.isnan(back) & np.isnan(want))).all()

@@ -56,8 +56,14 @@ FAST_TESTS = [
 # Top-level entries of the checkout that are not source (environments, builds,
 # outputs); caches are left out at every level.
 _NOT_SOURCE_TOP = {".git", ".venv", "venv", "build", "dist", "reports"}
-_NOT_SOURCE_ANYWHERE = {"__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache",
-                        ".ruff_cache", ".DS_Store"}
+_NOT_SOURCE_ANYWHERE = {
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".DS_Store",
+}
 
 # pip's words for "the index could not be reached" (as opposed to "the floor
 # does not exist" or "the floors conflict", which must fail the test).
@@ -99,13 +105,17 @@ def _copy_tree(dest: Path, *, package: bool = True) -> Path:
 
 
 def _run(cmd: list[str], *, timeout: float, **kwargs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False,
-                          **kwargs)
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, check=False, **kwargs
+    )
 
 
 def _output(proc: subprocess.CompletedProcess[str], lines: int = 60) -> str:
-    text = "\n".join(line for line in (proc.stdout + proc.stderr).splitlines()
-                     if "is ignored: it is neither a file nor a directory" not in line)
+    text = "\n".join(
+        line
+        for line in (proc.stdout + proc.stderr).splitlines()
+        if "is ignored: it is neither a file nor a directory" not in line
+    )
     return "\n".join(text.splitlines()[-lines:])
 
 
@@ -113,15 +123,21 @@ def _skip_if_offline(proc: subprocess.CompletedProcess[str], what: str) -> None:
     """Skip, with pip's own words, when a failed pip step could not reach the index."""
     if proc.returncode == 0:
         return
-    said = [line.strip() for line in (proc.stdout + proc.stderr).splitlines()
-            if _NETWORK_ERROR.search(line)]
+    said = [
+        line.strip()
+        for line in (proc.stdout + proc.stderr).splitlines()
+        if _NETWORK_ERROR.search(line)
+    ]
     if said:
         pytest.skip(f"the package index cannot be reached ({what}); pip said: {said[0][:240]}")
 
 
 def _clean_env(venv: Path | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP"}
+    }
     if venv is not None:
         env["VIRTUAL_ENV"] = str(venv)
         env["PATH"] = os.pathsep.join([str(venv / "bin"), env.get("PATH", "")])
@@ -161,8 +177,10 @@ def test_floors_install_together_and_pass_the_fast_tests(tmp_path: Path):
     requires = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["requires-python"]
     (oldest,) = (Version(s.version) for s in SpecifierSet(requires) if s.operator == ">=")
     if sys.version_info[:2] != (oldest.major, oldest.minor):
-        pytest.skip(f"the floors are checked on the oldest supported Python, {oldest}; "
-                    f"this is {sys.version_info.major}.{sys.version_info.minor}")
+        pytest.skip(
+            f"the floors are checked on the oldest supported Python, {oldest}; "
+            f"this is {sys.version_info.major}.{sys.version_info.minor}"
+        )
 
     pins = floors()
     constraints = tmp_path / "constraints.txt"
@@ -175,9 +193,24 @@ def test_floors_install_together_and_pass_the_fast_tests(tmp_path: Path):
     # Is the index there? One tiny floor, fetched for real (no cache), short timeout.
     probe_name = "filelock" if "filelock" in pins else next(iter(pins))
     try:
-        probe = _run([*pip, "download", *_PIP_QUIET, "--no-deps", "--no-cache-dir",
-                      "--timeout", "10", "--retries", "1", "-d", str(tmp_path / "probe"),
-                      f"{probe_name}=={pins[probe_name]}"], timeout=120, env=env)
+        probe = _run(
+            [
+                *pip,
+                "download",
+                *_PIP_QUIET,
+                "--no-deps",
+                "--no-cache-dir",
+                "--timeout",
+                "10",
+                "--retries",
+                "1",
+                "-d",
+                str(tmp_path / "probe"),
+                f"{probe_name}=={pins[probe_name]}",
+            ],
+            timeout=120,
+            env=env,
+        )
     except subprocess.TimeoutExpired:
         pytest.skip("the package index cannot be reached (pip download timed out)")
     _skip_if_offline(probe, f"pip download {probe_name}=={pins[probe_name]}")
@@ -185,21 +218,38 @@ def test_floors_install_together_and_pass_the_fast_tests(tmp_path: Path):
 
     # Install from a copy of the tree (an in-tree build would leave build/ behind).
     src = _copy_tree(tmp_path / "src")
-    install = _run([*pip, "install", *_PIP_QUIET, "--no-compile",
-                    "-c", str(constraints), f"{src}[test]"], timeout=1800, env=env)
+    install = _run(
+        [*pip, "install", *_PIP_QUIET, "--no-compile", "-c", str(constraints), f"{src}[test]"],
+        timeout=1800,
+        env=env,
+    )
     _skip_if_offline(install, "pip install")
     assert install.returncode == 0, _output(install)
 
     # Exactly the floors, and the package itself from site-packages.
-    report = _run([python, "-c", (
-        "import importlib.metadata as m, importlib.util as u, json; "
-        "print(json.dumps({'dists': {d.metadata['Name']: d.version for d in m.distributions()}, "
-        "'origin': u.find_spec('eventstudy').origin}))")], timeout=120, env=env, cwd=tmp_path)
+    report = _run(
+        [
+            python,
+            "-c",
+            (
+                "import importlib.metadata as m, importlib.util as u, json; "
+                "print(json.dumps({'dists': "
+                "{d.metadata['Name']: d.version for d in m.distributions()}, "
+                "'origin': u.find_spec('eventstudy').origin}))"
+            ),
+        ],
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
     assert report.returncode == 0, _output(report)
     seen = json.loads(report.stdout)
     installed = {canonicalize_name(n): v for n, v in seen["dists"].items()}
-    wrong = {name: installed.get(name) for name, floor in pins.items()
-             if name not in installed or Version(installed[name]) != Version(floor)}
+    wrong = {
+        name: installed.get(name)
+        for name, floor in pins.items()
+        if name not in installed or Version(installed[name]) != Version(floor)
+    }
     assert not wrong, f"installed instead of the floors {pins}: {wrong}"
     assert Path(seen["origin"]).is_relative_to(venv), seen["origin"]
 
@@ -210,9 +260,26 @@ def test_floors_install_together_and_pass_the_fast_tests(tmp_path: Path):
     if shared.is_dir():  # the golden example and real prices the suite reads as ../shared
         (tmp_path / "shared").symlink_to(shared, target_is_directory=True)
     env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
-    tests = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(run),
-                  "--basetemp", str(tmp_path / "basetemp"), "-m", "not network and not slow",
-                  *FAST_TESTS], timeout=1200, env=env, cwd=run)
+    tests = _run(
+        [
+            python,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(run),
+            "--basetemp",
+            str(tmp_path / "basetemp"),
+            "-m",
+            "not network and not slow",
+            *FAST_TESTS,
+        ],
+        timeout=1200,
+        env=env,
+        cwd=run,
+    )
     summary = tests.stdout.strip().splitlines()[-1:] or [""]
     assert tests.returncode == 0, f"the fast tests fail at the floors:\n{_output(tests, 80)}"
     assert " passed" in summary[0] and "failed" not in summary[0], _output(tests)
@@ -249,11 +316,20 @@ def test_sdist_ships_the_suite(tmp_path: Path):
         names = {m.removeprefix(f"{top}/") for m in members if m.startswith(f"{top}/")}
         pkg_info = tar.extractfile(f"{top}/PKG-INFO").read().decode()  # type: ignore[union-attr]
 
-    for needed in ("LICENSE", "README.md", "pyproject.toml", "events.csv", ".ci/run",
-                   "tests/conftest.py", "tests/corpus/events/EXPECTED.tsv",
-                   "tests/corpus/prices/empty_folder/README.md", "examples/prices/MSFT.csv",
-                   "examples/founding_study.ipynb", "eventstudy/py.typed",
-                   "eventstudy/report/templates/base.html"):
+    for needed in (
+        "LICENSE",
+        "README.md",
+        "pyproject.toml",
+        "events.csv",
+        ".ci/run",
+        "tests/conftest.py",
+        "tests/corpus/events/EXPECTED.tsv",
+        "tests/corpus/prices/empty_folder/README.md",
+        "examples/prices/MSFT.csv",
+        "examples/founding_study.ipynb",
+        "eventstudy/py.typed",
+        "eventstudy/report/templates/base.html",
+    ):
         assert needed in names, f"{needed} is missing from {sdist.name}"
     suite = {p.relative_to(src).as_posix() for p in (src / "tests").rglob("*") if p.is_file()}
     assert suite <= names, f"test files missing from the sdist: {sorted(suite - names)}"

@@ -32,8 +32,10 @@ def clean_frame(xnys: pd.DatetimeIndex, seed: int = 3) -> pd.DataFrame:
     days = xnys[(xnys >= pd.Timestamp(START)) & (xnys <= pd.Timestamp(END))]
     rng = np.random.default_rng(seed)
     adj = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, len(days))))
-    return pd.DataFrame({"adj_close": adj, "close": adj * 1.01, "splits": 0.0},
-                        index=pd.DatetimeIndex(days, name="date"))
+    return pd.DataFrame(
+        {"adj_close": adj, "close": adj * 1.01, "splits": 0.0},
+        index=pd.DatetimeIndex(days, name="date"),
+    )
 
 
 def kinds(flags: list[QualityFlag]) -> list[str]:
@@ -94,8 +96,15 @@ def test_stale_runs_of_five_or_more(xnys):
 
 @pytest.mark.parametrize(
     ("ratio", "label"),
-    [(0.5, "2:1 split"), (1 / 3, "3:1 split"), (0.25, "4:1 split"), (0.2, "5:1 split"),
-     (0.1, "10:1 split"), (2.0, "1:2 reverse split"), (10.0, "1:10 reverse split")],
+    [
+        (0.5, "2:1 split"),
+        (1 / 3, "3:1 split"),
+        (0.25, "4:1 split"),
+        (0.2, "5:1 split"),
+        (0.1, "10:1 split"),
+        (2.0, "1:2 reverse split"),
+        (10.0, "1:10 reverse split"),
+    ],
 )
 def test_split_like_jumps_are_named(xnys, ratio, label):
     frame = clean_frame(xnys)
@@ -124,14 +133,16 @@ def test_recorded_split_with_unadjusted_series_says_so(xnys):
     frame.loc[frame.index[60], "splits"] = 4.0
     [flag] = split_jumps(frame)
     assert "4-for-1 split is recorded that day but the adjusted close was not adjusted" in (
-        flag.detail)
+        flag.detail
+    )
 
 
 def test_dates_that_are_not_sessions(xnys):
     frame = clean_frame(xnys)
-    extra = pd.DataFrame({"adj_close": [frame["adj_close"].iloc[-1]] * 2, "close": 1.0,
-                          "splits": 0.0},
-                         index=pd.to_datetime(["2025-04-18", "2025-05-03"]))  # Good Friday, Sat
+    extra = pd.DataFrame(
+        {"adj_close": [frame["adj_close"].iloc[-1]] * 2, "close": 1.0, "splits": 0.0},
+        index=pd.to_datetime(["2025-04-18", "2025-05-03"]),
+    )  # Good Friday, Sat
     frame = pd.concat([frame, extra]).sort_index()
     flags = check_prices(frame, xnys, START, END)
     assert kinds(flags) == ["not_a_session"]
@@ -147,13 +158,13 @@ def test_all_checks_together_in_order(xnys):
     frame.loc[pd.Timestamp("2025-01-01")] = [100.0, 100.0, 0.0]  # New Year's Day, before START
     frame = frame.sort_index()
     flags = check_prices(frame, xnys, START, END)
-    assert kinds(flags) == ["missing_sessions", "nonpositive_price", "stale_prices",
-                            "split_jump"]
+    assert kinds(flags) == ["missing_sessions", "nonpositive_price", "stale_prices", "split_jump"]
 
 
 def test_vectorised_on_a_long_series(xnys):
     days = xnys[(xnys >= "1990-01-02") & (xnys <= "2025-12-31")]
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"adj_close": 10 * np.exp(np.cumsum(rng.normal(0, 0.01, len(days))))},
-                         index=days)
+    frame = pd.DataFrame(
+        {"adj_close": 10 * np.exp(np.cumsum(rng.normal(0, 0.01, len(days))))}, index=days
+    )
     assert check_prices(frame, xnys, D(1990, 1, 2), D(2025, 12, 31)) == []

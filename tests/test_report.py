@@ -49,19 +49,21 @@ def synthetic_result(n_events: int, seed: int, hostile: bool = False) -> es.Stud
         frames.append(pd.DataFrame({"date": days, "ticker": t, "adj_close": p, "close": p * 1.01}))
     prices = pd.concat(frames, ignore_index=True)
     pos = rng.integers(260, len(days) - 15, n_events)
-    events = pd.DataFrame({
-        "event_id": [f"E{i:04d}" for i in range(n_events)],
-        "ticker": [tickers[i % n_tickers] for i in range(n_events)],
-        "date": [d.strftime("%Y-%m-%d") for d in days[pos]],
-        "timing": "during_market",
-        "description": [f"synthetic event {i}" for i in range(n_events)],
-        "sector": [f"sector {i % 4}" for i in range(n_events)],
-    })
-    events.loc[0, "ticker"] = "NOPX"                       # no prices: failed
+    events = pd.DataFrame(
+        {
+            "event_id": [f"E{i:04d}" for i in range(n_events)],
+            "ticker": [tickers[i % n_tickers] for i in range(n_events)],
+            "date": [d.strftime("%Y-%m-%d") for d in days[pos]],
+            "timing": "during_market",
+            "description": [f"synthetic event {i}" for i in range(n_events)],
+            "sector": [f"sector {i % 4}" for i in range(n_events)],
+        }
+    )
+    events.loc[0, "ticker"] = "NOPX"  # no prices: failed
     events.loc[1, "date"] = days[-3].strftime("%Y-%m-%d")  # window past the data: pending
     if hostile:
         ids = [TRAVERSAL_ID, HTML_ID, "Deal/A", "deal_a"]
-        for i, eid in enumerate(ids[: n_events]):
+        for i, eid in enumerate(ids[:n_events]):
             events.loc[i, "event_id"] = eid
         for i in range(n_events):
             events.loc[i, "description"] = HOSTILE_DESCRIPTIONS[i % 2]
@@ -197,7 +199,7 @@ def close_at(text: str, value: float, *, scale: float = 1.0, decimals: int) -> b
         return text == "" or text == "n/a"
     if text.startswith("<"):
         return value * scale < float(text[1:])
-    return abs(shown(text) - value * scale) <= 0.5 * 10 ** -decimals + 1e-9
+    return abs(shown(text) - value * scale) <= 0.5 * 10**-decimals + 1e-9
 
 
 # --------------------------------------------------------------------------- numbers vs CSV
@@ -207,8 +209,10 @@ def test_test_battery_matches_tests_csv(sample):
     _, out = sample
     tests = pd.read_csv(out / "tests.csv")
     doc = parse(out / "index.html")
-    rows = {a.get("data-statistic") or a.get("data-row"): cells
-            for a, cells in doc.tables["tests-table"][1:]}
+    rows = {
+        a.get("data-statistic") or a.get("data-row"): cells
+        for a, cells in doc.tables["tests-table"][1:]
+    }
     checked = 0
     for t in tests.itertuples():
         key = f"{t.start}_{t.end}"
@@ -289,8 +293,10 @@ def test_event_pages_match_car_ar_and_events_csv(sample):
     for ev in events.itertuples():
         doc = parse(out / "events" / f"{ev.event_id}.html")
         cols = doc.header("car-table")
-        rows = {a["data-key"]: dict(zip(cols, (c[1] for c in cells), strict=True))
-                for a, cells in doc.body_rows("car-table")}
+        rows = {
+            a["data-key"]: dict(zip(cols, (c[1] for c in cells), strict=True))
+            for a, cells in doc.body_rows("car-table")
+        }
         assert len(rows) == len(res.settings.car_windows)
         for c in car[car["event_id"] == ev.event_id].itertuples():
             r = rows[f"{c.start}_{c.end}"]
@@ -303,8 +309,10 @@ def test_event_pages_match_car_ar_and_events_csv(sample):
             assert days.empty and "ar-table" not in doc.tables
             continue
         cols = doc.header("ar-table")
-        shown_rows = [dict(zip(cols, (c[1] for c in cells), strict=True))
-                      for _, cells in doc.body_rows("ar-table")]
+        shown_rows = [
+            dict(zip(cols, (c[1] for c in cells), strict=True))
+            for _, cells in doc.body_rows("ar-table")
+        ]
         assert len(shown_rows) == len(days) == 21
         for r, d in zip(shown_rows, days.itertuples(), strict=True):
             assert r["date"] == d.date
@@ -314,9 +322,13 @@ def test_event_pages_match_car_ar_and_events_csv(sample):
         full = car[(car["event_id"] == ev.event_id) & (car["start"] == -10) & (car["end"] == 10)]
         assert close_at(shown_rows[-1]["car_se"], float(full["se"].iloc[0]), scale=100, decimals=2)
         # The statsmodels table shows the engine's alpha (percent) and beta.
-        coef = {cells[0][1]: cells[1][1] for t, rows_ in doc.tables.items()
-                if t.startswith("ols-") for _, cells in rows_ if cells and cells[0][1] in
-                ("alpha (%)", "beta")}
+        coef = {
+            cells[0][1]: cells[1][1]
+            for t, rows_ in doc.tables.items()
+            if t.startswith("ols-")
+            for _, cells in rows_
+            if cells and cells[0][1] in ("alpha (%)", "beta")
+        }
         assert close_at(coef["alpha (%)"], ev.alpha, scale=100, decimals=4)
         assert close_at(coef["beta"], ev.beta, decimals=4)
         html_text = (out / "events" / f"{ev.event_id}.html").read_text(encoding="utf-8")
@@ -398,8 +410,9 @@ def test_hostile_text_is_escaped_everywhere(hostile):
         for attrs, body in doc.scripts:
             if attrs.get("type") == "application/json":
                 assert "<" not in body and ">" not in body
-                assert re.fullmatch(r"(caar|aar|price|car|ar|scatter|events)-data|chart-bases",
-                                    attrs["id"])
+                assert re.fullmatch(
+                    r"(caar|aar|price|car|ar|scatter|events)-data|chart-bases", attrs["id"]
+                )
             else:
                 assert not body.strip() or "alert(" not in body
                 assert attrs.get("src", "").startswith(("assets/", "../assets/")), attrs
@@ -417,8 +430,9 @@ def test_hostile_text_is_escaped_everywhere(hostile):
     i = book.index(HTML_ID)
     title = ar_spec(book, i)["layout"]["title"]["text"]
     assert "<b" not in title and "&lt;b onmouseover=&quot;alert(3)&quot;&gt;" in title
-    assert price_spec(book, i)["layout"]["title"]["text"].startswith(html.escape(
-        str(res.events["ticker"].iloc[i])))
+    assert price_spec(book, i)["layout"]["title"]["text"].startswith(
+        html.escape(str(res.events["ticker"].iloc[i]))
+    )
     # The study page's events rows keep user text as data, never as markup.
     rows = event_rows(parse(out / "index.html"))
     assert {r["description"] for r in rows} == set(HOSTILE_DESCRIPTIONS)
@@ -451,16 +465,18 @@ def test_assets_local_by_default_inline_or_cdn_on_request(tmp_path: Path):
     assert asset.read_text(encoding="utf-8") == plotly.offline.get_plotlyjs()
     for page in [local, *(tmp_path / "local" / "events").glob("*.html")]:
         doc = parse(page)
-        refs = [a.get("src") or a.get("href") for tag, a in doc.tags
-                if tag in ("script", "link", "a")]
+        refs = [
+            a.get("src") or a.get("href") for tag, a in doc.tags if tag in ("script", "link", "a")
+        ]
         refs = [r for r in refs if r]
         assert not [r for r in refs if re.match(r"^[a-z]+:", r)], refs  # all relative
         for r in refs:
             assert (page.parent / r).resolve().exists(), (page, r)
     single = write_report(res, tmp_path / "single", self_contained=True)
     doc = parse(single)
-    assert not [a for tag, a in doc.tags
-                if tag in ("script", "link") and (a.get("src") or a.get("href"))]
+    assert not [
+        a for tag, a in doc.tags if tag in ("script", "link") and (a.get("src") or a.get("href"))
+    ]
     assert not (tmp_path / "single" / "assets").exists()
     bundle_head = plotly.offline.get_plotlyjs()[:200]
     assert any(body.startswith(bundle_head) for a, body in doc.scripts if not a.get("type"))
@@ -482,8 +498,11 @@ def test_partial_rewrite_and_stale_pages(tmp_path: Path, monkeypatch: pytest.Mon
 
     seen: list[str] = []
     real = event_page.event_context
-    monkeypatch.setattr(event_page, "event_context",
-                        lambda book, i, fj: seen.append(book.ids[i]) or real(book, i, fj))
+    monkeypatch.setattr(
+        event_page,
+        "event_context",
+        lambda book, i, fj: seen.append(book.ids[i]) or real(book, i, fj),
+    )
     (out / "events" / "E0004.html").unlink()
     write_report(res, out, event_ids=["E0002"])
     assert sorted(seen) == ["E0002", "E0004"]  # the asked-for page and the missing one
@@ -521,8 +540,11 @@ def test_interrupted_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: p
 
     def interrupted(file, mode="r", *args, **kwargs):
         fh = real_open(file, mode, *args, **kwargs)
-        if (("w" in mode or "x" in mode) and str(file).endswith(".tmp")
-                and str(file).find(".html.") != -1):
+        if (
+            ("w" in mode or "x" in mode)
+            and str(file).endswith(".tmp")
+            and str(file).find(".html.") != -1
+        ):
             calls["n"] += 1
             if calls["n"] == 2:  # the second page: half written, then Ctrl-C
                 return HalfThenInterrupt(fh)
@@ -557,9 +579,15 @@ def test_figures_and_repr_html():
 
     res = synthetic_result(n_events=6, seed=9)
     eid = "E0003"
-    for fig in (res.plot_car(), res.plot_event(eid), figures.aar_figure(res),
-                figures.event_price_figure(res, eid), figures.event_ar_figure(res, eid),
-                figures.event_car_figure(res, eid), figures.estimation_scatter(res, eid)):
+    for fig in (
+        res.plot_car(),
+        res.plot_event(eid),
+        figures.aar_figure(res),
+        figures.event_price_figure(res, eid),
+        figures.event_ar_figure(res, eid),
+        figures.event_car_figure(res, eid),
+        figures.estimation_scatter(res, eid),
+    ):
         assert isinstance(fig, go.Figure) and len(fig.data) >= 1
     car = res.plot_car()
     assert [t.name for t in car.data][-1] == "CAAR"
@@ -579,8 +607,10 @@ def test_cli_run_writes_the_report_by_default(sample, tmp_path: Path):
     from eventstudy.cli import main
 
     out = tmp_path / "cli"
-    result = CliRunner().invoke(main, ["run", str(ROOT / "events.csv"), "--prices",
-                                       str(SAMPLE_PRICES), "--out", str(out), "-q"])
+    result = CliRunner().invoke(
+        main,
+        ["run", str(ROOT / "events.csv"), "--prices", str(SAMPLE_PRICES), "--out", str(out), "-q"],
+    )
     assert result.exit_code == 0, result.output
     assert (out / "index.html").exists() and len(list((out / "events").glob("*.html"))) == 10
     assert list((out / "assets").glob("plotly-*.min.js"))

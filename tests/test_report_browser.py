@@ -38,8 +38,11 @@ SCREENSHOTS_ENV = "EVENTSTUDY_SCREENSHOTS"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs "
-                       "Debian's chromium when it runs as root; apt-get install chromium)"),
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="chromium is not installed (.ci/run installs "
+        "Debian's chromium when it runs as root; apt-get install chromium)",
+    ),
 ]
 
 
@@ -57,8 +60,13 @@ class DevTools:
         self.next_id = 0
         self.events: list[dict[str, Any]] = []
 
-    def send(self, method: str, params: dict[str, Any] | None = None,
-             session: str | None = None, timeout: float = 30.0) -> dict[str, Any]:
+    def send(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        session: str | None = None,
+        timeout: float = 30.0,
+    ) -> dict[str, Any]:
         self.next_id += 1
         msg: dict[str, Any] = {"id": self.next_id, "method": method, "params": params or {}}
         if session:
@@ -83,16 +91,26 @@ class DevTools:
         self.events.append(msg)
         # An alert() would block the page: dismiss it (the test fails on it later).
         if msg.get("method") == "Page.javascriptDialogOpening":
-            self.ws.send(json.dumps({"id": -1, "method": "Page.handleJavaScriptDialog",
-                                     "params": {"accept": False},
-                                     "sessionId": msg.get("sessionId", session)}))
+            self.ws.send(
+                json.dumps(
+                    {
+                        "id": -1,
+                        "method": "Page.handleJavaScriptDialog",
+                        "params": {"accept": False},
+                        "sessionId": msg.get("sessionId", session),
+                    }
+                )
+            )
 
     def wait_for(self, method: str, session: str, timeout: float = 30.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             for m in self.events:
-                if (m.get("method") == method and m.get("sessionId") == session
-                        and not m.get("_seen")):
+                if (
+                    m.get("method") == method
+                    and m.get("sessionId") == session
+                    and not m.get("_seen")
+                ):
                     m["_seen"] = True
                     return m
             self._event(self._recv(deadline), None)
@@ -106,12 +124,26 @@ class Browser:
 
     def __init__(self, profile: Path) -> None:
         pytest.importorskip("websockets", reason="the browser test needs the websockets package")
-        args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-extensions",
-                "--disable-default-apps", "--hide-scrollbars", "--mute-audio",
-                "--host-resolver-rules=MAP * ~NOTFOUND", "--remote-debugging-port=0",
-                f"--user-data-dir={profile}", "about:blank"]
+        args = [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--disable-default-apps",
+            "--hide-scrollbars",
+            "--mute-audio",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--remote-debugging-port=0",
+            f"--user-data-dir={profile}",
+            "about:blank",
+        ]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
@@ -123,16 +155,18 @@ class Browser:
         port, path = port_file.read_text().split()[:2]
         self.cdp = DevTools(f"ws://127.0.0.1:{port}{path}")
 
-    def open(self, url: str, size: tuple[int, int], mobile: bool = False,
-             js: bool = True) -> Page:
+    def open(self, url: str, size: tuple[int, int], mobile: bool = False, js: bool = True) -> Page:
         target = self.cdp.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = self.cdp.send("Target.attachToTarget",
-                                {"targetId": target, "flatten": True})["sessionId"]
+        session = self.cdp.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
         page = Page(self.cdp, session)
         for domain in ("Page", "Runtime", "Log", "Network"):
             page.send(f"{domain}.enable")
-        page.send("Emulation.setDeviceMetricsOverride",
-                  {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": mobile})
+        page.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": mobile},
+        )
         if not js:
             page.send("Emulation.setScriptExecutionDisabled", {"value": True})
         page.send("Page.navigate", {"url": url})
@@ -175,7 +209,8 @@ class Page:
         while time.monotonic() < deadline:
             charts = self.charts()
             if self.eval("document.readyState") == "complete" and all(
-                    c["svg"] and c["traces"] for c in charts):
+                c["svg"] and c["traces"] for c in charts
+            ):
                 return
             time.sleep(0.1)
 
@@ -195,12 +230,18 @@ class Page:
         return out
 
     def requests(self) -> list[str]:
-        return [e["params"]["request"]["url"] for e in self.mine()
-                if e.get("method") == "Network.requestWillBeSent"]
+        return [
+            e["params"]["request"]["url"]
+            for e in self.mine()
+            if e.get("method") == "Network.requestWillBeSent"
+        ]
 
     def dialogs(self) -> list[str]:
-        return [e["params"].get("message", "") for e in self.mine()
-                if e.get("method") == "Page.javascriptDialogOpening"]
+        return [
+            e["params"].get("message", "")
+            for e in self.mine()
+            if e.get("method") == "Page.javascriptDialogOpening"
+        ]
 
     def screenshot(self, path: Path) -> None:
         data = self.send("Page.captureScreenshot", {"format": "png"})["data"]
@@ -237,8 +278,12 @@ def assert_same_figures(page: Page, index: Path, event_id: str) -> None:
     res = es.EventStudy.from_csv(ROOT / "events.csv").run(prices=SAMPLE_PRICES)
     book = book_of(res)
     i = book.index(event_id)
-    specs = {"price": price_spec(book, i), "car": car_spec(book, i, with_id=False),
-             "ar": ar_spec(book, i, with_id=False), "scatter": scatter_spec(book, i)}
+    specs = {
+        "price": price_spec(book, i),
+        "car": car_spec(book, i, with_id=False),
+        "ar": ar_spec(book, i, with_id=False),
+        "scatter": scatter_spec(book, i),
+    }
     for name, spec in specs.items():
         drawn = page.eval(f"""(function () {{ var d = document.getElementById('{name}');
             return {{title: d.layout.title.text, traces: d.data.map(function (t) {{
@@ -296,8 +341,10 @@ def test_hostile_text_stays_text_in_the_browser(browser: Browser, tmp_path: Path
     for bad in HOSTILE_DESCRIPTIONS:
         assert bad in text
     # Filtering and paging the events table works without errors.
-    page.eval("var q = document.querySelector('[data-controls] input[type=search]');"
-              "q.value = 'etc'; q.dispatchEvent(new Event('input'));")
+    page.eval(
+        "var q = document.querySelector('[data-controls] input[type=search]');"
+        "q.value = 'etc'; q.dispatchEvent(new Event('input'));"
+    )
     assert page.eval("document.querySelectorAll('#events-table tbody tr').length") == 1
     href = page.eval("document.querySelector('#events-table tbody tr a').getAttribute('href')")
     event_page = (index.parent / href).resolve()
@@ -308,8 +355,11 @@ def test_hostile_text_stays_text_in_the_browser(browser: Browser, tmp_path: Path
     assert TRAVERSAL_ID in page.eval("document.querySelector('h1').textContent")
     assert "no prices" in page.eval("document.querySelector('.notice').textContent")
     for eid, n in ((HTML_ID, 4), ("Deal/A", 4)):
-        href = next(h for h in (index.parent / "events").glob("*.html")
-                    if eid in html.unescape(h.read_text(encoding="utf-8")))
+        href = next(
+            h
+            for h in (index.parent / "events").glob("*.html")
+            if eid in html.unescape(h.read_text(encoding="utf-8"))
+        )
         page = browser.open(href.as_uri(), DESKTOP)
         assert_healthy(page, n_charts=n)
         assert page.eval("document.querySelectorAll('img, b').length") == 0
@@ -331,24 +381,33 @@ def test_events_table_pages_a_thousand_rows(browser: Browser, tmp_path: Path):
     first = page.eval("document.querySelector('#events-table tbody tr').getAttribute('data-key')")
     assert first == str(res.events["event_id"].iloc[50])
     # Sorting by a CAR column puts the largest CAR first on a descending click.
-    page.eval("document.querySelector('#events-table thead th[data-col=car_0_0] button').click();"
-              "document.querySelector('#events-table thead th[data-col=car_0_0] button').click()")
+    page.eval(
+        "document.querySelector('#events-table thead th[data-col=car_0_0] button').click();"
+        "document.querySelector('#events-table thead th[data-col=car_0_0] button').click()"
+    )
     top = page.eval("document.querySelector('#events-table tbody tr').getAttribute('data-key')")
     car00 = res.car[(res.car["start"] == 0) & (res.car["end"] == 0)]
     assert top == str(car00.loc[car00["car"].idxmax(), "event_id"])
     # Filtering by status and by text, as before the rows moved into compact JSON.
-    page.eval("var s = document.querySelector('[data-controls] select[name=status]');"
-              "s.value = 'failed'; s.dispatchEvent(new Event('change'));")
-    keys = page.eval("Array.from(document.querySelectorAll('#events-table tbody tr'))"
-                     ".map(r => r.getAttribute('data-key'))")
+    page.eval(
+        "var s = document.querySelector('[data-controls] select[name=status]');"
+        "s.value = 'failed'; s.dispatchEvent(new Event('change'));"
+    )
+    keys = page.eval(
+        "Array.from(document.querySelectorAll('#events-table tbody tr'))"
+        ".map(r => r.getAttribute('data-key'))"
+    )
     assert keys == list(res.events.loc[res.events["status"] == "failed", "event_id"])
-    page.eval("var s = document.querySelector('[data-controls] select[name=status]');"
-              "s.value = ''; s.dispatchEvent(new Event('change'));"
-              "var q = document.querySelector('[data-controls] input[type=search]');"
-              "q.value = 'E0123'; q.dispatchEvent(new Event('input'));")
+    page.eval(
+        "var s = document.querySelector('[data-controls] select[name=status]');"
+        "s.value = ''; s.dispatchEvent(new Event('change'));"
+        "var q = document.querySelector('[data-controls] input[type=search]');"
+        "q.value = 'E0123'; q.dispatchEvent(new Event('input'));"
+    )
     assert page.eval("document.querySelectorAll('#events-table tbody tr').length") == 1
     assert "(filtered from 1000)" in page.eval(
-        "document.querySelector('[data-controls] .info').textContent")
+        "document.querySelector('[data-controls] .info').textContent"
+    )
     assert page.errors() == []
     # Without JavaScript: the first 50 rows as HTML and a note that says so.
     plain = browser.open(index.as_uri(), DESKTOP, js=False)

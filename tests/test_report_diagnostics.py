@@ -42,18 +42,24 @@ def synthetic(model: str, n_events: int = 12, seed: int = 3) -> es.StudyResult:
     for t in tickers:
         load = rng.uniform(-1, 1.5, len(FACTORS))
         r = rf + f @ load + rng.standard_t(5, len(days)) * 0.012
-        frames.append(pd.DataFrame({"date": days, "ticker": t,
-                                    "adj_close": 40 * np.cumprod(1 + r)}))
+        frames.append(
+            pd.DataFrame({"date": days, "ticker": t, "adj_close": 40 * np.cumprod(1 + r)})
+        )
     pos = rng.integers(300, len(days) - 20, n_events)
-    events = pd.DataFrame({"event_id": [f"ev{i}" for i in range(n_events)],
-                           "ticker": [tickers[i % len(tickers)] for i in range(n_events)],
-                           "date": [d.strftime("%Y-%m-%d") for d in days[pos]],
-                           "timing": "during_market"})
+    events = pd.DataFrame(
+        {
+            "event_id": [f"ev{i}" for i in range(n_events)],
+            "ticker": [tickers[i % len(tickers)] for i in range(n_events)],
+            "date": [d.strftime("%Y-%m-%d") for d in days[pos]],
+            "timing": "during_market",
+        }
+    )
     factors = pd.DataFrame(f, index=days, columns=list(FACTORS)).assign(RF=rf)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        study = es.EventStudy(events, model=model,
-                              factors=factors if model in FACTOR_MODELS else None)
+        study = es.EventStudy(
+            events, model=model, factors=factors if model in FACTOR_MODELS else None
+        )
         return study.run(prices=pd.concat(frames, ignore_index=True))
 
 
@@ -68,7 +74,8 @@ def reference(res: es.StudyResult, event_id: str) -> dict[str, np.ndarray] | Non
     if rows.empty or model == "market_adjusted":
         return None
     cols = {"market": ["benchmark_ret"], "constant_mean": []}.get(
-        model, list(FACTOR_MODELS.get(model, ())))
+        model, list(FACTOR_MODELS.get(model, ()))
+    )
     y = 100 * rows["ret"].to_numpy(float)
     if model in FACTOR_MODELS:
         y = y - 100 * rows["RF"].to_numpy(float)
@@ -79,15 +86,33 @@ def reference(res: es.StudyResult, event_id: str) -> dict[str, np.ndarray] | Non
         jb, jbp, skew, kurt = jarque_bera(fit.wresid)
         omni, omnip = omni_normtest(fit.wresid)
         conf = np.asarray(fit.conf_int(0.05))
-        return {"nobs": fit.nobs, "df_model": fit.df_model, "df_resid": fit.df_resid,
-                "params": fit.params, "bse": fit.bse, "tvalues": fit.tvalues,
-                "pvalues": fit.pvalues, "conf_low": conf[:, 0], "conf_high": conf[:, 1],
-                "rsquared": fit.rsquared, "rsquared_adj": fit.rsquared_adj,
-                "fvalue": fit.fvalue, "f_pvalue": fit.f_pvalue, "llf": fit.llf, "aic": fit.aic,
-                "bic": fit.bic, "omnibus": omni, "omnibus_p": omnip, "skew": skew,
-                "kurtosis": kurt, "durbin_watson": durbin_watson(fit.wresid),
-                "jarque_bera": jb, "jarque_bera_p": jbp, "cond_no": fit.condition_number,
-                "min_eigval": fit.eigenvals[-1]}
+        return {
+            "nobs": fit.nobs,
+            "df_model": fit.df_model,
+            "df_resid": fit.df_resid,
+            "params": fit.params,
+            "bse": fit.bse,
+            "tvalues": fit.tvalues,
+            "pvalues": fit.pvalues,
+            "conf_low": conf[:, 0],
+            "conf_high": conf[:, 1],
+            "rsquared": fit.rsquared,
+            "rsquared_adj": fit.rsquared_adj,
+            "fvalue": fit.fvalue,
+            "f_pvalue": fit.f_pvalue,
+            "llf": fit.llf,
+            "aic": fit.aic,
+            "bic": fit.bic,
+            "omnibus": omni,
+            "omnibus_p": omnip,
+            "skew": skew,
+            "kurtosis": kurt,
+            "durbin_watson": durbin_watson(fit.wresid),
+            "jarque_bera": jb,
+            "jarque_bera_p": jbp,
+            "cond_no": fit.condition_number,
+            "min_eigval": fit.eigenvals[-1],
+        }
 
 
 def check_against_statsmodels(res: es.StudyResult) -> int:
@@ -107,8 +132,9 @@ def check_against_statsmodels(res: es.StudyResult) -> int:
                 # 0 by definition; statsmodels' 1 - SSR/TSS leaves rounding noise (~1e-16)
                 np.testing.assert_allclose(got, want, rtol=0, atol=1e-12, err_msg=name)
                 continue
-            np.testing.assert_allclose(got, want, rtol=RTOL, atol=0, equal_nan=True,
-                                       err_msg=f"{eid} {name}")
+            np.testing.assert_allclose(
+                got, want, rtol=RTOL, atol=0, equal_nan=True, err_msg=f"{eid} {name}"
+            )
         checked += 1
     return checked
 
@@ -131,7 +157,8 @@ def check_tables(res: es.StudyResult) -> None:
         assert [t.title for t in got.tables] == [t.title for t in want.tables]
         for g, w in zip(got.tables, want.tables, strict=True):
             assert [[(_zero(c), k) for c, k in row] for row in g.rows] == [
-                [(_zero(c), k) for c, k in row] for row in w.rows], eid
+                [(_zero(c), k) for c, k in row] for row in w.rows
+            ], eid
 
 
 @pytest.mark.parametrize("model", ["market", "constant_mean", "ff3", "carhart", "ff5"])
@@ -151,10 +178,15 @@ def test_sample_study_matches_statsmodels():
 def test_real_factor_events_match_statsmodels(model):
     if not (DATA / "factors" / "ff5_daily.csv").exists() or not (DATA / "prices").exists():
         pytest.skip("factor or price files absent (../shared/data)")
-    events = pd.DataFrame({"event_id": ["a", "b"], "ticker": ["MSFT", "MSFT"],
-                           "date": ["2025-09-12", "2024-05-01"], "timing": "after_close"})
-    res = es.EventStudy(events, model=model, factors=DATA / "factors").run(
-        prices=DATA / "prices")
+    events = pd.DataFrame(
+        {
+            "event_id": ["a", "b"],
+            "ticker": ["MSFT", "MSFT"],
+            "date": ["2025-09-12", "2024-05-01"],
+            "timing": "after_close",
+        }
+    )
+    res = es.EventStudy(events, model=model, factors=DATA / "factors").run(prices=DATA / "prices")
     assert check_against_statsmodels(res) >= 1
     check_tables(res)
 
@@ -171,8 +203,18 @@ def _view(y: list[np.ndarray], x: list[np.ndarray]) -> EstimationView:
     for i, (a, b) in enumerate(zip(y, x, strict=True)):
         yy[i, : len(a)], xx[i, : len(a)] = a, b
     nat = np.full((len(y), length), np.datetime64("NaT", "ns"))
-    return EstimationView(np.array([str(i) for i in range(len(y))], dtype=object), "market", n,
-                          nat, yy, yy, yy, yy, yy, xx)
+    return EstimationView(
+        np.array([str(i) for i in range(len(y))], dtype=object),
+        "market",
+        n,
+        nat,
+        yy,
+        yy,
+        yy,
+        yy,
+        yy,
+        xx,
+    )
 
 
 def test_small_samples_and_collinear_designs_follow_statsmodels():
@@ -201,11 +243,20 @@ def test_small_samples_and_collinear_designs_follow_statsmodels():
             omni = omni_normtest(fit.wresid)[0]
         np.testing.assert_allclose(d.params[i], fit.params, rtol=1e-8 if i == 3 else RTOL)
         np.testing.assert_allclose(d.bse[i], fit.bse, rtol=1e-8 if i == 3 else RTOL)
-        for name, want in (("df_resid", fit.df_resid), ("llf", fit.llf),
-                           ("durbin_watson", durbin_watson(fit.wresid)), ("omnibus", omni),
-                           ("cond_no", fit.condition_number)):
-            np.testing.assert_allclose(getattr(d, name)[i], want, rtol=1e-8 if i == 3 else RTOL,
-                                       equal_nan=True, err_msg=f"{i} {name}")
+        for name, want in (
+            ("df_resid", fit.df_resid),
+            ("llf", fit.llf),
+            ("durbin_watson", durbin_watson(fit.wresid)),
+            ("omnibus", omni),
+            ("cond_no", fit.condition_number),
+        ):
+            np.testing.assert_allclose(
+                getattr(d, name)[i],
+                want,
+                rtol=1e-8 if i == 3 else RTOL,
+                equal_nan=True,
+                err_msg=f"{i} {name}",
+            )
     assert "smallest eigenvalue" in " ".join(d.notes(3))
 
 
@@ -231,4 +282,3 @@ def test_adapter_reads_estimation_once():
 
 def test_every_scalar_field_is_checked():
     assert set(SCALAR_FIELDS) <= set(reference(synthetic("market", 3), "ev0") or {})
-

@@ -78,13 +78,15 @@ def test_events_table_at_scale_is_paged_from_compact_rows(tmp_path: Path):
     text = index.read_text(encoding="utf-8")
     assert "<noscript>" in text and "first 50 of 120 events" in text
     car = res.car[(res.car["start"] == -1) & (res.car["end"] == 1)].set_index("event_id")["car"]
-    ranked = sorted((r for r in rows if r["_rank_car_-1_1"] is not None),
-                    key=lambda r: r["_rank_car_-1_1"])
+    ranked = sorted(
+        (r for r in rows if r["_rank_car_-1_1"] is not None), key=lambda r: r["_rank_car_-1_1"]
+    )
     assert [r["event_id"] for r in ranked] == list(car.sort_values(kind="stable").index)
     for r in rows:
         if r["event_id"] in car.index:
-            p = res.car.set_index(["event_id", "start", "end"]).loc[(r["event_id"], -1, 1),
-                                                                     "p_value"]
+            p = res.car.set_index(["event_id", "start", "end"]).loc[
+                (r["event_id"], -1, 1), "p_value"
+            ]
             want = "p01" if p < 0.01 else "p05" if p < 0.05 else "p10" if p < 0.10 else "ns"
             assert r["_class_car_-1_1"] == want
 
@@ -99,4 +101,3 @@ def test_data_quality_list_stays_bounded(tmp_path: Path):
     assert len(flags) <= 2 * (FLAG_LIMIT + 1) + 10
     assert f"... and {2 * FLAG_LIMIT} more tickers without prices" in " ".join(flags)
     assert f"... and {FLAG_LIMIT} more price notes" in " ".join(flags)
-

@@ -16,8 +16,9 @@ needs_fork = pytest.mark.skipif(not fork_available(), reason="forked workers nee
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 @needs_fork
@@ -61,8 +62,9 @@ def test_worker_count(monkeypatch: pytest.MonkeyPatch):
 
 
 @needs_fork
-def test_a_failing_worker_raises_and_leaves_no_temporary_file(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch):
+def test_a_failing_worker_raises_and_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     import eventstudy.report.event_page as event_page
 
     res = synthetic_result(n_events=10, seed=23)

@@ -20,21 +20,33 @@ def _study(n_events: int, seed: int, cluster: bool = False, missing: float = 0.0
     t, n_stocks = len(days), 40
     m = rng.normal(3e-4, 0.01, t)
     sector = rng.normal(0, 0.006, t)
-    r = (m[:, None] * rng.uniform(0.5, 1.5, n_stocks) + sector[:, None] * (np.arange(n_stocks) < 15)
-         + rng.normal(0, 0.015, (t, n_stocks)))
+    r = (
+        m[:, None] * rng.uniform(0.5, 1.5, n_stocks)
+        + sector[:, None] * (np.arange(n_stocks) < 15)
+        + rng.normal(0, 0.015, (t, n_stocks))
+    )
     prices = 50 * np.cumprod(1 + r, axis=0)
     prices[rng.random(prices.shape) < missing] = np.nan
     tickers = [f"S{k:02d}" for k in range(n_stocks)]
     wide = pd.DataFrame(prices, index=days, columns=tickers)
     wide["^GSPC"] = 2000 * np.cumprod(1 + m)
-    long = (wide.rename_axis("date").reset_index()
-            .melt(id_vars="date", var_name="ticker", value_name="adj_close").dropna())
+    long = (
+        wide.rename_axis("date")
+        .reset_index()
+        .melt(id_vars="date", var_name="ticker", value_name="adj_close")
+        .dropna()
+    )
     pos = rng.integers(300, t - 5, n_events)  # a few pending at the end
     if cluster:
         pos[: n_events // 2] = 700
-    events = pd.DataFrame({"event_id": [f"e{i}" for i in range(n_events)],
-                           "ticker": [tickers[k % n_stocks] for k in range(n_events)],
-                           "date": days[pos].strftime("%Y-%m-%d"), "timing": "during_market"})
+    events = pd.DataFrame(
+        {
+            "event_id": [f"e{i}" for i in range(n_events)],
+            "ticker": [tickers[k % n_stocks] for k in range(n_events)],
+            "date": days[pos].strftime("%Y-%m-%d"),
+            "timing": "during_market",
+        }
+    )
     return events, long
 
 
@@ -42,8 +54,14 @@ def _compute(events, long, chunk_size=engine.CHUNK, **options):
     with _quiet():
         study = es.EventStudy(events, **options)
     prices = FramePriceProvider(long).get_ranges(study.date_ranges())
-    return engine.compute(study.events, prices, study.settings, event_time.sessions,
-                          lambda s: _safe_benchmark_mic(s, "XNYS"), chunk_size=chunk_size)
+    return engine.compute(
+        study.events,
+        prices,
+        study.settings,
+        event_time.sessions,
+        lambda s: _safe_benchmark_mic(s, "XNYS"),
+        chunk_size=chunk_size,
+    )
 
 
 def _quiet():
@@ -70,8 +88,9 @@ def test_chunked_path_equals_one_pass(chunk: int):
     whole = _compute(events, long, chunk_size=10**6)
     parts = _compute(events, long, chunk_size=chunk)
     for name in ("events", "ar", "car", "aar", "tests"):
-        pd.testing.assert_frame_equal(getattr(parts, name), getattr(whole, name),
-                                      check_exact=True, obj=name)
+        pd.testing.assert_frame_equal(
+            getattr(parts, name), getattr(whole, name), check_exact=True, obj=name
+        )
     assert parts.kp_r == whole.kp_r
     pd.testing.assert_frame_equal(parts.estimation, whole.estimation, check_exact=True)
 

@@ -17,8 +17,12 @@ from eventstudy.settings import FACTOR_MODELS
 from tests.reference import xnys_sessions
 
 MODELS = ("market", "constant_mean", "market_adjusted", "ff3", "carhart", "ff5")
-OPTIONS = {"estimation_window": (-60, -6), "event_window": (-3, 3), "min_estimation": 30,
-           "car_windows": ((0, 0), (-1, 1))}
+OPTIONS = {
+    "estimation_window": (-60, -6),
+    "event_window": (-3, 3),
+    "min_estimation": 30,
+    "car_windows": ((0, 0), (-1, 1)),
+}
 LATE_START = 80  # the late series begins at this session
 
 
@@ -29,16 +33,28 @@ def _data(seed: int = 3) -> tuple[pd.DatetimeIndex, pd.DataFrame, pd.DataFrame]:
     market = rng.normal(3e-4, 0.01, len(days))
     stock = 1e-4 + 1.1 * market + rng.normal(0, 0.015, len(days))
     late = days[LATE_START:]
-    prices = pd.concat([
-        pd.DataFrame({"date": late, "ticker": "^GSPC",
-                      "adj_close": 3000 * np.cumprod(1 + market[LATE_START:])}),
-        pd.DataFrame({"date": days, "ticker": "FULL", "adj_close": 50 * np.cumprod(1 + stock)}),
-        pd.DataFrame({"date": late, "ticker": "LATE",
-                      "adj_close": 20 * np.cumprod(1 + stock[LATE_START:])}),
-    ], ignore_index=True)
+    prices = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "date": late,
+                    "ticker": "^GSPC",
+                    "adj_close": 3000 * np.cumprod(1 + market[LATE_START:]),
+                }
+            ),
+            pd.DataFrame({"date": days, "ticker": "FULL", "adj_close": 50 * np.cumprod(1 + stock)}),
+            pd.DataFrame(
+                {
+                    "date": late,
+                    "ticker": "LATE",
+                    "adj_close": 20 * np.cumprod(1 + stock[LATE_START:]),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     names = sorted({f for fs in FACTOR_MODELS.values() for f in fs})
-    factors = pd.DataFrame(rng.normal(0, 0.005, (len(days), len(names))), index=days,
-                           columns=names)
+    factors = pd.DataFrame(rng.normal(0, 0.005, (len(days), len(names))), index=days, columns=names)
     factors.loc[days[:LATE_START], :] = np.nan  # factors start late as well
     factors = factors.dropna()
     factors["RF"] = 1e-4
@@ -49,7 +65,8 @@ def _data(seed: int = 3) -> tuple[pd.DatetimeIndex, pd.DataFrame, pd.DataFrame]:
 @pytest.mark.parametrize("n_short", [0, 1, 2, 3, "k", "k+1"])
 def test_short_estimation_windows_are_skipped(model: str, n_short: int | str):
     k = {"market": 2, "constant_mean": 1, "market_adjusted": 0}.get(
-        model, 1 + len(FACTOR_MODELS.get(model, ())))
+        model, 1 + len(FACTOR_MODELS.get(model, ()))
+    )
     count = {"k": k, "k+1": k + 1}.get(str(n_short), n_short)
     assert isinstance(count, int)
     days, prices, factors = _data()
@@ -59,12 +76,32 @@ def test_short_estimation_windows_are_skipped(model: str, n_short: int | str):
     ticker = "LATE" if model == "constant_mean" else "FULL"
     short_day0 = [days[LATE_START + 5 + i] for i in range(count)]
     ok_day0 = [days[200], days[220], days[240]]
-    rows = [{"event_id": f"short{i}", "ticker": ticker, "date": d.date().isoformat(),
-             "timing": "before_open", "benchmark": "^GSPC"} for i, d in enumerate(short_day0)]
-    rows += [{"event_id": f"ok{i}", "ticker": ticker, "date": d.date().isoformat(),
-              "timing": "before_open", "benchmark": "^GSPC"} for i, d in enumerate(ok_day0)]
-    study = EventStudy(pd.DataFrame(rows), model=model,
-                       factors=factors if model in FACTOR_MODELS else None, **OPTIONS)
+    rows = [
+        {
+            "event_id": f"short{i}",
+            "ticker": ticker,
+            "date": d.date().isoformat(),
+            "timing": "before_open",
+            "benchmark": "^GSPC",
+        }
+        for i, d in enumerate(short_day0)
+    ]
+    rows += [
+        {
+            "event_id": f"ok{i}",
+            "ticker": ticker,
+            "date": d.date().isoformat(),
+            "timing": "before_open",
+            "benchmark": "^GSPC",
+        }
+        for i, d in enumerate(ok_day0)
+    ]
+    study = EventStudy(
+        pd.DataFrame(rows),
+        model=model,
+        factors=factors if model in FACTOR_MODELS else None,
+        **OPTIONS,
+    )
     res = study.run(prices=prices)
     ev = res.events.set_index("event_id")
     assert len(ev) == count + 3  # nothing dropped

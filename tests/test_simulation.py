@@ -48,10 +48,14 @@ def null_study():
             ids.append(f"S{f:03d}_{j:02d}")
             tickers.append(f"S{f:03d}")
             day0s.append(str(sessions[offset + j * span + L1 + 1].date()))
-    events = pd.DataFrame({"event_id": ids, "ticker": tickers, "date": day0s,
-                           "benchmark": "^GSPC"})
-    study = EventStudy(events, estimation_window=(-L1, -1), event_window=(0, EVENT_DAYS - 1),
-                       car_windows=[(0, 0)], min_estimation=L1)
+    events = pd.DataFrame({"event_id": ids, "ticker": tickers, "date": day0s, "benchmark": "^GSPC"})
+    study = EventStudy(
+        events,
+        estimation_window=(-L1, -1),
+        event_window=(0, EVENT_DAYS - 1),
+        car_windows=[(0, 0)],
+        min_estimation=L1,
+    )
     return study.run(prices=PriceSet(frames=frames, source="simulated market model"))
 
 
@@ -90,5 +94,4 @@ def test_patell_rejects_about_five_percent(null_study):
     ms = float((aar["patell"] ** 2).mean())
     assert abs(ms - 1) <= 4 * np.sqrt(2 / EVENT_DAYS), ms
     # p-values are the two-sided normal tail of the statistic
-    np.testing.assert_allclose(aar["patell_p"], 2 * stats.norm.sf(aar["patell"].abs()),
-                               rtol=1e-12)
+    np.testing.assert_allclose(aar["patell_p"], 2 * stats.norm.sf(aar["patell"].abs()), rtol=1e-12)

@@ -13,10 +13,13 @@ HEAVY = ("pandas", "numpy", "scipy", "exchange_calendars", "statsmodels", "plotl
 
 
 def _loaded(code: str) -> list[str]:
-    probe = (f"import sys\n{code}\nimport json\n"
-             f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         cwd=ROOT, check=True)
+    probe = (
+        f"import sys\n{code}\nimport json\n"
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -25,9 +28,11 @@ def test_import_eventstudy_loads_nothing_heavy():
 
 
 def test_cli_help_loads_nothing_heavy():
-    code = ("import contextlib, io\nfrom eventstudy.cli import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    try:\n        main(['--help'])\n    except SystemExit:\n        pass")
+    code = (
+        "import contextlib, io\nfrom eventstudy.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n        main(['--help'])\n    except SystemExit:\n        pass"
+    )
     assert _loaded(code) == []
     for command in ("run", "batch", "fetch", "validate"):
         sub = code.replace("['--help']", f"['{command}', '--help']")

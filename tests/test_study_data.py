@@ -167,8 +167,9 @@ def test_network_down_run_exits_75_quickly(tmp_path: Path, monkeypatch):
     rows = [f"{t},2025-06-12,after_close" for t in GOOD + BAD]
     events.write_text("ticker,date,timing\n" + "\n".join(rows) + "\n")
     result = CliRunner().invoke(
-        main, ["run", str(events), "--cache", str(tmp_path / "c.sqlite"), "--out",
-               str(tmp_path / "out")])
+        main,
+        ["run", str(events), "--cache", str(tmp_path / "c.sqlite"), "--out", str(tmp_path / "out")],
+    )
     assert result.exit_code == 75, result.output
     assert "cannot reach Yahoo Finance" in result.stderr
     assert len({t for t, _ in fake.calls}) <= 3
@@ -182,9 +183,15 @@ def test_date_ranges_never_inverted_for_future_events():
 
 
 def test_benchmark_ranges_are_padded_only_across_calendars():
-    events = pd.DataFrame({"event_id": ["us", "paris"], "ticker": ["MSFT", "MC.PA"],
-                           "date": ["2025-09-11", "2025-05-02"],
-                           "benchmark": ["^GSPC", "^GSPC"], "timing": ["after_close"] * 2})
+    events = pd.DataFrame(
+        {
+            "event_id": ["us", "paris"],
+            "ticker": ["MSFT", "MC.PA"],
+            "date": ["2025-09-11", "2025-05-02"],
+            "benchmark": ["^GSPC", "^GSPC"],
+            "timing": ["after_close"] * 2,
+        }
+    )
     ranges = es.EventStudy(events).date_ranges()
     # ^GSPC on the US stock's own calendar needs exactly the stock's dates ...
     us = es.EventStudy(events.iloc[:1]).date_ranges()
@@ -209,26 +216,42 @@ def test_cache_filled_right_after_an_event_serves_it_offline_a_week_later(
     days = days[(days >= "2024-06-03") & (days <= "2025-10-10")].tz_localize(None)
     rng = np.random.default_rng(5)
     m = rng.normal(0, 0.01, len(days))
-    prices = pd.concat([
-        pd.DataFrame({"date": days, "ticker": "^GSPC", "adj_close": 5000 * np.cumprod(1 + m)}),
-        pd.DataFrame({"date": days, "ticker": "MSFT",
-                      "adj_close": 400 * np.cumprod(1 + m + rng.normal(0, 0.01, len(days)))}),
-    ])
+    prices = pd.concat(
+        [
+            pd.DataFrame({"date": days, "ticker": "^GSPC", "adj_close": 5000 * np.cumprod(1 + m)}),
+            pd.DataFrame(
+                {
+                    "date": days,
+                    "ticker": "MSFT",
+                    "adj_close": 400 * np.cumprod(1 + m + rng.normal(0, 0.01, len(days))),
+                }
+            ),
+        ]
+    )
     events = pd.DataFrame({"ticker": ["MSFT"], "date": ["2025-09-11"], "timing": ["after_close"]})
     cache = PriceCache(tmp_path / "c.sqlite")
     # Right after the event window closed (day 0 2025-09-12 + 10 sessions = 2025-09-26).
     monkeypatch.setattr("eventstudy.study._today", lambda: dt.date(2025, 9, 29))
     upstream = CountingProvider(es.study.resolve_provider(prices))
-    first = es.EventStudy(events).run(prices=CachedProvider(
-        upstream, cache, now=lambda: pd.Timestamp("2025-09-29 23:00", tz="UTC")))
+    first = es.EventStudy(events).run(
+        prices=CachedProvider(
+            upstream, cache, now=lambda: pd.Timestamp("2025-09-29 23:00", tz="UTC")
+        )
+    )
     assert (first.events["status"] == "ok").all()
     # A week later, offline: the cache still has everything the study needs.
     monkeypatch.setattr("eventstudy.study._today", lambda: dt.date(2025, 10, 6))
-    later = es.EventStudy(events).run(prices=CachedProvider(
-        None, cache, offline=True, now=lambda: pd.Timestamp("2025-10-06 23:00", tz="UTC")))
+    later = es.EventStudy(events).run(
+        prices=CachedProvider(
+            None, cache, offline=True, now=lambda: pd.Timestamp("2025-10-06 23:00", tz="UTC")
+        )
+    )
     pd.testing.assert_frame_equal(later.car, first.car, check_exact=True)
     # And online, nothing new is asked for.
     n = len(upstream.calls)
-    es.EventStudy(events).run(prices=CachedProvider(
-        upstream, cache, now=lambda: pd.Timestamp("2025-10-06 23:00", tz="UTC")))
+    es.EventStudy(events).run(
+        prices=CachedProvider(
+            upstream, cache, now=lambda: pd.Timestamp("2025-10-06 23:00", tz="UTC")
+        )
+    )
     assert len(upstream.calls) == n

@@ -39,8 +39,9 @@ class FakeSleep:
         self.delays.append(seconds)
 
 
-def make_provider(monkeypatch, script=None, *, online=True, retries=4, backoff=1.0,
-                  max_backoff=30.0, seed=0):
+def make_provider(
+    monkeypatch, script=None, *, online=True, retries=4, backoff=1.0, max_backoff=30.0, seed=0
+):
     fake = yff.FakeYF(script)
     monkeypatch.setattr(yfinance, "Ticker", fake.Ticker)
     sleep = FakeSleep()
@@ -51,13 +52,18 @@ def make_provider(monkeypatch, script=None, *, online=True, retries=4, backoff=1
         return online
 
     provider = YahooProvider(
-        retries=retries, backoff=backoff, max_backoff=max_backoff, sleep=sleep,
-        rng=np.random.default_rng(seed), client=YFinanceClient(probe=probe),
+        retries=retries,
+        backoff=backoff,
+        max_backoff=max_backoff,
+        sleep=sleep,
+        rng=np.random.default_rng(seed),
+        client=YFinanceClient(probe=probe),
     )
     return provider, fake, sleep, probes
 
 
 # --------------------------------------------------------------------------- parsing
+
 
 def test_provider_satisfies_protocol():
     assert isinstance(YahooProvider(client=YFinanceClient(probe=lambda: True)), PriceProvider)
@@ -73,11 +79,20 @@ def test_history_shape_is_parsed_to_session_dates(monkeypatch):
     assert list(frame.index) == list(pd.to_datetime(["2025-09-10", "2025-09-11", "2025-09-12"]))
     assert frame.index.tz is None and frame.index.name == "date"
     assert frame.index.dtype == "datetime64[ns]"
-    assert list(frame.columns) == ["adj_close", "close", "open", "high", "low", "volume",
-                                   "dividends", "splits"]
+    assert list(frame.columns) == [
+        "adj_close",
+        "close",
+        "open",
+        "high",
+        "low",
+        "volume",
+        "dividends",
+        "splits",
+    ]
     np.testing.assert_allclose(frame["close"], [500.37, 501.01, 509.90])
-    np.testing.assert_allclose(frame["adj_close"], np.array([500.37, 501.01, 509.90]) * 0.992958,
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        frame["adj_close"], np.array([500.37, 501.01, 509.90]) * 0.992958, rtol=1e-9
+    )
     assert all(d == np.float64 for d in frame.dtypes)
     assert prices.return_column == {"MSFT": "Adj Close"}
     assert "yfinance" in prices.source
@@ -107,8 +122,10 @@ def test_download_shape_multiindex_is_parsed():
     np.testing.assert_allclose(msft["close"], [500.37, 501.01, 509.90])
     np.testing.assert_allclose(gspc["close"], [6532.04, 6587.47, 6584.29])
     assert normalise_history(raw, "AAPL").empty
-    assert classify_failure(normalise_history(yff.empty_download_frame(["MSFT"]), "MSFT")) \
+    assert (
+        classify_failure(normalise_history(yff.empty_download_frame(["MSFT"]), "MSFT"))
         is FailureKind.NO_DATA
+    )
 
 
 def test_rows_without_adjusted_close_are_dropped():
@@ -136,6 +153,7 @@ def test_auto_adjusted_frame_is_a_provider_error(monkeypatch):
 
 # --------------------------------------------------------------------------- classification
 
+
 @pytest.mark.parametrize(
     ("make", "kind"),
     [
@@ -144,23 +162,25 @@ def test_auto_adjusted_frame_is_a_provider_error(monkeypatch):
         (lambda: yff.history_frame("MSFT"), FailureKind.OK),
         (yff.rate_limit_error, FailureKind.RATE_LIMITED),
         (yff.http_429_error, FailureKind.RATE_LIMITED),
-        (lambda: Exception("Too Many Requests. Rate limited. Try after a while."),
-         FailureKind.RATE_LIMITED),
+        (
+            lambda: Exception("Too Many Requests. Rate limited. Try after a while."),
+            FailureKind.RATE_LIMITED,
+        ),
         (yff.dns_error, FailureKind.NETWORK),
         (yff.timeout_error, FailureKind.NETWORK),
-        (lambda: requests.exceptions.ConnectionError("Max retries exceeded"),
-         FailureKind.NETWORK),
+        (lambda: requests.exceptions.ConnectionError("Max retries exceeded"), FailureKind.NETWORK),
         (lambda: requests.exceptions.ReadTimeout("read timed out"), FailureKind.NETWORK),
-        (lambda: socket.gaierror(-3, "Temporary failure in name resolution"),
-         FailureKind.NETWORK),
+        (lambda: socket.gaierror(-3, "Temporary failure in name resolution"), FailureKind.NETWORK),
         (lambda: TimeoutError("timed out"), FailureKind.NETWORK),
-        (lambda: yfinance.exceptions.YFDataException("*** YAHOO! FINANCE IS CURRENTLY DOWN! ***"),
-         FailureKind.NETWORK),
+        (
+            lambda: yfinance.exceptions.YFDataException(
+                "*** YAHOO! FINANCE IS CURRENTLY DOWN! ***"
+            ),
+            FailureKind.NETWORK,
+        ),
         (lambda: yff.tz_missing_error("XXXX"), FailureKind.AMBIGUOUS),
-        (lambda: yff.prices_missing_error("XXXX", "2025-09-10", "2025-09-13"),
-         FailureKind.NO_DATA),
-        (lambda: yfinance.exceptions.YFTickerMissingError("XXXX", "no data"),
-         FailureKind.NO_DATA),
+        (lambda: yff.prices_missing_error("XXXX", "2025-09-10", "2025-09-13"), FailureKind.NO_DATA),
+        (lambda: yfinance.exceptions.YFTickerMissingError("XXXX", "no data"), FailureKind.NO_DATA),
         (lambda: ValueError("unexpected payload"), FailureKind.PROVIDER),
         (lambda: KeyError("chart"), FailureKind.PROVIDER),
     ],
@@ -272,6 +292,7 @@ def test_other_errors_keep_the_exception_text(monkeypatch):
 
 # --------------------------------------------------------------------------- rate limits
 
+
 def test_rate_limit_retried_exactly_retries_times_with_growing_jittered_delays(monkeypatch):
     provider, fake, sleep, _ = make_provider(
         monkeypatch, {"MSFT": [yff.rate_limit_error()]}, retries=4, backoff=1.0
@@ -333,13 +354,13 @@ def test_rate_limit_stops_the_remaining_tickers(monkeypatch):
     )
     prices = provider.get_prices(["MSFT", "^GSPC", "AAPL"], D(2025, 9, 10), D(2025, 9, 12))
     assert set(prices.frames) == {"MSFT"}
-    assert prices.failures == {"^GSPC": FailureKind.RATE_LIMITED,
-                               "AAPL": FailureKind.RATE_LIMITED}
+    assert prices.failures == {"^GSPC": FailureKind.RATE_LIMITED, "AAPL": FailureKind.RATE_LIMITED}
     assert "after 3 tries" in prices.missing["^GSPC"]
     assert [c[0] for c in fake.calls] == ["MSFT", "^GSPC", "^GSPC", "^GSPC"]
 
 
 # --------------------------------------------------------------------------- live
+
 
 @pytest.mark.network
 def test_live_msft_september_2025(tmp_path):

@@ -73,18 +73,28 @@ RECORDED = {"MSFT": MSFT_2025_09, "^GSPC": GSPC_2025_09}
 #: Yahoo's adjusted close divided by the close (dividends after September 2025).
 ADJ_FACTOR = {"MSFT": 0.992958, "^GSPC": 1.0}
 EXCHANGE_TZ = "America/New_York"
-HISTORY_COLUMNS = ["Open", "High", "Low", "Close", "Adj Close", "Volume", "Dividends",
-                   "Stock Splits"]
+HISTORY_COLUMNS = [
+    "Open",
+    "High",
+    "Low",
+    "Close",
+    "Adj Close",
+    "Volume",
+    "Dividends",
+    "Stock Splits",
+]
 
 
 def _rows(ticker: str, start: str | None, end: str | None) -> dict[str, tuple]:
     data = RECORDED[ticker]
-    return {d: v for d, v in data.items()
-            if (start is None or d >= start) and (end is None or d < end)}
+    return {
+        d: v for d, v in data.items() if (start is None or d >= start) and (end is None or d < end)
+    }
 
 
-def history_frame(ticker: str = "MSFT", start: str | None = None,
-                  end: str | None = None) -> pd.DataFrame:
+def history_frame(
+    ticker: str = "MSFT", start: str | None = None, end: str | None = None
+) -> pd.DataFrame:
     """``yf.Ticker(ticker).history(start, end, auto_adjust=False, actions=True)``.
 
     ``end`` is exclusive, as in yfinance.
@@ -113,15 +123,24 @@ def history_frame_auto_adjusted(ticker: str = "MSFT") -> pd.DataFrame:
 
 def empty_history_frame() -> pd.DataFrame:
     """``yfinance.utils.empty_df()``: what a failed request returns when not raising."""
-    empty = pd.DataFrame(index=[], data={
-        "Open": np.nan, "High": np.nan, "Low": np.nan,
-        "Close": np.nan, "Adj Close": np.nan, "Volume": np.nan})
+    empty = pd.DataFrame(
+        index=[],
+        data={
+            "Open": np.nan,
+            "High": np.nan,
+            "Low": np.nan,
+            "Close": np.nan,
+            "Adj Close": np.nan,
+            "Volume": np.nan,
+        },
+    )
     empty.index.name = "Date"
     return empty
 
 
-def download_frame(tickers: Iterable[str] = ("MSFT",), start: str | None = None,
-                   end: str | None = None) -> pd.DataFrame:
+def download_frame(
+    tickers: Iterable[str] = ("MSFT",), start: str | None = None, end: str | None = None
+) -> pd.DataFrame:
     """``yf.download(tickers, start, end, auto_adjust=False, actions=True,
     multi_level_index=True, progress=False)``: MultiIndex ``['Price', 'Ticker']``."""
     frames = {}
@@ -143,6 +162,7 @@ def empty_download_frame(tickers: Iterable[str] = ("MSFT",)) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- errors
+
 
 def rate_limit_error() -> Exception:
     from yfinance.exceptions import YFRateLimitError

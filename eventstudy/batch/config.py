@@ -28,13 +28,34 @@ FAIL_ON = ("any", "new", "never")
 TOP_KEYS = ("log", "defaults", "studies")
 #: Keys of a ``[studies.NAME]`` table; ``[defaults]`` takes all but ``events``, ``output``.
 STUDY_KEYS = (
-    "events", "output", "model", "estimation_window", "event_window", "car_windows",
-    "min_estimation", "return_type", "benchmark", "prices", "cache", "offline", "formats",
-    "self_contained", "cdn", "fail_on", "retry_failed", "factors",
+    "events",
+    "output",
+    "model",
+    "estimation_window",
+    "event_window",
+    "car_windows",
+    "min_estimation",
+    "return_type",
+    "benchmark",
+    "prices",
+    "cache",
+    "offline",
+    "formats",
+    "self_contained",
+    "cdn",
+    "fail_on",
+    "retry_failed",
+    "factors",
 )
 DEFAULT_KEYS = tuple(k for k in STUDY_KEYS if k not in ("events", "output"))
-SETTING_KEYS = ("model", "estimation_window", "event_window", "car_windows", "min_estimation",
-                "return_type")
+SETTING_KEYS = (
+    "model",
+    "estimation_window",
+    "event_window",
+    "car_windows",
+    "min_estimation",
+    "return_type",
+)
 DEFAULT_FORMATS = ("html", "csv")
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SYMBOL_RE = re.compile(r"\^?[A-Za-z0-9][A-Za-z0-9.\-=&]*")
@@ -91,7 +112,7 @@ def _scan_value(text: str, depth: int) -> tuple[int, str | None]:
         if ch == "#":
             break
         if text.startswith(('"""', "'''"), i):
-            delim = text[i:i + 3]
+            delim = text[i : i + 3]
             end = text.find(delim, i + 3)
             if end < 0:
                 return depth, delim
@@ -131,7 +152,7 @@ def key_lines(text: str) -> dict[KeyPath, int]:
             key = _KEY_RE.match(line)
             if key:
                 lines.setdefault(table + _split_key(key.group(1)), number)
-                rest = line[key.end():]
+                rest = line[key.end() :]
         depth, open_string = _scan_value(rest, depth)
     return lines
 
@@ -188,16 +209,25 @@ class StudyConfig:
     def where(self, key: str) -> str:
         """``FILE, line N: key 'studies.NAME.KEY'`` for runtime messages."""
         line = self.lines.get(key)
-        return (f"{self.config_path}" + (f", line {line}" if line else "")
-                + f": key 'studies.{self.name}.{key}'")
+        return (
+            f"{self.config_path}"
+            + (f", line {line}" if line else "")
+            + f": key 'studies.{self.name}.{key}'"
+        )
 
     def study_options(self) -> dict[str, Any]:
         """Keyword options of :class:`eventstudy.EventStudy`."""
         s = self.settings
-        return {"model": s.model, "estimation_window": s.estimation_window,
-                "event_window": s.event_window, "car_windows": s.car_windows,
-                "min_estimation": s.min_estimation, "return_type": s.return_type,
-                "benchmark": self.benchmark, "factors": self.factors}
+        return {
+            "model": s.model,
+            "estimation_window": s.estimation_window,
+            "event_window": s.event_window,
+            "car_windows": s.car_windows,
+            "min_estimation": s.min_estimation,
+            "return_type": s.return_type,
+            "benchmark": self.benchmark,
+            "factors": self.factors,
+        }
 
 
 @dataclass(frozen=True)
@@ -216,9 +246,16 @@ class BatchConfig:
         known = {s.name: s for s in self.studies}
         bad = [n for n in wanted if n not in known]
         if bad:
-            raise BatchConfigError([ConfigIssue(str(self.path), None, None,
-                                                f"no study named {', '.join(map(repr, bad))}; "
-                                                f"studies: {', '.join(known)}")])
+            raise BatchConfigError(
+                [
+                    ConfigIssue(
+                        str(self.path),
+                        None,
+                        None,
+                        f"no study named {', '.join(map(repr, bad))}; studies: {', '.join(known)}",
+                    )
+                ]
+            )
         return tuple(known[n] for n in wanted)
 
 
@@ -250,8 +287,9 @@ class _Checker:
             if key not in valid:
                 close = difflib.get_close_matches(key, valid, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                self.fail((*table, key), f"unknown key in {where}{hint}; valid keys: "
-                          f"{', '.join(valid)}")
+                self.fail(
+                    (*table, key), f"unknown key in {where}{hint}; valid keys: {', '.join(valid)}"
+                )
 
     def path_of(self, value: str) -> Path:
         p = Path(os.path.expanduser(value))
@@ -279,6 +317,7 @@ def _choice(options: tuple[str, ...], what: str) -> Callable[[Any], str]:
         if not isinstance(v, str) or v.strip().lower() not in options:
             raise ValueError(f"unknown {what} {v!r}; choose one of: {', '.join(options)}")
         return v.strip().lower()
+
     return convert
 
 
@@ -313,16 +352,28 @@ def _formats(v: Any) -> tuple[str, ...]:
             return parse_formats(v)
         except SettingsError as exc:
             raise ValueError(str(exc)) from None
-    raise ValueError(f"expected a list such as [\"html\", \"csv\"], got {v!r}")
+    raise ValueError(f'expected a list such as ["html", "csv"], got {v!r}')
 
 
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "events": _text, "output": _text, "prices": _text, "cache": _text, "factors": _text,
-    "model": _choice(MODELS, "model"), "return_type": _choice(RETURN_TYPES, "return type"),
-    "estimation_window": _window, "event_window": _window, "car_windows": _windows,
-    "min_estimation": _min_estimation, "benchmark": _symbol, "offline": _bool,
-    "formats": _formats, "self_contained": _bool, "cdn": _bool,
-    "fail_on": _choice(FAIL_ON, "fail_on value"), "retry_failed": _bool,
+    "events": _text,
+    "output": _text,
+    "prices": _text,
+    "cache": _text,
+    "factors": _text,
+    "model": _choice(MODELS, "model"),
+    "return_type": _choice(RETURN_TYPES, "return type"),
+    "estimation_window": _window,
+    "event_window": _window,
+    "car_windows": _windows,
+    "min_estimation": _min_estimation,
+    "benchmark": _symbol,
+    "offline": _bool,
+    "formats": _formats,
+    "self_contained": _bool,
+    "cdn": _bool,
+    "fail_on": _choice(FAIL_ON, "fail_on value"),
+    "retry_failed": _bool,
 }
 
 
@@ -338,20 +389,29 @@ def _convert(ck: _Checker, table: KeyPath, data: Mapping[str, Any]) -> dict[str,
 
 
 def _settings_key(message: str) -> str:
-    for needle, key in (("CAR window", "car_windows"), ("estimation window", "estimation_window"),
-                        ("event window", "event_window"), ("min_estimation", "min_estimation"),
-                        ("return type", "return_type"), ("model", "model")):
+    for needle, key in (
+        ("CAR window", "car_windows"),
+        ("estimation window", "estimation_window"),
+        ("event window", "event_window"),
+        ("min_estimation", "min_estimation"),
+        ("return type", "return_type"),
+        ("model", "model"),
+    ):
         if needle in message:
             return key
     return "model"
 
 
-def _build_study(ck: _Checker, name: str, raw: Mapping[str, Any],
-                 defaults: dict[str, Any]) -> StudyConfig | None:
+def _build_study(
+    ck: _Checker, name: str, raw: Mapping[str, Any], defaults: dict[str, Any]
+) -> StudyConfig | None:
     table: KeyPath = ("studies", name)
     if not _NAME_RE.fullmatch(name):
-        ck.fail(table, "a study name may hold letters, digits, '.', '_' and '-' only "
-                       "(it names the lock file and --study)")
+        ck.fail(
+            table,
+            "a study name may hold letters, digits, '.', '_' and '-' only "
+            "(it names the lock file and --study)",
+        )
     ck.unknown(table, raw, STUDY_KEYS)
     own = _convert(ck, table, raw)
     values = {**defaults, **own}
@@ -364,8 +424,11 @@ def _build_study(ck: _Checker, name: str, raw: Mapping[str, Any],
     if "prices" in values:
         for key in ("cache", "offline"):
             if key in values:
-                ck.fail(origin(key), f"'{key}' applies to Yahoo Finance only, but this study "
-                        "reads prices from 'prices'; drop one of them")
+                ck.fail(
+                    origin(key),
+                    f"'{key}' applies to Yahoo Finance only, but this study "
+                    "reads prices from 'prices'; drop one of them",
+                )
     try:
         settings = StudySettings.from_options(**{k: values[k] for k in SETTING_KEYS if k in values})
     except SettingsError as exc:
@@ -400,19 +463,29 @@ def _build_study(ck: _Checker, name: str, raw: Mapping[str, Any],
 def _parse(path: Path) -> tuple[dict[str, Any], str]:
     source = str(path)
     if not path.is_file():
-        raise BatchConfigError([ConfigIssue(source, None, None, "config file not found; give "
-                                            "the path of a TOML file (see examples/batch.toml)")])
+        raise BatchConfigError(
+            [
+                ConfigIssue(
+                    source,
+                    None,
+                    None,
+                    "config file not found; give the path of a TOML file (see examples/batch.toml)",
+                )
+            ]
+        )
     try:
         text = path.read_text(encoding="utf-8")
         return tomllib.loads(text), text
     except UnicodeDecodeError as exc:
-        raise BatchConfigError([ConfigIssue(source, None, None, f"not UTF-8 text ({exc.reason})")]
-                               ) from None
+        raise BatchConfigError(
+            [ConfigIssue(source, None, None, f"not UTF-8 text ({exc.reason})")]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         line = int(found.group(1)) if found else None
-        raise BatchConfigError([ConfigIssue(source, line, None, f"not valid TOML: {exc}")]
-                               ) from None
+        raise BatchConfigError(
+            [ConfigIssue(source, line, None, f"not valid TOML: {exc}")]
+        ) from None
 
 
 def output_problem(output: Path) -> str | None:
@@ -425,8 +498,10 @@ def output_problem(output: Path) -> str | None:
         return None
     if output.exists() or output.is_symlink():
         kind = "a file" if output.is_file() else "not a folder"
-        return (f"output {output} is {kind}; the batch writes a report folder there and "
-                "would replace it: give a folder path (e.g. reports/NAME) or move the file")
+        return (
+            f"output {output} is {kind}; the batch writes a report folder there and "
+            "would replace it: give a folder path (e.g. reports/NAME) or move the file"
+        )
     return None
 
 
@@ -456,8 +531,10 @@ def load_config(path: str | os.PathLike[str]) -> BatchConfig:
     defaults = _convert(ck, ("defaults",), raw_defaults)
     studies_raw = data.get("studies")
     if not isinstance(studies_raw, dict) or not studies_raw:
-        ck.fail(("studies",), "no studies: add at least one table [studies.NAME] with "
-                "events = \"events.csv\"")
+        ck.fail(
+            ("studies",),
+            'no studies: add at least one table [studies.NAME] with events = "events.csv"',
+        )
         studies_raw = {}
     studies = []
     for name, raw in studies_raw.items():
@@ -468,13 +545,19 @@ def load_config(path: str | os.PathLike[str]) -> BatchConfig:
         if study is not None:
             studies.append(study)
     for s in studies:
-        inputs = [("events", s.events), ("prices", s.source.prices),
-                  ("config file", cfg_path.resolve())]
+        inputs = [
+            ("events", s.events),
+            ("prices", s.source.prices),
+            ("config file", cfg_path.resolve()),
+        ]
         for what, held in inputs:
             if held is not None and (held == s.output or s.output in held.parents):
-                ck.fail(("studies", s.name, "output"), f"output folder {s.output} holds the "
-                        f"{what} {held}; the batch replaces that folder on every update, so "
-                        "give the study a folder of its own (e.g. reports/NAME)")
+                ck.fail(
+                    ("studies", s.name, "output"),
+                    f"output folder {s.output} holds the "
+                    f"{what} {held}; the batch replaces that folder on every update, so "
+                    "give the study a folder of its own (e.g. reports/NAME)",
+                )
     for s in studies:
         problem = output_problem(s.output)
         if problem:
@@ -482,8 +565,11 @@ def load_config(path: str | os.PathLike[str]) -> BatchConfig:
     seen: dict[Path, str] = {}
     for s in studies:
         if s.output in seen:
-            ck.fail(("studies", s.name, "output"), f"output folder {s.output} is also used by "
-                    f"study '{seen[s.output]}'; give each study its own folder")
+            ck.fail(
+                ("studies", s.name, "output"),
+                f"output folder {s.output} is also used by "
+                f"study '{seen[s.output]}'; give each study its own folder",
+            )
         seen.setdefault(s.output, s.name)
     if ck.issues:
         raise BatchConfigError(sorted(ck.issues, key=lambda i: i.line or 1 << 30))

@@ -33,19 +33,24 @@ class Plan:
 
     @property
     def needs_run(self) -> bool:
-        return bool(self.recompute or self.removed or self.repaged or self.render_all
-                     or self.tables_stale)
+        return bool(
+            self.recompute or self.removed or self.repaged or self.render_all or self.tables_stale
+        )
 
     def reasons(self) -> dict[str, str]:
         """``event_id -> why it is recomputed or its page written again``."""
         out: dict[str, str] = {}
         for name in ("removed", "repaged", "retried", "pending", "changed", "new"):
             for e in getattr(self, name):
-                out[e] = {"repaged": "page missing or renamed", "retried": "failed, retried",
-                          "pending": "pending, rechecked"}.get(name, name)
+                out[e] = {
+                    "repaged": "page missing or renamed",
+                    "retried": "failed, retried",
+                    "pending": "pending, rechecked",
+                }.get(name, name)
         if self.full:
-            out = {e: out.get(e, "full run") for e in self.ids} | {e: "removed"
-                                                                   for e in self.removed}
+            out = {e: out.get(e, "full run") for e in self.ids} | {
+                e: "removed" for e in self.removed
+            }
         return out
 
 
@@ -72,9 +77,18 @@ def outputs_present(state: StudyState, out: Path, html: bool) -> bool:
     return True
 
 
-def make_plan(state: StudyState | None, fingerprints: dict[str, str], stems: dict[str, str], *,
-              out: Path, full: bool, retry_failed: bool, render: str, html: bool,
-              formats: tuple[str, ...]) -> Plan:
+def make_plan(
+    state: StudyState | None,
+    fingerprints: dict[str, str],
+    stems: dict[str, str],
+    *,
+    out: Path,
+    full: bool,
+    retry_failed: bool,
+    render: str,
+    html: bool,
+    formats: tuple[str, ...],
+) -> Plan:
     """Compare the current fingerprints with the state's."""
     ids = list(fingerprints)
     if state is None:
@@ -84,10 +98,17 @@ def make_plan(state: StudyState | None, fingerprints: dict[str, str], stems: dic
     pages = out / "events"
     repaged = []
     if html and state.render_key == render:
-        repaged = [e for e in same if prev[e].page and (
-            prev[e].stem != stems[e] or not (pages / page_name(stems[e])).is_file())]
-    tables_stale = (list(prev) != ids or list(state.formats) != list(formats)
-                    or not all((out / f).is_file() for f in table_files(formats, html)))
+        repaged = [
+            e
+            for e in same
+            if prev[e].page
+            and (prev[e].stem != stems[e] or not (pages / page_name(stems[e])).is_file())
+        ]
+    tables_stale = (
+        list(prev) != ids
+        or list(state.formats) != list(formats)
+        or not all((out / f).is_file() for f in table_files(formats, html))
+    )
     return Plan(
         ids=ids,
         new=[e for e in ids if e not in prev],

@@ -104,27 +104,46 @@ class StudyOutcome:
             return f"{head} - {self.message} (exit {self.exit_code})"
         total = self.timings.get("total_s", 0.0)
         counts = ", ".join(f"{self.counts.get(s, 0)} {s}" for s in STATUSES)
-        work = (f"{self.new} new, {self.changed} changed, {self.pending} pending rechecked, "
-                f"{self.retried} failed retried, {self.removed} removed")
+        work = (
+            f"{self.new} new, {self.changed} changed, {self.pending} pending rechecked, "
+            f"{self.retried} failed retried, {self.removed} removed"
+        )
         if self.outcome == "dry-run":
-            return (f"{head} - would recompute {self.recomputed} of {self.events} events "
-                    f"({work}{', full' if self.full else ''}) and write {self.rendered} pages")
+            return (
+                f"{head} - would recompute {self.recomputed} of {self.events} events "
+                f"({work}{', full' if self.full else ''}) and write {self.rendered} pages"
+            )
         if self.outcome == "unchanged":
             return f"{head} in {total:.1f} s - {self.events} events; {counts} -> {self.output}"
-        return (f"{head} in {total:.1f} s - {self.events} events ({work}); {self.recomputed} "
-                f"recomputed, {self.rendered} pages written; {counts} -> {self.output}")
+        return (
+            f"{head} in {total:.1f} s - {self.events} events ({work}); {self.recomputed} "
+            f"recomputed, {self.rendered} pages written; {counts} -> {self.output}"
+        )
 
     def record(self, config: Path) -> dict[str, Any]:
         """The JSON-lines log record."""
         return {
-            "time": _now(), "config": str(config), "study": self.study, "outcome": self.outcome,
-            "exit_code": self.exit_code, "output": str(self.output), "full": self.full,
-            "events": self.events, "new": self.new, "changed": self.changed,
-            "pending": self.pending, "retried": self.retried, "removed": self.removed,
-            "recomputed": self.recomputed, "reused": max(self.events - self.recomputed, 0),
-            "rendered": self.rendered, "provider_calls": self.provider_calls,
-            "counts": self.counts, "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
-            "message": self.message, "details": self.details[:50],
+            "time": _now(),
+            "config": str(config),
+            "study": self.study,
+            "outcome": self.outcome,
+            "exit_code": self.exit_code,
+            "output": str(self.output),
+            "full": self.full,
+            "events": self.events,
+            "new": self.new,
+            "changed": self.changed,
+            "pending": self.pending,
+            "retried": self.retried,
+            "removed": self.removed,
+            "recomputed": self.recomputed,
+            "reused": max(self.events - self.recomputed, 0),
+            "rendered": self.rendered,
+            "provider_calls": self.provider_calls,
+            "counts": self.counts,
+            "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
+            "message": self.message,
+            "details": self.details[:50],
         }
 
 
@@ -165,8 +184,9 @@ def default_report_writer() -> ReportWriter | None:
     return _write_html
 
 
-def _write_html(res: Any, out_dir: Path, *, event_ids: list[str] | None, self_contained: bool,
-                cdn: bool) -> object:
+def _write_html(
+    res: Any, out_dir: Path, *, event_ids: list[str] | None, self_contained: bool, cdn: bool
+) -> object:
     return res.to_html(str(out_dir), event_ids=event_ids, self_contained=self_contained, cdn=cdn)
 
 
@@ -200,8 +220,10 @@ class _Context:
         source = cfg.source.identity()
         if cfg.factors is not None:  # factor data changes the numbers of factor models
             source = {**source, "factors": str(cfg.factors)}
-        return (study_key(cfg.settings, cfg.benchmark, source),
-                render_key(cfg.formats, self.html, cfg.self_contained, cfg.cdn))
+        return (
+            study_key(cfg.settings, cfg.benchmark, source),
+            render_key(cfg.formats, self.html, cfg.self_contained, cfg.cdn),
+        )
 
 
 def _events_sha(cfg: StudyConfig) -> str:
@@ -222,28 +244,53 @@ def _exit_for(cfg: StudyConfig, statuses: dict[str, str], prev: StudyState | Non
 def _fast_unchanged(ctx: _Context, state: StudyState | None, events_sha: str) -> bool:
     """Nothing to do, decided without even reading the events table."""
     skey, rkey = ctx.keys()
-    return (state is not None and not ctx.full and state.study_key == skey
-            and state.render_key == rkey and state.events_sha256 == events_sha
-            and list(state.formats) == list(ctx.cfg.formats)
-            and not state.ids_with_status("pending")
-            and not (ctx.cfg.retry_failed and state.ids_with_status("failed"))
-            and outputs_present(state, ctx.cfg.output, ctx.html))
+    return (
+        state is not None
+        and not ctx.full
+        and state.study_key == skey
+        and state.render_key == rkey
+        and state.events_sha256 == events_sha
+        and list(state.formats) == list(ctx.cfg.formats)
+        and not state.ids_with_status("pending")
+        and not (ctx.cfg.retry_failed and state.ids_with_status("failed"))
+        and outputs_present(state, ctx.cfg.output, ctx.html)
+    )
 
 
-def _outcome(ctx: _Context, kind: str, state: StudyState, plan: Plan | None, *,
-             rendered: int = 0, calls: int = 0, exit_code: int = 0) -> StudyOutcome:
+def _outcome(
+    ctx: _Context,
+    kind: str,
+    state: StudyState,
+    plan: Plan | None,
+    *,
+    rendered: int = 0,
+    calls: int = 0,
+    exit_code: int = 0,
+) -> StudyOutcome:
     ctx.lap("total_s", ctx.started)
     statuses = [r.status for r in state.events.values()]
-    failed = [f"failed: {e} ({r.reason})" if r.reason else f"failed: {e}"
-              for e, r in state.events.items() if r.status == "failed"]
+    failed = [
+        f"failed: {e} ({r.reason})" if r.reason else f"failed: {e}"
+        for e, r in state.events.items()
+        if r.status == "failed"
+    ]
     return StudyOutcome(
-        study=ctx.cfg.name, outcome=kind, exit_code=exit_code, output=ctx.cfg.output,
+        study=ctx.cfg.name,
+        outcome=kind,
+        exit_code=exit_code,
+        output=ctx.cfg.output,
         events=len(state.events),
-        new=len(plan.new) if plan else 0, changed=len(plan.changed) if plan else 0,
-        pending=len(plan.pending) if plan else 0, retried=len(plan.retried) if plan else 0,
+        new=len(plan.new) if plan else 0,
+        changed=len(plan.changed) if plan else 0,
+        pending=len(plan.pending) if plan else 0,
+        retried=len(plan.retried) if plan else 0,
         removed=len(plan.removed) if plan else 0,
-        recomputed=len(plan.recompute) if plan else 0, rendered=rendered, provider_calls=calls,
-        full=ctx.full, counts={s: statuses.count(s) for s in STATUSES}, timings=ctx.timings,
+        recomputed=len(plan.recompute) if plan else 0,
+        rendered=rendered,
+        provider_calls=calls,
+        full=ctx.full,
+        counts={s: statuses.count(s) for s in STATUSES},
+        timings=ctx.timings,
         details=failed,
     )
 
@@ -272,8 +319,17 @@ def _run_locked(ctx: _Context) -> StudyOutcome:
     study = EventStudy(cfg.events, **cfg.study_options())
     fps = event_fingerprints(study.events, skey)
     stems = unique_file_stems(fps)
-    plan = make_plan(state, fps, stems, out=out, full=ctx.full, retry_failed=cfg.retry_failed,
-                     render=rkey, html=ctx.html, formats=cfg.formats)
+    plan = make_plan(
+        state,
+        fps,
+        stems,
+        out=out,
+        full=ctx.full,
+        retry_failed=cfg.retry_failed,
+        render=rkey,
+        html=ctx.html,
+        formats=cfg.formats,
+    )
     t = ctx.lap("load_s", t)
     if not plan.needs_run and state is not None:  # e.g. only quoting or line endings changed
         state.run += 1
@@ -292,9 +348,17 @@ def _run_locked(ctx: _Context) -> StudyOutcome:
     return _write_outputs(ctx, state, plan, res, fps, stems, events_sha, calls, t)
 
 
-def _write_outputs(ctx: _Context, state: StudyState | None, plan: Plan, res: Any,
-                   fps: dict[str, str], stems: dict[str, str], events_sha: str, calls: int,
-                   t: float) -> StudyOutcome:
+def _write_outputs(
+    ctx: _Context,
+    state: StudyState | None,
+    plan: Plan,
+    res: Any,
+    fps: dict[str, str],
+    stems: dict[str, str],
+    events_sha: str,
+    calls: int,
+    t: float,
+) -> StudyOutcome:
     cfg, out = ctx.cfg, ctx.cfg.output
     skey, rkey = ctx.keys()
     prev = state.events if state else {}
@@ -303,34 +367,66 @@ def _write_outputs(ctx: _Context, state: StudyState | None, plan: Plan, res: Any
     ev = res.events
     statuses = dict(zip(ev["event_id"].astype(str), ev["status"].astype(str), strict=True))
     reasons = dict(zip(ev["event_id"].astype(str), ev["reason"].astype(str), strict=True))
-    render = set(plan.ids) if plan.render_all else (
-        set(plan.new) | set(plan.changed) | set(plan.repaged)
-        | {e for e in plan.ids if e in prev and prev[e].digest != digests[e]})
+    render = (
+        set(plan.ids)
+        if plan.render_all
+        else (
+            set(plan.new)
+            | set(plan.changed)
+            | set(plan.repaged)
+            | {e for e in plan.ids if e in prev and prev[e].digest != digests[e]}
+        )
+    )
     run = (state.run if state else 0) + 1
     new_state = StudyState(
-        study=cfg.name, run=run, study_key=skey, render_key=rkey, events_sha256=events_sha,
-        tables_digest=tdig, html=ctx.html, formats=list(cfg.formats),
+        study=cfg.name,
+        run=run,
+        study_key=skey,
+        render_key=rkey,
+        events_sha256=events_sha,
+        tables_digest=tdig,
+        html=ctx.html,
+        formats=list(cfg.formats),
         counts={s: list(statuses.values()).count(s) for s in STATUSES},
         last_change=state.last_change if state else None,
-        events={e: EventRecord(
-            fingerprint=fps[e], status=statuses[e], stem=stems[e], reason=reasons[e],
-            digest=digests[e],
-            computed_run=run if (e in plan.recompute or e not in prev) else prev[e].computed_run,
-            page=prev[e].page if (e in prev and e not in render) else False,
-        ) for e in plan.ids},
+        events={
+            e: EventRecord(
+                fingerprint=fps[e],
+                status=statuses[e],
+                stem=stems[e],
+                reason=reasons[e],
+                digest=digests[e],
+                computed_run=run
+                if (e in plan.recompute or e not in prev)
+                else prev[e].computed_run,
+                page=prev[e].page if (e in prev and e not in render) else False,
+            )
+            for e in plan.ids
+        },
     )
     code = _exit_for(cfg, statuses, state)
     t = ctx.lap("digest_s", t)
-    if (state is not None and not render and not plan.removed and not plan.tables_stale
-            and tdig == state.tables_digest and not plan.render_all):
+    if (
+        state is not None
+        and not render
+        and not plan.removed
+        and not plan.tables_stale
+        and tdig == state.tables_digest
+        and not plan.render_all
+    ):
         _touch_state(ctx, new_state, "checked", code)
         return _outcome(ctx, "checked", new_state, plan, calls=calls, exit_code=code)
-    keep = frozenset(page_name(stems[e]) for e in plan.ids
-                     if e not in render and e in prev and prev[e].page)
+    keep = frozenset(
+        page_name(stems[e]) for e in plan.ids if e not in render and e in prev and prev[e].page
+    )
     stage = staging.prepare_stage(out, keep_pages=keep, html=ctx.html)
     try:
-        res.meta["batch"] = {"study": cfg.name, "run": run, "recomputed": len(plan.recompute),
-                             "pages_written": len(render) if ctx.html else 0}
+        res.meta["batch"] = {
+            "study": cfg.name,
+            "run": run,
+            "recomputed": len(plan.recompute),
+            "pages_written": len(render) if ctx.html else 0,
+        }
         res.to_files(str(stage), ctx.table_formats)
         t = ctx.lap("tables_s", t)
         staging.checkpoint("tables")
@@ -339,8 +435,11 @@ def _write_outputs(ctx: _Context, state: StudyState | None, plan: Plan, res: Any
             t = ctx.lap("html_s", t)
             staging.checkpoint("html")
         new_state.last_change = _now()
-        new_state.last_run = {"time": new_state.last_change, "outcome": "updated",
-                              "exit_code": code}
+        new_state.last_run = {
+            "time": new_state.last_change,
+            "outcome": "updated",
+            "exit_code": code,
+        }
         write_state(stage, new_state)
         staging.checkpoint("state")
         staging.commit(stage, out)
@@ -350,12 +449,20 @@ def _write_outputs(ctx: _Context, state: StudyState | None, plan: Plan, res: Any
     t = ctx.lap("commit_s", t)
     staging.cleanup(out)
     ctx.lap("cleanup_s", t)
-    return _outcome(ctx, "updated", new_state, plan, calls=calls, exit_code=code,
-                    rendered=len(render) if ctx.html else 0)
+    return _outcome(
+        ctx,
+        "updated",
+        new_state,
+        plan,
+        calls=calls,
+        exit_code=code,
+        rendered=len(render) if ctx.html else 0,
+    )
 
 
-def _render(ctx: _Context, res: Any, stage: Path, plan: Plan, render: set[str],
-            new_state: StudyState) -> None:
+def _render(
+    ctx: _Context, res: Any, stage: Path, plan: Plan, render: set[str], new_state: StudyState
+) -> None:
     assert ctx.writer is not None
     ids = None if render >= set(plan.ids) else [e for e in plan.ids if e in render]
     ctx.writer(res, stage, event_ids=ids, self_contained=ctx.cfg.self_contained, cdn=ctx.cfg.cdn)
@@ -365,8 +472,9 @@ def _render(ctx: _Context, res: Any, stage: Path, plan: Plan, render: set[str],
         rec.page = (pages / page_name(rec.stem)).is_file()
 
 
-def _error_outcome(cfg: StudyConfig, exc: BaseException, full: bool,
-                   started: float) -> StudyOutcome:
+def _error_outcome(
+    cfg: StudyConfig, exc: BaseException, full: bool, started: float
+) -> StudyOutcome:
     if isinstance(exc, DataUnavailable):
         kind, code = "unavailable", EXIT_TEMPFAIL
     elif isinstance(exc, StudyLocked):
@@ -375,12 +483,22 @@ def _error_outcome(cfg: StudyConfig, exc: BaseException, full: bool,
         kind, code = "error", exc.exit_code
     else:
         kind, code = "error", EXIT_FAILED_EVENTS
-    message = str(exc) if isinstance(exc, EventStudyError) else (
-        f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
+    message = (
+        str(exc)
+        if isinstance(exc, EventStudyError)
+        else (f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
+    )
     details = [str(i) for i in exc.issues] if isinstance(exc, EventsFileError) else []
-    return StudyOutcome(study=cfg.name, outcome=kind, exit_code=code, output=cfg.output,
-                        full=full, message=message, details=details,
-                        timings={"total_s": time.perf_counter() - started})
+    return StudyOutcome(
+        study=cfg.name,
+        outcome=kind,
+        exit_code=code,
+        output=cfg.output,
+        full=full,
+        message=message,
+        details=details,
+        timings={"total_s": time.perf_counter() - started},
+    )
 
 
 def _append_log(path: Path, record: dict[str, Any]) -> None:
@@ -393,9 +511,16 @@ def _append_log(path: Path, record: dict[str, Any]) -> None:
         logger.warning("could not append to the run log %s: %s", path, exc)
 
 
-def run_study(cfg: StudyConfig, *, full: bool = False, log: Path | None = None,
-              config_path: Path | None = None, provider_factory: ProviderFactory | None = None,
-              report_writer: ReportWriter | None = None, debug: bool = False) -> StudyOutcome:
+def run_study(
+    cfg: StudyConfig,
+    *,
+    full: bool = False,
+    log: Path | None = None,
+    config_path: Path | None = None,
+    provider_factory: ProviderFactory | None = None,
+    report_writer: ReportWriter | None = None,
+    debug: bool = False,
+) -> StudyOutcome:
     """Bring one study up to date (see ``docs/batch.md``); never raises for the study's errors.
 
     ``log``: the JSON-lines run log (default ``<output>/batch-log.jsonl``; a
@@ -405,8 +530,11 @@ def run_study(cfg: StudyConfig, *, full: bool = False, log: Path | None = None,
     writer = report_writer if report_writer is not None else default_report_writer()
     ctx = _Context(cfg, full, writer, provider_factory, started=started)
     if "html" in cfg.formats and writer is None:
-        logger.warning("%s: HTML report skipped: the report package (eventstudy.report) is not "
-                       "installed; writing tables only", cfg.name)
+        logger.warning(
+            "%s: HTML report skipped: the report package (eventstudy.report) is not "
+            "installed; writing tables only",
+            cfg.name,
+        )
     out = cfg.output
     problem = output_problem(out)
     if problem:  # it may have appeared since the config was read
@@ -416,9 +544,15 @@ def run_study(cfg: StudyConfig, *, full: bool = False, log: Path | None = None,
     try:
         lock.acquire()
     except filelock.Timeout:
-        outcome = _error_outcome(cfg, StudyLocked(
-            f"another batch run is updating {out} (lock {staging.lock_path(out)}); nothing was "
-            "touched, try again later"), full, started)
+        outcome = _error_outcome(
+            cfg,
+            StudyLocked(
+                f"another batch run is updating {out} (lock {staging.lock_path(out)}); nothing was "
+                "touched, try again later"
+            ),
+            full,
+            started,
+        )
         if log is not None:
             _append_log(log, outcome.record(config_path or cfg.config_path))
         return outcome
@@ -436,8 +570,9 @@ def run_study(cfg: StudyConfig, *, full: bool = False, log: Path | None = None,
     return outcome
 
 
-def plan_study(cfg: StudyConfig, *, full: bool = False,
-               report_writer: ReportWriter | None = None) -> StudyOutcome:
+def plan_study(
+    cfg: StudyConfig, *, full: bool = False, report_writer: ReportWriter | None = None
+) -> StudyOutcome:
     """What :func:`run_study` would recompute, without prices, compute or writes."""
     from eventstudy.events import unique_file_stems
     from eventstudy.study import EventStudy
@@ -454,37 +589,63 @@ def plan_study(cfg: StudyConfig, *, full: bool = False,
         study = EventStudy(cfg.events, **cfg.study_options())
         skey, rkey = ctx.keys()
         fps = event_fingerprints(study.events, skey)
-        plan = make_plan(state, fps, unique_file_stems(fps), out=cfg.output, full=full,
-                         retry_failed=cfg.retry_failed, render=rkey, html=ctx.html,
-                         formats=cfg.formats)
+        plan = make_plan(
+            state,
+            fps,
+            unique_file_stems(fps),
+            out=cfg.output,
+            full=full,
+            retry_failed=cfg.retry_failed,
+            render=rkey,
+            html=ctx.html,
+            formats=cfg.formats,
+        )
     except Exception as exc:
         return _error_outcome(cfg, exc, full, started)
-    statuses = {e: (state.events[e].status if state and e in state.events else "new")
-                for e in plan.ids}
-    view = StudyState(study=cfg.name, events={
-        e: EventRecord(fingerprint=fps[e], status=s, stem="") for e, s in statuses.items()})
-    pages = len(plan.ids) if plan.render_all else len(
-        set(plan.new) | set(plan.changed) | set(plan.repaged))
+    statuses = {
+        e: (state.events[e].status if state and e in state.events else "new") for e in plan.ids
+    }
+    view = StudyState(
+        study=cfg.name,
+        events={e: EventRecord(fingerprint=fps[e], status=s, stem="") for e, s in statuses.items()},
+    )
+    pages = (
+        len(plan.ids)
+        if plan.render_all
+        else len(set(plan.new) | set(plan.changed) | set(plan.repaged))
+    )
     outcome = _outcome(ctx, "dry-run", view, plan, rendered=pages if ctx.html else 0)
     outcome.details = [f"{e}: {why}" for e, why in plan.reasons().items()]
     return outcome
 
 
-def run_batch(config: BatchConfig, *, studies: Sequence[str] = (), full: bool = False,
-              dry_run: bool = False, log: Path | None = None,
-              provider_factory: ProviderFactory | None = None,
-              report_writer: ReportWriter | None = None,
-              on_outcome: Callable[[StudyOutcome], None] | None = None,
-              debug: bool = False) -> BatchResult:
+def run_batch(
+    config: BatchConfig,
+    *,
+    studies: Sequence[str] = (),
+    full: bool = False,
+    dry_run: bool = False,
+    log: Path | None = None,
+    provider_factory: ProviderFactory | None = None,
+    report_writer: ReportWriter | None = None,
+    on_outcome: Callable[[StudyOutcome], None] | None = None,
+    debug: bool = False,
+) -> BatchResult:
     """Run (or plan) every selected study of ``config``, one after the other."""
     outcomes = []
     for cfg in config.select(studies):
         if dry_run:
             outcome = plan_study(cfg, full=full, report_writer=report_writer)
         else:
-            outcome = run_study(cfg, full=full, log=log or config.log, config_path=config.path,
-                                provider_factory=provider_factory,
-                                report_writer=report_writer, debug=debug)
+            outcome = run_study(
+                cfg,
+                full=full,
+                log=log or config.log,
+                config_path=config.path,
+                provider_factory=provider_factory,
+                report_writer=report_writer,
+                debug=debug,
+            )
         outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)

@@ -39,8 +39,9 @@ PAUSE_ENV = "EVENTSTUDY_TEST_PAUSE_AFTER"
 PAUSE_SECONDS_ENV = "EVENTSTUDY_TEST_PAUSE_SECONDS"
 LOG_NAME = "batch-log.jsonl"
 #: Top-level names the batch writes itself (never copied from the old folder).
-OWNED = frozenset({f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")}
-                  | {"run.json", STATE_NAME})
+OWNED = frozenset(
+    {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} | {"run.json", STATE_NAME}
+)
 HTML_OWNED = frozenset({"index.html"})
 
 

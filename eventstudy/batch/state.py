@@ -59,16 +59,29 @@ def study_key(settings: StudySettings, benchmark: str | None, source: dict[str, 
     """Hash of everything study-wide that changes an event's numbers."""
     from eventstudy import __version__
 
-    return _sha({"settings": settings.to_dict(), "benchmark": benchmark, "source": source,
-                 "eventstudy": __version__})
+    return _sha(
+        {
+            "settings": settings.to_dict(),
+            "benchmark": benchmark,
+            "source": source,
+            "eventstudy": __version__,
+        }
+    )
 
 
 def render_key(formats: tuple[str, ...], html: bool, self_contained: bool, cdn: bool) -> str:
     """Hash of the output options: when it changes every page is written again."""
     from eventstudy import __version__
 
-    return _sha({"formats": sorted(formats), "html": html, "self_contained": self_contained,
-                 "cdn": cdn, "eventstudy": __version__})
+    return _sha(
+        {
+            "formats": sorted(formats),
+            "html": html,
+            "self_contained": self_contained,
+            "cdn": cdn,
+            "eventstudy": __version__,
+        }
+    )
 
 
 def event_fingerprints(events: pd.DataFrame, key: str) -> dict[str, str]:
@@ -111,7 +124,7 @@ def event_digests(res: StudyResult) -> dict[str, str]:
     bounds = np.searchsorted(key, np.arange(len(ids) + 1))
     out = {}
     for i, eid in enumerate(ids):
-        part = h[bounds[i]:bounds[i + 1]]
+        part = h[bounds[i] : bounds[i + 1]]
         out[str(eid)] = hashlib.blake2b(header + part.tobytes(), digest_size=16).hexdigest()
     return out
 

@@ -63,7 +63,8 @@ class PriceSet:
             raise ValueError("give frames or a table, not both")
         self._table = table
         self._frames: dict[str, pd.DataFrame] | FramesView | None = (
-            dict(frames) if frames is not None else ({} if table is None else None))
+            dict(frames) if frames is not None else ({} if table is None else None)
+        )
         self._built_from: tuple[tuple[str, int], ...] | None = None
         self.missing: dict[str, str] = dict(missing or {})
         self.source = source
@@ -71,8 +72,10 @@ class PriceSet:
         self.notes: dict[str, list[str]] = dict(notes or {})
 
     def __repr__(self) -> str:
-        return (f"PriceSet({len(self.table.tickers)} tickers, {len(self.table)} rows, "
-                f"{len(self.missing)} missing, source={self.source!r})")
+        return (
+            f"PriceSet({len(self.table.tickers)} tickers, {len(self.table)} rows, "
+            f"{len(self.missing)} missing, source={self.source!r})"
+        )
 
     @property
     def frames(self) -> Mapping[str, pd.DataFrame]:
@@ -111,9 +114,7 @@ class PriceProvider(Protocol):
         """Where the prices come from, for ``run.json`` and reports."""
         ...
 
-    def get_prices(
-        self, tickers: Sequence[str], start: dt.date, end: dt.date
-    ) -> PriceSet:
+    def get_prices(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> PriceSet:
         """Prices of ``tickers`` for sessions in ``[start, end]`` (both inclusive).
 
         Must not raise for a single unknown ticker: put it in ``missing``

@@ -50,7 +50,14 @@ SCHEMA_VERSION = 1
 ENV_VAR = "EVENTSTUDY_CACHE"
 DEFAULT_FILENAME = "prices.sqlite"
 PRICE_FIELDS: tuple[str, ...] = (
-    "adj_close", "close", "open", "high", "low", "volume", "dividends", "splits",
+    "adj_close",
+    "close",
+    "open",
+    "high",
+    "low",
+    "volume",
+    "dividends",
+    "splits",
 )
 #: A session counts as complete this long after its close.
 SETTLE = pd.Timedelta(hours=1)
@@ -380,11 +387,7 @@ class PriceCache:
                     ranges=tuple(_merge_ranges(spans.get(ticker, []))),
                 )
             )
-        size = sum(
-            p.stat().st_size
-            for p in (self.path, Path(f"{self.path}-wal"))
-            if p.exists()
-        )
+        size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
         return CacheInfo(self.path, size, tuple(tickers))
 
     # ------------------------------------------------------------------ writing
@@ -441,8 +444,7 @@ class PriceCache:
         dates = idx.normalize().strftime("%Y-%m-%d")
         keep = (dates >= lo) & (dates <= hi) & frame["adj_close"].notna().to_numpy()
         cols = [
-            frame[c].astype(float).to_numpy() if c in frame.columns
-            else np.full(len(frame), np.nan)
+            frame[c].astype(float).to_numpy() if c in frame.columns else np.full(len(frame), np.nan)
             for c in PRICE_FIELDS
         ]
         values = np.column_stack(cols)[keep]
@@ -487,6 +489,4 @@ def _runs(dates: pd.DatetimeIndex, mask: np.ndarray) -> list[tuple[dt.date, dt.d
     edges = np.diff(m)
     starts = np.flatnonzero(edges == 1)
     ends = np.flatnonzero(edges == -1) - 1
-    return [
-        (dates[int(s)].date(), dates[int(e)].date()) for s, e in zip(starts, ends, strict=True)
-    ]
+    return [(dates[int(s)].date(), dates[int(e)].date()) for s, e in zip(starts, ends, strict=True)]

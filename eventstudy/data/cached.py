@@ -184,8 +184,11 @@ class CachedProvider:
         self._failed[ticker] = _Failure(reason, transient)
 
     def _fetch_group(
-        self, tickers: list[str], request: tuple[dt.date, dt.date],
-        spans: dict[str, tuple[dt.date, dt.date]], now: pd.Timestamp,
+        self,
+        tickers: list[str],
+        request: tuple[dt.date, dt.date],
+        spans: dict[str, tuple[dt.date, dt.date]],
+        now: pd.Timestamp,
     ) -> None:
         if self._outage is not None:
             for t in tickers:
@@ -238,7 +241,10 @@ class CachedProvider:
         return bool(np.nanmax(rel) > ADJ_TOLERANCE)
 
     def _store(
-        self, ticker: str, frame: pd.DataFrame, request: tuple[dt.date, dt.date],
+        self,
+        ticker: str,
+        frame: pd.DataFrame,
+        request: tuple[dt.date, dt.date],
         now: pd.Timestamp,
     ) -> None:
         start, end = request
@@ -248,7 +254,10 @@ class CachedProvider:
             end = max(end, dates[-1].date())
             log.warning(
                 "%s: adjusted closes changed since they were cached (dividend or split); "
-                "fetching %s..%s again so returns use one adjustment basis", ticker, start, end,
+                "fetching %s..%s again so returns use one adjustment basis",
+                ticker,
+                start,
+                end,
             )
             try:
                 again = self._call([ticker], start, end)
@@ -315,9 +324,13 @@ class CachedProvider:
             frame = self.cache.read(t, start, end)
             failure = self._failed.get(t)
             if frame.empty:
-                out.missing[t] = failure.reason if failure else (
-                    f"no prices for '{t}' between {start} and {end} in the cache "
-                    f"{self.cache.path} (the source had none)"
+                out.missing[t] = (
+                    failure.reason
+                    if failure
+                    else (
+                        f"no prices for '{t}' between {start} and {end} in the cache "
+                        f"{self.cache.path} (the source had none)"
+                    )
                 )
                 continue
             out.add(t, frame)

@@ -52,8 +52,9 @@ def file_columns(table: _Table) -> Columns:
         column = dict.fromkeys(keys, "adj_close")
     else:
         counts = np.diff(starts)
-        has_adj = np.add.reduceat(np.isfinite(price), starts[:-1]) > 0 if len(keys) else \
-            np.zeros(0, bool)
+        has_adj = (
+            np.add.reduceat(np.isfinite(price), starts[:-1]) > 0 if len(keys) else np.zeros(0, bool)
+        )
         has_adj &= counts > 0
         adj_name = raw.header[layout.roles["adj_close"]] if "adj_close" in layout.roles else ""
         close_role = "close" if "close" in layout.roles else "adj_close"
@@ -70,11 +71,22 @@ def file_columns(table: _Table) -> Columns:
             else:
                 column[key] = close_name
                 if "close" in values:
-                    notes[key] = (f"returns use {close_name} from {raw.file.name} (no adjusted "
-                                  "close): dividends may be missing from the returns",)
+                    notes[key] = (
+                        f"returns use {close_name} from {raw.file.name} (no adjusted "
+                        "close): dividends may be missing from the returns",
+                    )
     days = frame["date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-    return Columns(keys, starts, days, price, values, frame["_line"].to_numpy(),
-                   frame["_blanked"].to_numpy(), column, notes)
+    return Columns(
+        keys,
+        starts,
+        days,
+        price,
+        values,
+        frame["_line"].to_numpy(),
+        frame["_blanked"].to_numpy(),
+        column,
+        notes,
+    )
 
 
 @dataclass(frozen=True)
@@ -92,16 +104,20 @@ def _at(unit: str, lines: list[str]) -> str:
     return f"{unit}{'s' if len(lines) != 1 else ''} {shown}"
 
 
-def select(cols: Columns, wanted: dict[str, str], start: dt.date, end: dt.date,
-           file_name: str, unit: str) -> Selection:
+def select(
+    cols: Columns, wanted: dict[str, str], start: dt.date, end: dt.date, file_name: str, unit: str
+) -> Selection:
     """Rows of ``wanted`` (requested name -> file key) dated in ``[start, end]``."""
     names = list(wanted)
     pos = pd.Index(cols.keys).get_indexer(pd.Index([wanted[n] for n in names]))
     a, b = cols.starts[pos], cols.starts[pos + 1]
     counts = b - a
     owner = np.repeat(np.arange(len(names)), counts)
-    rows = np.repeat(a, counts) + np.arange(int(counts.sum())) - np.repeat(
-        np.cumsum(counts) - counts, counts)
+    rows = (
+        np.repeat(a, counts)
+        + np.arange(int(counts.sum()))
+        - np.repeat(np.cumsum(counts) - counts, counts)
+    )
     lo, hi = np.datetime64(start, "D"), np.datetime64(end, "D")
     inside = (cols.days[rows] >= lo) & (cols.days[rows] <= hi)
     rows, owner = rows[inside], owner[inside]
@@ -111,16 +127,19 @@ def select(cols: Columns, wanted: dict[str, str], start: dt.date, end: dt.date,
     for k in np.unique(owner[empty_rows]):
         n = names[k]
         lines = [str(v) for v in cols.lines[rows[empty_rows & (owner == k)]]]
-        dropped[n] = (f"{len(lines)} row{'s' if len(lines) != 1 else ''} with an empty "
-                      f"{cols.column[wanted[n]]} dropped ({file_name} {_at(unit, lines)}); "
-                      "each missing session is a gap")
+        dropped[n] = (
+            f"{len(lines)} row{'s' if len(lines) != 1 else ''} with an empty "
+            f"{cols.column[wanted[n]]} dropped ({file_name} {_at(unit, lines)}); "
+            "each missing session is a gap"
+        )
         notes[n].append(dropped[n])
     blanked = cols.blanked[rows] > 0
     for k in np.unique(owner[blanked]):
         n = names[k]
         lines = [str(v) for v in cols.lines[rows[blanked & (owner == k)]]]
-        notes[n].append(f"zero or negative open/high/low/volume blanked in {file_name} "
-                        f"({_at(unit, lines)})")
+        notes[n].append(
+            f"zero or negative open/high/low/volume blanked in {file_name} ({_at(unit, lines)})"
+        )
     keep = ~empty_rows
     rows, owner = rows[keep], owner[keep]
     served = np.bincount(owner, minlength=len(names)) > 0
@@ -128,8 +147,12 @@ def select(cols: Columns, wanted: dict[str, str], start: dt.date, end: dt.date,
     rank = np.empty(len(names), dtype=np.int64)
     rank[order] = np.arange(len(names))
     sorted_names = np.array(names, dtype=object)[order]
-    table = PriceTable.from_codes(rank[owner], sorted_names, cols.days[rows],
-                                  {c: v[rows] for c, v in cols.values.items()},
-                                  drop_missing=False)
+    table = PriceTable.from_codes(
+        rank[owner],
+        sorted_names,
+        cols.days[rows],
+        {c: v[rows] for c, v in cols.values.items()},
+        drop_missing=False,
+    )
     empty = [n for k, n in enumerate(names) if not served[k]]
     return Selection(table, {n: v for n, v in notes.items() if v}, dropped, empty)

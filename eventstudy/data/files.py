@@ -50,17 +50,35 @@ logger = logging.getLogger(__name__)
 SUFFIXES: tuple[str, ...] = (".csv.gz", ".csv", ".parquet", ".pq")
 #: Output columns, in order; ``adj_close`` always, the others when the source has them.
 OUTPUT_COLUMNS: tuple[str, ...] = (
-    "adj_close", "close", "open", "high", "low", "volume", "dividends", "splits",
+    "adj_close",
+    "close",
+    "open",
+    "high",
+    "low",
+    "volume",
+    "dividends",
+    "splits",
 )
 _STRICT = ("adj_close", "close")  # must be > 0 or empty, else the file is rejected
 _LENIENT = ("open", "high", "low", "volume")  # bad signs are blanked with a note
 _EMPTY_TOKENS = ("", "null", "nan", "na", "n/a", "none", "#n/a")
 _ROLES = {
-    "date": "date", "datetime": "date", "timestamp": "date",
-    "ticker": "ticker", "symbol": "ticker", "name": "ticker",
-    "adjclose": "adj_close", "adjustedclose": "adj_close",
-    "close": "close", "open": "open", "high": "high", "low": "low", "volume": "volume",
-    "dividends": "dividends", "stocksplits": "splits", "splits": "splits",
+    "date": "date",
+    "datetime": "date",
+    "timestamp": "date",
+    "ticker": "ticker",
+    "symbol": "ticker",
+    "name": "ticker",
+    "adjclose": "adj_close",
+    "adjustedclose": "adj_close",
+    "close": "close",
+    "open": "open",
+    "high": "high",
+    "low": "low",
+    "volume": "volume",
+    "dividends": "dividends",
+    "stocksplits": "splits",
+    "splits": "splits",
 }
 _DATE_RE = (
     r"\d{4}-\d{2}-\d{2}"
@@ -144,12 +162,20 @@ def _read_csv(path: Path) -> _Raw:
     """Read a CSV (or CSV.gz) as text, keeping file line numbers, dropping blank lines."""
     try:
         table = pd.read_csv(
-            path, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False,
-            encoding="utf-8-sig", compression="infer",
+            path,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            encoding="utf-8-sig",
+            compression="infer",
         )
     except pd.errors.EmptyDataError:
-        _fail(path, "the file is empty; it needs a header line such as "
-              "'date,ticker,adj_close' (or 'Date,Adj Close' for one ticker) and one row per day")
+        _fail(
+            path,
+            "the file is empty; it needs a header line such as "
+            "'date,ticker,adj_close' (or 'Date,Adj Close' for one ticker) and one row per day",
+        )
     except pd.errors.ParserError as exc:
         detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
         _fail(path, f"not a valid CSV ({detail}); every row needs the same columns as the header")
@@ -174,8 +200,11 @@ def _read_parquet(path: Path) -> _Raw:
         table = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many types for a broken file
         reason = " ".join(str(exc).split()).split(". ")[0][:200] or type(exc).__name__
-        _fail(path, f"cannot be read as Parquet ({reason}); re-save it with "
-              "DataFrame.to_parquet or give a CSV file")
+        _fail(
+            path,
+            f"cannot be read as Parquet ({reason}); re-save it with "
+            "DataFrame.to_parquet or give a CSV file",
+        )
     if not isinstance(table.index, pd.RangeIndex):
         table = table.reset_index()
     header = ["" if c is None else str(c).strip() for c in table.columns]
@@ -208,7 +237,10 @@ def _text(raw: _Raw, column: int, tokens: bool = True) -> pd.Series:
 
 
 def _first_bad(
-    raw: _Raw, bad: pd.Series, column: int, message: str,
+    raw: _Raw,
+    bad: pd.Series,
+    column: int,
+    message: str,
     text: pd.Series | Callable[[], pd.Series],
 ) -> None:
     """Raise for the first flagged row: ``message`` may use ``{value}``.
@@ -224,8 +256,12 @@ def _first_bad(
     at = int(np.argmax(flags))
     more = int(flags.sum()) - 1
     tail = f" ({_plural(more, 'more row')} with the same problem)" if more else ""
-    _fail(raw.file, message.format(value=text.iloc[at]) + tail,
-          raw.where(bad.index[at]), raw.header[column])
+    _fail(
+        raw.file,
+        message.format(value=text.iloc[at]) + tail,
+        raw.where(bad.index[at]),
+        raw.header[column],
+    )
 
 
 def _dates(raw: _Raw, column: int) -> pd.Series:
@@ -246,12 +282,18 @@ def _dates(raw: _Raw, column: int) -> pd.Series:
     else:
         text = _text(raw, column)
         looks_ok = text.str.fullmatch(_DATE_RE).fillna(False).astype(bool)
-        parsed = pd.to_datetime(text.str.slice(0, 10).where(looks_ok),
-                                format="%Y-%m-%d", errors="coerce")
+        parsed = pd.to_datetime(
+            text.str.slice(0, 10).where(looks_ok), format="%Y-%m-%d", errors="coerce"
+        )
         missing = parsed.isna()
         empty = missing & ((text == "") | (text == "NaT"))
-    _first_bad(raw, empty, column, "the date is empty; give every row a date (YYYY-MM-DD) "
-               "or delete the row", text)
+    _first_bad(
+        raw,
+        empty,
+        column,
+        "the date is empty; give every row a date (YYYY-MM-DD) or delete the row",
+        text,
+    )
     _first_bad(raw, missing, column, "'{value}' is not a date; write dates as YYYY-MM-DD", text)
     return parsed.astype("datetime64[ns]")
 
@@ -276,16 +318,26 @@ def _numbers(raw: _Raw, column: int, hint: str = "") -> pd.Series:
         text = _text(raw, column)
         numbers = _text_to_float(text.mask(text == ""))
         bad = (text != "") & (numbers.isna() | ~np.isfinite(numbers))
-    _first_bad(raw, bad, column, "'{value}' is not a number; write plain numbers like "
-               "509.90 and leave a missing price empty" + hint, text)
+    _first_bad(
+        raw,
+        bad,
+        column,
+        "'{value}' is not a number; write plain numbers like "
+        "509.90 and leave a missing price empty" + hint,
+        text,
+    )
     return numbers
 
 
 def _positive(raw: _Raw, column: int, numbers: pd.Series) -> None:
     """Reject a zero or negative price in a column used for returns or display."""
-    _first_bad(raw, numbers <= 0, column, "price {value} is not positive; prices must be > 0: "
-               "fix the value or leave it empty",
-               functools.partial(raw.frame[column].astype, "str"))
+    _first_bad(
+        raw,
+        numbers <= 0,
+        column,
+        "price {value} is not positive; prices must be > 0: fix the value or leave it empty",
+        functools.partial(raw.frame[column].astype, "str"),
+    )
 
 
 # --------------------------------------------------------------------------- layout
@@ -316,8 +368,11 @@ def _date_column(raw: _Raw) -> int:
     if any(sep in raw.header[0] for sep in ";\t|"):
         hint = " (the header looks separated by ';' or tabs: save it comma-separated)"
     columns = _short_list([repr(h) for h in raw.header])
-    _fail(raw.file, f"no date column (columns: {columns}){hint}; name the date column "
-          "'date' or 'Date'", "line 1")
+    _fail(
+        raw.file,
+        f"no date column (columns: {columns}){hint}; name the date column 'date' or 'Date'",
+        "line 1",
+    )
 
 
 def _role_columns(raw: _Raw, skip: int) -> dict[str, int]:
@@ -329,8 +384,7 @@ def _role_columns(raw: _Raw, skip: int) -> dict[str, int]:
             continue
         if role in roles:
             other = raw.header[roles[role]]
-            _fail(raw.file, f"columns '{other}' and '{name}' both mean {role}; keep one",
-                  "line 1")
+            _fail(raw.file, f"columns '{other}' and '{name}' both mean {role}; keep one", "line 1")
         roles[role] = position
     return roles
 
@@ -349,8 +403,12 @@ def _wide_tickers(raw: _Raw, date: int) -> dict[str, int]:
             _fail(raw.file, f"ticker column '{name}' appears twice; keep one", "line 1")
         tickers[key] = position
     if not tickers:
-        _fail(raw.file, "no price column (only a date); add 'Adj Close' (or 'Close' / "
-              "'adj_close'), or one column of adjusted closes per ticker", "line 1")
+        _fail(
+            raw.file,
+            "no price column (only a date); add 'Adj Close' (or 'Close' / "
+            "'adj_close'), or one column of adjusted closes per ticker",
+            "line 1",
+        )
     return tickers
 
 
@@ -374,8 +432,11 @@ def _layout(raw: _Raw, per_ticker: bool) -> _Layout:
         return _Layout("wide", date, tickers=_wide_tickers(raw, date))
     if not has_price:
         columns = _short_list([repr(h) for h in raw.header])
-        _fail(raw.file, f"no price column (columns: {columns}); add 'Adj Close' "
-              "(or 'Close' / 'adj_close')", "line 1")
+        _fail(
+            raw.file,
+            f"no price column (columns: {columns}); add 'Adj Close' (or 'Close' / 'adj_close')",
+            "line 1",
+        )
     return _Layout(form, date, roles.get("ticker") if form == "long" else None, prices)
 
 
@@ -407,8 +468,13 @@ def _long_frame(raw: _Raw, layout: _Layout, single_ticker: str) -> pd.DataFrame:
         frame.insert(0, "_ticker", single_ticker)
     else:
         tickers = _text(raw, layout.ticker, tokens=False)
-        _first_bad(raw, tickers == "", layout.ticker,
-                   "the ticker is empty; fill it in or delete the row", tickers)
+        _first_bad(
+            raw,
+            tickers == "",
+            layout.ticker,
+            "the ticker is empty; fill it in or delete the row",
+            tickers,
+        )
         frame.insert(0, "_ticker", tickers.str.upper())
     frame.insert(1, "date", _dates(raw, layout.date))
     frame["_line"] = raw.frame.index.to_numpy()
@@ -418,23 +484,31 @@ def _long_frame(raw: _Raw, layout: _Layout, single_ticker: str) -> pd.DataFrame:
 def _wide_frame(raw: _Raw, layout: _Layout) -> pd.DataFrame:
     """A wide table stacked to the long layout (one ``adj_close`` column)."""
     dates = _dates(raw, layout.date)
-    hint = ("; with no ticker column this file is read as wide form (date, then one "
-            "column of adjusted closes per ticker): add a 'ticker' column for long form")
+    hint = (
+        "; with no ticker column this file is read as wide form (date, then one "
+        "column of adjusted closes per ticker): add a 'ticker' column for long form"
+    )
     parts = []
     for ticker, position in layout.tickers.items():
         numbers = _numbers(raw, position, hint)
         _positive(raw, position, numbers)
-        parts.append(pd.DataFrame({
-            "_ticker": ticker, "date": dates, "adj_close": numbers, "_blanked": 0,
-            "_line": raw.frame.index.to_numpy(),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "_ticker": ticker,
+                    "date": dates,
+                    "adj_close": numbers,
+                    "_blanked": 0,
+                    "_line": raw.frame.index.to_numpy(),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
 def _check_duplicates(raw: _Raw, frame: pd.DataFrame, form: str) -> None:
     """Raise when two rows hold the same ticker and date (frame sorted stably)."""
-    same = (frame["_ticker"].eq(frame["_ticker"].shift())
-            & frame["date"].eq(frame["date"].shift()))
+    same = frame["_ticker"].eq(frame["_ticker"].shift()) & frame["date"].eq(frame["date"].shift())
     if not bool(same.any()):
         return
     lines = frame["_line"].to_numpy()
@@ -483,15 +557,19 @@ class _Series:
         empty = part["adj_close"].isna()
         if bool(empty.any()):
             lines = [str(v) for v in part.loc[empty, "_line"]]
-            dropped = (f"{_plural(len(lines), 'row')} with an empty {self.return_column} "
-                       f"dropped ({self.file.name} {self._at(lines)}); "
-                       "each missing session is a gap")
+            dropped = (
+                f"{_plural(len(lines), 'row')} with an empty {self.return_column} "
+                f"dropped ({self.file.name} {self._at(lines)}); "
+                "each missing session is a gap"
+            )
             notes.append(dropped)
         blanked = part["_blanked"] > 0
         if bool(blanked.any()):
             lines = [str(v) for v in part.loc[blanked, "_line"]]
-            notes.append(f"zero or negative open/high/low/volume blanked in {self.file.name} "
-                         f"({self._at(lines)})")
+            notes.append(
+                f"zero or negative open/high/low/volume blanked in {self.file.name} "
+                f"({self._at(lines)})"
+            )
         out = part.loc[~empty, [c for c in OUTPUT_COLUMNS if c in part.columns]].copy()
         return _Window(out, notes, dropped)
 
@@ -518,8 +596,10 @@ def _series(frame: pd.DataFrame, layout: _Layout, raw: _Raw) -> _Series:
         column = raw.header[layout.roles["close" if "close" in layout.roles else "adj_close"]]
         if "close" in part.columns:
             part["adj_close"] = part["close"]
-            notes = (f"returns use {column} from {raw.file.name} (no adjusted close): "
-                     "dividends may be missing from the returns",)
+            notes = (
+                f"returns use {column} from {raw.file.name} (no adjusted close): "
+                "dividends may be missing from the returns",
+            )
     return _Series(part, column, raw.file, raw.unit, notes)
 
 
@@ -556,8 +636,14 @@ def _load(path: Path, per_ticker: bool) -> _Table:
     starts = np.r_[0, np.flatnonzero(tickers[1:] != tickers[:-1]) + 1]
     stops = np.r_[starts[1:], len(frame)]
     bounds = {str(tickers[a]): (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
-    logger.info("read %s: %d rows, %s form, %d ticker(s) in %.2fs", path, len(raw.frame),
-                layout.form, len(bounds), time.perf_counter() - began)
+    logger.info(
+        "read %s: %d rows, %s form, %d ticker(s) in %.2fs",
+        path,
+        len(raw.frame),
+        layout.form,
+        len(bounds),
+        time.perf_counter() - began,
+    )
     return _Table(raw, layout, frame, bounds)
 
 
@@ -598,8 +684,11 @@ class FilePriceProvider:
         if self._is_folder:
             self._files = self._scan_folder()
         elif _price_suffix(self.path.name) is None:
-            _fail(self.path, f"unsupported file type '{self.path.suffix or self.path.name}'; "
-                  "give a .csv, .csv.gz or .parquet file, or a folder of <TICKER>.csv files")
+            _fail(
+                self.path,
+                f"unsupported file type '{self.path.suffix or self.path.name}'; "
+                "give a .csv, .csv.gz or .parquet file, or a folder of <TICKER>.csv files",
+            )
 
     def __repr__(self) -> str:
         return f"FilePriceProvider({str(self.path)!r})"
@@ -613,8 +702,13 @@ class FilePriceProvider:
     def description(self) -> str:
         """E.g. ``files: /abs/prices (folder of per-ticker CSV)``; refined once read."""
         if self.is_folder:
-            kinds = sorted({"Parquet" if p.name.lower().endswith((".parquet", ".pq")) else "CSV"
-                            for paths in self._files.values() for p in paths})
+            kinds = sorted(
+                {
+                    "Parquet" if p.name.lower().endswith((".parquet", ".pq")) else "CSV"
+                    for paths in self._files.values()
+                    for p in paths
+                }
+            )
             return f"files: {self.path} (folder of per-ticker {' and '.join(kinds)})"
         kind = "Parquet" if self.path.name.lower().endswith((".parquet", ".pq")) else "CSV"
         table = self._tables.get(self.path)
@@ -661,7 +755,8 @@ class FilePriceProvider:
             if window.frame.empty:
                 prices.missing[ticker] = (
                     f"no prices for '{ticker}' from {start} to {end} in {series.file} (it has "
-                    f"{series.coverage()}); add those dates {_USE_YAHOO}")
+                    f"{series.coverage()}); add those dates {_USE_YAHOO}"
+                )
                 continue
             prices.add(ticker, window.frame)
             prices.return_column[ticker] = series.return_column
@@ -693,15 +788,23 @@ class FilePriceProvider:
             k = pd.Index(cols.keys).get_loc(wanted[ticker])
             a, b = int(cols.starts[k]), int(cols.starts[k + 1])
             priced = cols.days[a:b][np.isfinite(cols.price[a:b])]
-            cover = (f"{priced[0]} to {priced[-1]}" if len(priced) else
-                     f"no date with a {cols.column[wanted[ticker]]} price")
+            cover = (
+                f"{priced[0]} to {priced[-1]}"
+                if len(priced)
+                else f"no date with a {cols.column[wanted[ticker]]} price"
+            )
             prices.missing[ticker] = (
                 f"no prices for '{ticker}' from {start} to {end} in {self.path} (it has "
-                f"{cover}); add those dates {_USE_YAHOO}")
+                f"{cover}); add those dates {_USE_YAHOO}"
+            )
         served = set(sel.table.tickers.tolist())
-        result = PriceSet(table=sel.table, missing=prices.missing, source=self.description,
-                          return_column={t: cols.column[wanted[t]] for t in served},
-                          notes={t: n for t, n in sel.notes.items() if t in served})
+        result = PriceSet(
+            table=sel.table,
+            missing=prices.missing,
+            source=self.description,
+            return_column={t: cols.column[wanted[t]] for t in served},
+            notes={t: n for t, n in sel.notes.items() if t in served},
+        )
         for ticker, text in sel.dropped.items():
             if ticker in served:
                 warnings.warn(f"{ticker}: {text}", DataQualityWarning, stacklevel=3)
@@ -718,8 +821,11 @@ class FilePriceProvider:
         if not files:
             others = sorted(p.name for p in self.path.iterdir())
             found = f" (found: {_short_list(others, 5)})" if others else " (it is empty)"
-            _fail(self.path, f"the folder holds no price files{found}; add one file per "
-                  "ticker such as MSFT.csv with Date and Adj Close (or Close) columns")
+            _fail(
+                self.path,
+                f"the folder holds no price files{found}; add one file per "
+                "ticker such as MSFT.csv with Date and Adj Close (or Close) columns",
+            )
         return files
 
     def _table(self, path: Path) -> _Table:
@@ -750,10 +856,15 @@ class FilePriceProvider:
         if self.is_folder:
             files = _short_list([p.name for paths in self._files.values() for p in paths])
             alt = f" (or {name[1:]}.csv)" if name.startswith("^") else ""
-            return (f"no prices for '{ticker}' in {self.path} (files: {files}); "
-                    f"add {name}.csv{alt} {_USE_YAHOO}")
+            return (
+                f"no prices for '{ticker}' in {self.path} (files: {files}); "
+                f"add {name}.csv{alt} {_USE_YAHOO}"
+            )
         table = self._tables[self.path]
         held = _short_list(sorted(table.bounds))
-        fix = {"long": f"add rows for {name}", "wide": f"add a {name} column",
-               "single": "use a long file or a folder of per-ticker files"}[table.layout.form]
-        return (f"no prices for '{ticker}' in {self.path} (tickers: {held}); {fix} {_USE_YAHOO}")
+        fix = {
+            "long": f"add rows for {name}",
+            "wide": f"add a {name} column",
+            "single": "use a long file or a folder of per-ticker files",
+        }[table.layout.form]
+        return f"no prices for '{ticker}' in {self.path} (tickers: {held}); {fix} {_USE_YAHOO}"

@@ -64,8 +64,9 @@ def _long_arrays(df: pd.DataFrame) -> tuple[object, np.ndarray, dict[str, np.nda
                 values[c] = _numeric(data[cols[c]])
         return data[tick], dates, values
     names = [c for c in data.columns if c != cols["date"]]
-    matrix = (np.column_stack([_numeric(data[c]) for c in names]) if names
-              else np.empty((len(data), 0)))
+    matrix = (
+        np.column_stack([_numeric(data[c]) for c in names]) if names else np.empty((len(data), 0))
+    )
     tickers = np.tile(np.array([str(c) for c in names], dtype=object), len(data))
     return tickers, np.repeat(dates, len(names)), {"adj_close": matrix.ravel()}
 
@@ -113,12 +114,16 @@ class FramePriceProvider:
         """Each ticker's own date range, in one vectorised selection."""
         table = self._table.select(ranges=ranges)
         held = set(table.tickers.tolist())
-        out = PriceSet(table=table, source=self.description,
-                       return_column=dict.fromkeys(held, "adj_close"))
+        out = PriceSet(
+            table=table, source=self.description, return_column=dict.fromkeys(held, "adj_close")
+        )
         for t in ranges:
             if t not in held:
-                reason = (f"no prices for '{t}' in the {NAME}; add its rows" if t not in
-                          self._table else f"no prices for '{t}' between {ranges[t][0]} and "
-                          f"{ranges[t][1]} in the {NAME}; add its rows")
+                reason = (
+                    f"no prices for '{t}' in the {NAME}; add its rows"
+                    if t not in self._table
+                    else f"no prices for '{t}' between {ranges[t][0]} and "
+                    f"{ranges[t][1]} in the {NAME}; add its rows"
+                )
                 out.missing[t] = reason
         return out

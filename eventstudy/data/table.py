@@ -18,7 +18,14 @@ import pandas as pd
 
 #: Price columns a table may carry, in output order; ``adj_close`` always.
 COLUMNS: tuple[str, ...] = (
-    "adj_close", "close", "open", "high", "low", "volume", "dividends", "splits",
+    "adj_close",
+    "close",
+    "open",
+    "high",
+    "low",
+    "volume",
+    "dividends",
+    "splits",
 )
 
 
@@ -95,13 +102,21 @@ class PriceTable:
 
     @classmethod
     def empty(cls) -> PriceTable:
-        return cls(np.array([], dtype=object), np.zeros(1, dtype=np.int64),
-                   np.array([], dtype="datetime64[D]"), {"adj_close": np.array([], float)})
+        return cls(
+            np.array([], dtype=object),
+            np.zeros(1, dtype=np.int64),
+            np.array([], dtype="datetime64[D]"),
+            {"adj_close": np.array([], float)},
+        )
 
     @classmethod
     def from_arrays(
-        cls, tickers: Sequence[str] | np.ndarray | pd.Series, dates: object,
-        values: Mapping[str, object], *, drop_missing: bool = True,
+        cls,
+        tickers: Sequence[str] | np.ndarray | pd.Series,
+        dates: object,
+        values: Mapping[str, object],
+        *,
+        drop_missing: bool = True,
     ) -> PriceTable:
         """Build from row arrays (any order); rows without an adjusted close are dropped.
 
@@ -112,8 +127,13 @@ class PriceTable:
 
     @classmethod
     def from_codes(
-        cls, codes: np.ndarray, uniques: np.ndarray, dates: object,
-        values: Mapping[str, object], *, drop_missing: bool = True,
+        cls,
+        codes: np.ndarray,
+        uniques: np.ndarray,
+        dates: object,
+        values: Mapping[str, object],
+        *,
+        drop_missing: bool = True,
     ) -> PriceTable:
         """Like :meth:`from_arrays` with tickers given as codes into sorted ``uniques``."""
         days = _days(dates)
@@ -140,14 +160,18 @@ class PriceTable:
         if not frames:
             return cls.empty()
         names = [c for c in COLUMNS if any(c in f.columns for f in frames.values())]
-        tickers = np.repeat(np.array(list(frames), dtype=object),
-                            [len(f) for f in frames.values()])
+        tickers = np.repeat(np.array(list(frames), dtype=object), [len(f) for f in frames.values()])
         dates = np.concatenate([_days(f.index) for f in frames.values()])
         values = {
-            c: np.concatenate([
-                f[c].to_numpy(dtype=np.float64, na_value=np.nan) if c in f.columns
-                else np.full(len(f), np.nan) for f in frames.values()
-            ]) for c in names
+            c: np.concatenate(
+                [
+                    f[c].to_numpy(dtype=np.float64, na_value=np.nan)
+                    if c in f.columns
+                    else np.full(len(f), np.nan)
+                    for f in frames.values()
+                ]
+            )
+            for c in names
         }
         return cls.from_arrays(tickers, dates, values)
 
@@ -162,8 +186,10 @@ class PriceTable:
         names = [c for c in COLUMNS if any(c in t.values for t in tables)]
         tickers = np.concatenate([np.repeat(t.tickers, np.diff(t.starts)) for t in tables])
         dates = np.concatenate([t.dates for t in tables])
-        values = {c: np.concatenate([t.values.get(c, np.full(len(t.dates), np.nan))
-                                     for t in tables]) for c in names}
+        values = {
+            c: np.concatenate([t.values.get(c, np.full(len(t.dates), np.nan)) for t in tables])
+            for c in names
+        }
         return PriceTable.from_arrays(tickers, dates, values, drop_missing=False)
 
     # ------------------------------------------------------------------ access
@@ -196,14 +222,17 @@ class PriceTable:
         index = pd.DatetimeIndex(self.dates[sl].astype("datetime64[ns]"), name="date")
         return pd.DataFrame({c: v[sl] for c, v in self.values.items()}, index=index)
 
-    def select(self, tickers: Sequence[str] | None = None,
-               ranges: Mapping[str, tuple[object, object]] | None = None,
-               start: object = None, end: object = None) -> PriceTable:
+    def select(
+        self,
+        tickers: Sequence[str] | None = None,
+        ranges: Mapping[str, tuple[object, object]] | None = None,
+        start: object = None,
+        end: object = None,
+    ) -> PriceTable:
         """Rows of ``tickers`` (all when ``None``) dated in ``[start, end]``, or in each
         ticker's own ``ranges[ticker]``; one vectorised mask, no per-ticker frames."""
         n = len(self.tickers)
-        names = list(ranges) if ranges is not None else (
-            None if tickers is None else list(tickers))
+        names = list(ranges) if ranges is not None else (None if tickers is None else list(tickers))
         lo_t = np.full(n, np.datetime64("9999-12-31"), dtype="datetime64[D]")
         hi_t = np.full(n, np.datetime64("0001-01-01"), dtype="datetime64[D]")
         if names is None:
@@ -224,8 +253,12 @@ class PriceTable:
         kept = np.bincount(codes[keep], minlength=n)
         has = kept > 0
         starts = np.concatenate([[0], np.cumsum(kept[has])]).astype(np.int64)
-        return PriceTable(self.tickers[has], starts, self.dates[keep],
-                          {c: v[keep] for c, v in self.values.items()})
+        return PriceTable(
+            self.tickers[has],
+            starts,
+            self.dates[keep],
+            {c: v[keep] for c, v in self.values.items()},
+        )
 
     def first_last(self) -> tuple[np.ndarray, np.ndarray]:
         """(T,) first and last date of each ticker."""

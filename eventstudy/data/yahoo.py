@@ -255,9 +255,12 @@ def normalise_history(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
     if idx.tz is not None:
         idx = idx.tz_localize(None)
     out = pd.DataFrame(
-        {ours: pd.to_numeric(frame[theirs], errors="coerce").to_numpy(dtype=float)
-         if theirs in frame.columns else np.nan
-         for theirs, ours in YF_COLUMNS.items()},
+        {
+            ours: pd.to_numeric(frame[theirs], errors="coerce").to_numpy(dtype=float)
+            if theirs in frame.columns
+            else np.nan
+            for theirs, ours in YF_COLUMNS.items()
+        },
         index=pd.DatetimeIndex(idx.normalize().as_unit("ns"), name="date"),
     )
     out = out[out["adj_close"].notna()]
@@ -341,8 +344,9 @@ class FetchOutcome:
 class YahooPriceSet(PriceSet):
     """A :class:`PriceSet` that also says how each missing ticker failed (``failures``)."""
 
-    def __init__(self, *args: Any, failures: dict[str, FailureKind] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, failures: dict[str, FailureKind] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.failures: dict[str, FailureKind] = dict(failures or {})
 
@@ -438,9 +442,7 @@ class YahooProvider:
             reason = failure_message(kind, ticker, start, end, error, tries)
             return FetchOutcome(ticker, kind, reason=reason, tries=tries, error=error)
 
-    def get_prices(
-        self, tickers: Sequence[str], start: dt.date, end: dt.date
-    ) -> YahooPriceSet:
+    def get_prices(self, tickers: Sequence[str], start: dt.date, end: dt.date) -> YahooPriceSet:
         """Prices of ``tickers`` for sessions in ``[start, end]`` (both inclusive).
 
         Raises
@@ -465,8 +467,10 @@ class YahooProvider:
             result.failures[ticker] = out.kind
             if out.kind.transient:
                 outage = out
-        if result.missing and not result.frames and all(
-            k.transient for k in result.failures.values()
+        if (
+            result.missing
+            and not result.frames
+            and all(k.transient for k in result.failures.values())
         ):
             raise DataUnavailable(next(iter(result.missing.values())))
         return result

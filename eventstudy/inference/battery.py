@@ -30,8 +30,16 @@ from eventstudy.inference.rank import wilcoxon_columns
 
 TEST_NAMES = ("t_cs", "patell", "bmp", "kp", "gen_sign", "sign", "corrado", "wilcoxon")
 #: Null distribution of each test (``t`` tests have ``N - 1`` degrees of freedom).
-DISTRIBUTIONS = {"t_cs": "t", "patell": "normal", "bmp": "t", "kp": "t", "gen_sign": "normal",
-                 "sign": "normal", "corrado": "normal", "wilcoxon": "wilcoxon signed-rank"}
+DISTRIBUTIONS = {
+    "t_cs": "t",
+    "patell": "normal",
+    "bmp": "t",
+    "kp": "t",
+    "gen_sign": "normal",
+    "sign": "normal",
+    "corrado": "normal",
+    "wilcoxon": "wilcoxon signed-rank",
+}
 
 
 @dataclass(frozen=True)
@@ -77,15 +85,18 @@ def battery(c: Columns) -> list[TestColumn]:
     n = inc.sum(axis=0)
     nf = n.astype(float)
     few = n < 2
-    notes = [f"fewer than 2 events with a CAR (N={k}): no cross-sectional test" if k < 2
-             else "" for k in n.tolist()]
+    notes = [
+        f"fewer than 2 events with a CAR (N={k}): no cross-sectional test" if k < 2 else ""
+        for k in n.tolist()
+    ]
     dfree = np.where(few, np.nan, nf - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_car, sd_car = _moments(c.car, inc, nf)
         t_cs = mean_car / (sd_car / np.sqrt(nf))
         d = c.dof.astype(float)[:, None]
         patell = np.where(inc, c.scar, 0.0).sum(axis=0) / np.sqrt(
-            np.where(inc, d / (d - 2.0), 0.0).sum(axis=0))
+            np.where(inc, d / (d - 2.0), 0.0).sum(axis=0)
+        )
         mean_s, sd_s = _moments(c.scar, inc, nf)
         bmp = mean_s / (sd_s / np.sqrt(nf))
         r = c.kp_r
@@ -95,8 +106,15 @@ def battery(c: Columns) -> list[TestColumn]:
         gen = (w - nf * p_hat) / np.sqrt(nf * p_hat * (1.0 - p_hat))
         sign = (w - nf / 2.0) / np.sqrt(nf / 4.0)
     w_plus, w_p, w_notes = wilcoxon_columns(c.car, inc)
-    values = {"t_cs": t_cs, "patell": patell, "bmp": bmp, "kp": kp, "gen_sign": gen,
-              "sign": sign, "corrado": c.corrado}
+    values = {
+        "t_cs": t_cs,
+        "patell": patell,
+        "bmp": bmp,
+        "kp": kp,
+        "gen_sign": gen,
+        "sign": sign,
+        "corrado": c.corrado,
+    }
     out = []
     for name in TEST_NAMES:
         dist = DISTRIBUTIONS[name]

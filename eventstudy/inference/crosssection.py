@@ -76,8 +76,14 @@ class KpCollector:
     column are kept.
     """
 
-    def __init__(self, index: EventIndex, store: PriceStore, settings: StudySettings,
-                 est_days: np.ndarray, evt_days: np.ndarray) -> None:
+    def __init__(
+        self,
+        index: EventIndex,
+        store: PriceStore,
+        settings: StudySettings,
+        est_days: np.ndarray,
+        evt_days: np.ndarray,
+    ) -> None:
         self.index = index
         self.axis = DateAxis(store, index.mics)
         self.est_days, self.evt_days = est_days, evt_days
@@ -104,8 +110,9 @@ class KpCollector:
             self.self_sq = np.zeros(len(counts))
             self.kept: list[tuple[np.ndarray, np.ndarray]] = []  # excluded events' rows
 
-    def add(self, sel: np.ndarray, resid: np.ndarray, numbers: np.ndarray,
-            included: np.ndarray) -> None:
+    def add(
+        self, sel: np.ndarray, resid: np.ndarray, numbers: np.ndarray, included: np.ndarray
+    ) -> None:
         """One chunk: positions ``sel``, its residuals, estimated events and inclusion."""
         resid = np.where(numbers[:, None], resid, np.nan)
         if self.exact:
@@ -125,23 +132,42 @@ class KpCollector:
         start = idx.p0 + self.est_days[0]
         if self.exact:
             est_pos, _ = self.axis.positions(idx, self.est_days)
-            rows = kp.Rows(np.nan_to_num(self.resid), np.isfinite(self.resid).astype(float),
-                           est_pos, self.first, self.last, idx.calendar, start)
+            rows = kp.Rows(
+                np.nan_to_num(self.resid),
+                np.isfinite(self.resid).astype(float),
+                est_pos,
+                self.first,
+                self.last,
+                idx.calendar,
+                start,
+            )
             pairs = kp.exact_pairs(rows, idx.calendar, idx.p0, self.min_common)
             return self._exact_r(pairs, included, spans)
         return self._approximate_r(included, spans, start)
 
-    def _approximate_r(self, included: np.ndarray, spans: list[np.ndarray],
-                       start: np.ndarray) -> np.ndarray:
+    def _approximate_r(
+        self, included: np.ndarray, spans: list[np.ndarray], start: np.ndarray
+    ) -> np.ndarray:
         idx, rep = self.index, self.rep
         est_pos, est_in = self.axis.positions(idx.take(rep), self.est_days)
-        rows = kp.Rows(self.sums, est_in.astype(float), est_pos, self.first[rep], self.last[rep],
-                       idx.calendar[rep], start[rep])
-        base = kp.GroupRows(self.group, rows, self.self_sq, np.bincount(self.group),
-                            idx.calendar[rep], idx.p0[rep])
+        rows = kp.Rows(
+            self.sums,
+            est_in.astype(float),
+            est_pos,
+            self.first[rep],
+            self.last[rep],
+            idx.calendar[rep],
+            start[rep],
+        )
+        base = kp.GroupRows(
+            self.group, rows, self.self_sq, np.bincount(self.group), idx.calendar[rep], idx.p0[rep]
+        )
         kept_idx = np.concatenate([k for k, _ in self.kept]) if self.kept else np.zeros(0, int)
-        kept_u = (np.concatenate([u for _, u in self.kept]) if self.kept
-                  else np.zeros((0, len(self.est_days))))
+        kept_u = (
+            np.concatenate([u for _, u in self.kept])
+            if self.kept
+            else np.zeros((0, len(self.est_days)))
+        )
         estimated: np.ndarray = np.asarray(included.any(axis=1))
         gp_base = kp.group_pairs(base)
         out = np.full(len(spans), np.nan)
@@ -159,8 +185,9 @@ class KpCollector:
             out[k] = kp.approximate_r(gp, o, int(inc.sum()))
         return out
 
-    def _exact_r(self, pairs: kp.PairCorrelations, included: np.ndarray,
-                 spans: list[np.ndarray]) -> np.ndarray:
+    def _exact_r(
+        self, pairs: kp.PairCorrelations, included: np.ndarray, spans: list[np.ndarray]
+    ) -> np.ndarray:
         """``r`` per column from the pairs, reused for every column.
 
         Same-calendar pairs sorted by ``|shift|``: a window of ``L`` sessions
@@ -198,8 +225,9 @@ class KpCollector:
             out[k] = total / (n * (n - 1) / 2.0)
         return out
 
-    def _overlap(self, i: np.ndarray, j: np.ndarray, shift: np.ndarray,
-                 cols: np.ndarray) -> np.ndarray:
+    def _overlap(
+        self, i: np.ndarray, j: np.ndarray, shift: np.ndarray, cols: np.ndarray
+    ) -> np.ndarray:
         if (shift == kp.NO_SHIFT).any():
             days = self.evt_days[cols]
             pos, inside = self.axis.positions(self.index, days)
@@ -207,9 +235,15 @@ class KpCollector:
         return kp.overlap(i, j, shift, len(cols))
 
 
-def cross_sections(arr: Any, index: EventIndex, windows: list[np.ndarray],
-                   corrado: CorradoSums, kp_in: KpCollector, le: int,
-                   clock: Any = None) -> CrossSections:
+def cross_sections(
+    arr: Any,
+    index: EventIndex,
+    windows: list[np.ndarray],
+    corrado: CorradoSums,
+    kp_in: KpCollector,
+    le: int,
+    clock: Any = None,
+) -> CrossSections:
     """Run the battery on every CAR window and day."""
     lw = arr.ar.shape[1]
     car = np.concatenate([arr.window["car"], arr.ar], axis=1)
@@ -221,8 +255,15 @@ def cross_sections(arr: Any, index: EventIndex, windows: list[np.ndarray],
     if clock is not None:
         clock.lap("kp")
     corr = corrado.statistics([le + s for s in spans], n_included)
-    cols = Columns(car=car, scar=scar, included=included, dof=arr.dof,
-                   pos_share=arr.pos_share, corrado=corr, kp_r=r)
+    cols = Columns(
+        car=car,
+        scar=scar,
+        included=included,
+        dof=arr.dof,
+        pos_share=arr.pos_share,
+        corrado=corr,
+        kp_r=r,
+    )
     tests = battery(cols)
     if clock is not None:
         clock.lap("tests")

@@ -132,7 +132,8 @@ def _cross_products(rows: Rows, block: int) -> tuple[np.ndarray, np.ndarray, np.
         if end <= a + 1:
             continue
         want = (np.arange(a, end)[None, :] > np.arange(a, b)[:, None]) & (
-            first[a:end][None, :] <= last[a:b][:, None])
+            first[a:end][None, :] <= last[a:b][:, None]
+        )
         bi, pj = np.nonzero(want)
         valid = hi_row[a:end] >= 0
         if not len(bi) or not valid.any():
@@ -175,8 +176,13 @@ def _masked_sums(rows: Rows, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, 
     src = order[rr, local]
     xi = np.where(match, rows.z[i], 0.0)
     yj = np.where(match, rows.z[j][rr, src], 0.0)
-    return (match.sum(axis=1).astype(float), xi.sum(axis=1), yj.sum(axis=1),
-            (xi * xi).sum(axis=1), (yj * yj).sum(axis=1))
+    return (
+        match.sum(axis=1).astype(float),
+        xi.sum(axis=1),
+        yj.sum(axis=1),
+        (xi * xi).sum(axis=1),
+        (yj * yj).sum(axis=1),
+    )
 
 
 def banded_sums(rows: Rows, block: int = BLOCK) -> PairSums:
@@ -212,10 +218,10 @@ def banded_sums(rows: Rows, block: int = BLOCK) -> PairSums:
         aligned = slow[rows.calendar[i[slow]] == rows.calendar[j[slow]]]
         slow = slow[rows.calendar[i[slow]] != rows.calendar[j[slow]]]
         for a in range(0, len(aligned), 50_000):
-            sel = aligned[a:a + 50_000]
+            sel = aligned[a : a + 50_000]
             n[sel], sx[sel], sy[sel], sxx[sel], syy[sel] = _aligned_sums(rows, i[sel], j[sel])
     for a in range(0, len(slow), 50_000):
-        sel = slow[a:a + 50_000]
+        sel = slow[a : a + 50_000]
         n[sel], sx[sel], sy[sel], sxx[sel], syy[sel] = _masked_sums(rows, i[sel], j[sel])
     return PairSums(i, j, n, sx, sy, sxx, syy, sxy)
 
@@ -233,8 +239,13 @@ def _aligned_sums(rows: Rows, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray,
     both = inside & (rows.m[i] > 0) & (rows.m[j][rr, kk] > 0)
     xi = np.where(both, rows.z[i], 0.0)
     yj = np.where(both, rows.z[j][rr, kk], 0.0)
-    return (both.sum(axis=1).astype(float), xi.sum(axis=1), yj.sum(axis=1),
-            (xi * xi).sum(axis=1), (yj * yj).sum(axis=1))
+    return (
+        both.sum(axis=1).astype(float),
+        xi.sum(axis=1),
+        yj.sum(axis=1),
+        (xi * xi).sum(axis=1),
+        (yj * yj).sum(axis=1),
+    )
 
 
 def pearson(s: PairSums, min_common: int) -> np.ndarray:
@@ -266,8 +277,9 @@ class PairCorrelations:
     shift: np.ndarray
 
 
-def exact_pairs(rows: Rows, calendar: np.ndarray, p0: np.ndarray,
-                min_common: int = 30) -> PairCorrelations:
+def exact_pairs(
+    rows: Rows, calendar: np.ndarray, p0: np.ndarray, min_common: int = 30
+) -> PairCorrelations:
     """Every overlapping pair's correlation (the exact path)."""
     sums = banded_sums(rows)
     rho = pearson(sums, min_common)
@@ -277,18 +289,24 @@ def exact_pairs(rows: Rows, calendar: np.ndarray, p0: np.ndarray,
     return PairCorrelations(sums.i[keep], sums.j[keep], rho[keep], shift[keep])
 
 
-def common_dates(pos_a: np.ndarray, ok_a: np.ndarray, pos_b: np.ndarray,
-                 ok_b: np.ndarray) -> np.ndarray:
+def common_dates(
+    pos_a: np.ndarray, ok_a: np.ndarray, pos_b: np.ndarray, ok_b: np.ndarray
+) -> np.ndarray:
     """Row by row, how many valid date positions two (P, L) windows share."""
     common = np.zeros(len(pos_a))
     for c in range(pos_b.shape[1]):  # L is small (a window length)
-        common += ((pos_a == pos_b[:, c:c + 1]) & ok_a & ok_b[:, c:c + 1]).sum(axis=1)
+        common += ((pos_a == pos_b[:, c : c + 1]) & ok_a & ok_b[:, c : c + 1]).sum(axis=1)
     return common
 
 
-def overlap(i: np.ndarray, j: np.ndarray, shift: np.ndarray, width: int,
-            window_pos: np.ndarray | None = None,
-            window_ok: np.ndarray | None = None) -> np.ndarray:
+def overlap(
+    i: np.ndarray,
+    j: np.ndarray,
+    shift: np.ndarray,
+    width: int,
+    window_pos: np.ndarray | None = None,
+    window_ok: np.ndarray | None = None,
+) -> np.ndarray:
     """``o_ij`` of pairs ``(i, j)`` for a test window of ``width`` sessions.
 
     On one calendar ``(width - |shift|)^+ / width``; across calendars
@@ -351,9 +369,16 @@ def standardise(resid: np.ndarray) -> np.ndarray:
     return np.where(ok & np.isfinite(u), u, 0.0)
 
 
-def group_rows(u: np.ndarray, inside: np.ndarray, pos: np.ndarray, first: np.ndarray,
-               last: np.ndarray, calendar: np.ndarray, p0: np.ndarray,
-               start: np.ndarray) -> GroupRows:
+def group_rows(
+    u: np.ndarray,
+    inside: np.ndarray,
+    pos: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
+    calendar: np.ndarray,
+    p0: np.ndarray,
+    start: np.ndarray,
+) -> GroupRows:
     """Sum standardised residual rows ``u`` (M, L) per (calendar, day 0).
 
     ``inside`` (M, L) marks the estimation days inside the calendar: a
@@ -368,10 +393,12 @@ def group_rows(u: np.ndarray, inside: np.ndarray, pos: np.ndarray, first: np.nda
     rep = np.zeros(g, dtype=np.int64)
     rep[of_event] = np.arange(len(of_event))
     self_sq = np.bincount(of_event, weights=(u * u).sum(axis=1), minlength=g)
-    rows = Rows(a, inside[rep].astype(float), pos[rep], first[rep], last[rep],
-                calendar[rep], start[rep])
-    return GroupRows(of_event, rows, self_sq, np.bincount(of_event, minlength=g),
-                     calendar[rep], p0[rep])
+    rows = Rows(
+        a, inside[rep].astype(float), pos[rep], first[rep], last[rep], calendar[rep], start[rep]
+    )
+    return GroupRows(
+        of_event, rows, self_sq, np.bincount(of_event, minlength=g), calendar[rep], p0[rep]
+    )
 
 
 @dataclass(frozen=True)
@@ -385,18 +412,23 @@ class GroupPairs:
     within: np.ndarray  # (G,) sum over i < j in g of rho_ij
 
 
-def group_pairs(gr: GroupRows, a: np.ndarray | None = None,
-                self_sq: np.ndarray | None = None) -> GroupPairs:
+def group_pairs(
+    gr: GroupRows, a: np.ndarray | None = None, self_sq: np.ndarray | None = None
+) -> GroupPairs:
     """The approximate sums from group rows (``a``/``self_sq``: adjusted copies)."""
-    rows = gr.rows if a is None else Rows(a, gr.rows.m, gr.rows.pos, gr.rows.first,
-                                          gr.rows.last, gr.rows.calendar, gr.rows.start)
+    rows = (
+        gr.rows
+        if a is None
+        else Rows(
+            a, gr.rows.m, gr.rows.pos, gr.rows.first, gr.rows.last, gr.rows.calendar, gr.rows.start
+        )
+    )
     sq = gr.self_sq if self_sq is None else self_sq
     sums = banded_sums(rows)
     with np.errstate(invalid="ignore", divide="ignore"):
         between = np.where(sums.n > 0, sums.sxy / sums.n, 0.0)
         n_self = gr.rows.m.sum(axis=1)
-        within = np.where(n_self > 0,
-                          ((rows.z * rows.z).sum(axis=1) - sq) / (2.0 * n_self), 0.0)
+        within = np.where(n_self > 0, ((rows.z * rows.z).sum(axis=1) - sq) / (2.0 * n_self), 0.0)
     same = gr.calendar[sums.i] == gr.calendar[sums.j]
     shift = np.where(same, gr.p0[sums.j] - gr.p0[sums.i], NO_SHIFT)
     return GroupPairs(sums.i, sums.j, between, shift, within)

@@ -116,8 +116,9 @@ def wilcoxon_asymptotic(x: np.ndarray) -> tuple[float, float]:
     return w_plus, float(2.0 * stats.norm.sf(abs(z)))
 
 
-def wilcoxon_columns(car: np.ndarray, included: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def wilcoxon_columns(
+    car: np.ndarray, included: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``W+`` and its two-sided p-value for each column (NaN with a note when undefined).
 
     The p-value is scipy's (``scipy.stats.wilcoxon(CAR, alternative="two-sided")``):

@@ -64,8 +64,13 @@ logger = logging.getLogger(__name__)
 EVENTS_DIR = "events"
 SELF_CONTAINED_WARN = 50
 ASSETS_DIR = "assets"
-_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
-                 "\u2029": "\\u2029"}
+_JSON_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
 
 
 @cache
@@ -73,8 +78,13 @@ def _env() -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     folder = resources.files("eventstudy.report") / "templates"
-    return Environment(loader=FileSystemLoader(str(folder)), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
+    return Environment(
+        loader=FileSystemLoader(str(folder)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=False,
+        lstrip_blocks=False,
+    )
 
 
 @cache
@@ -108,8 +118,9 @@ def figure_json(spec: Any) -> Markup:
             text = text.replace(ch, rep)
     if parts:
         pieces = text.split(_SLOT)
-        text = pieces[0] + "".join(parts[int(p[:p.index('"')])] + p[p.index('"') + 1:]
-                                   for p in pieces[1:])
+        text = pieces[0] + "".join(
+            parts[int(p[: p.index('"')])] + p[p.index('"') + 1 :] for p in pieces[1:]
+        )
     return Markup(text)
 
 
@@ -165,19 +176,27 @@ def _assets(mode: str, prefix: str) -> Assets:
     bundle = plotly_bundle()[1]
     css, js = static_text("report.css"), static_text("report.js")
     if mode == "inline":
-        return Assets(mode, Markup(f"<style>\n{css}</style>"),
-                      Markup(f'<script charset="utf-8">{bundle}</script>\n<script>\n{js}</script>'))
+        return Assets(
+            mode,
+            Markup(f"<style>\n{css}</style>"),
+            Markup(f'<script charset="utf-8">{bundle}</script>\n<script>\n{js}</script>'),
+        )
     if mode == "cdn":
         from plotly.io._utils import plotly_cdn_url
 
         sri = "sha384-" + base64.b64encode(hashlib.sha384(bundle.encode()).digest()).decode()
-        plotly_tag = (f'<script charset="utf-8" src="{plotly_cdn_url()}" integrity="{sri}" '
-                      'crossorigin="anonymous"></script>')
+        plotly_tag = (
+            f'<script charset="utf-8" src="{plotly_cdn_url()}" integrity="{sri}" '
+            'crossorigin="anonymous"></script>'
+        )
     else:
         src = f"{prefix}{ASSETS_DIR}/{plotly_asset()}"
         plotly_tag = f'<script charset="utf-8" src="{src}"></script>'
-    return Assets(mode, Markup(f'<link rel="stylesheet" href="{prefix}{ASSETS_DIR}/report.css">'),
-                  Markup(f'{plotly_tag}\n<script src="{prefix}{ASSETS_DIR}/report.js"></script>'))
+    return Assets(
+        mode,
+        Markup(f'<link rel="stylesheet" href="{prefix}{ASSETS_DIR}/report.css">'),
+        Markup(f'{plotly_tag}\n<script src="{prefix}{ASSETS_DIR}/report.js"></script>'),
+    )
 
 
 def plotly_asset() -> str:
@@ -203,9 +222,12 @@ def _common(res: StudyResult) -> dict[str, Any]:
     from eventstudy import __version__
 
     versions = res.meta.get("versions") or {}
-    return {"version": __version__, "created": str(res.meta.get("created", "")),
-            "plotly_version": plotly_bundle()[0],
-            "versions": [(k, v) for k, v in versions.items() if k != "eventstudy-reports"]}
+    return {
+        "version": __version__,
+        "created": str(res.meta.get("created", "")),
+        "plotly_version": plotly_bundle()[0],
+        "versions": [(k, v) for k, v in versions.items() if k != "eventstudy-reports"],
+    }
 
 
 def with_footer(context: dict[str, Any]) -> dict[str, Any]:
@@ -230,9 +252,15 @@ def _page_path(events_dir: Path, stem: str) -> Path:
     return path
 
 
-def write_report(res: StudyResult, out_dir: str | os.PathLike[str], *,
-                 self_contained: bool = False, cdn: bool = False,
-                 event_ids: Iterable[str] | None = None, workers: int | None = None) -> Path:
+def write_report(
+    res: StudyResult,
+    out_dir: str | os.PathLike[str],
+    *,
+    self_contained: bool = False,
+    cdn: bool = False,
+    event_ids: Iterable[str] | None = None,
+    workers: int | None = None,
+) -> Path:
     """Write the HTML report of ``res`` into ``out_dir``; return the ``index.html`` path.
 
     Parameters
@@ -259,8 +287,10 @@ def write_report(res: StudyResult, out_dir: str | os.PathLike[str], *,
     from eventstudy.report.render import write_pages
 
     if self_contained and cdn:
-        raise SettingsError("choose either a self-contained report (--self-contained) or "
-                            "plotly.js from its CDN (--cdn), not both")
+        raise SettingsError(
+            "choose either a self-contained report (--self-contained) or "
+            "plotly.js from its CDN (--cdn), not both"
+        )
     t0 = time.perf_counter()
     out = Path(out_dir)
     events_dir = out / EVENTS_DIR
@@ -271,20 +301,31 @@ def write_report(res: StudyResult, out_dir: str | os.PathLike[str], *,
     book = book_of(res, fresh=True)
     stems = unique_file_stems(book.ids)
     if self_contained and len(stems) > SELF_CONTAINED_WARN:
-        logger.warning("self-contained report: %d event pages each carry plotly.js (about "
-                       "5 MB); the default (one shared assets/ copy) is far smaller",
-                       len(stems))
+        logger.warning(
+            "self-contained report: %d event pages each carry plotly.js (about "
+            "5 MB); the default (one shared assets/ copy) is far smaller",
+            len(stems),
+        )
     wanted = None
     if event_ids is not None:
         wanted = {str(i) for i in event_ids}
         wanted |= {eid for eid, stem in stems.items() if not (events_dir / f"{stem}.html").exists()}
-    targets = [(i, _page_path(events_dir, stems[eid])) for i, eid in enumerate(book.ids)
-               if wanted is None or eid in wanted]
+    targets = [
+        (i, _page_path(events_dir, stems[eid]))
+        for i, eid in enumerate(book.ids)
+        if wanted is None or eid in wanted
+    ]
     n_proc = write_pages(event_pages(book, mode), targets, workers) if targets else 0
     _remove_stale(events_dir, set(stems.values()))
     index = write_index(res, out, self_contained=self_contained, cdn=cdn)
-    logger.info("report: %d event pages (%d process%s) and index.html in %s (%.2f s)",
-                len(targets), n_proc, "" if n_proc == 1 else "es", out, time.perf_counter() - t0)
+    logger.info(
+        "report: %d event pages (%d process%s) and index.html in %s (%.2f s)",
+        len(targets),
+        n_proc,
+        "" if n_proc == 1 else "es",
+        out,
+        time.perf_counter() - t0,
+    )
     return index
 
 
@@ -293,13 +334,21 @@ def event_pages(book: ReportBook, mode: str = "local") -> EventPages:
     from eventstudy.report.event_page import EventPages
 
     book.prepare()
-    return EventPages(book, _env().get_template("event.html"),
-                      with_footer({**_common(book.res), "assets": _assets(mode, "../")}),
-                      figure_json)
+    return EventPages(
+        book,
+        _env().get_template("event.html"),
+        with_footer({**_common(book.res), "assets": _assets(mode, "../")}),
+        figure_json,
+    )
 
 
-def write_index(res: StudyResult, out_dir: str | os.PathLike[str], *,
-                self_contained: bool = False, cdn: bool = False) -> Path:
+def write_index(
+    res: StudyResult,
+    out_dir: str | os.PathLike[str],
+    *,
+    self_contained: bool = False,
+    cdn: bool = False,
+) -> Path:
     """Write only ``index.html`` (and the assets it needs); return its path.
 
     :func:`write_report` calls this last; on its own it serves previews and
@@ -311,16 +360,22 @@ def write_index(res: StudyResult, out_dir: str | os.PathLike[str], *,
     from eventstudy.report.pages import study_context
 
     if self_contained and cdn:
-        raise SettingsError("choose either a self-contained report (--self-contained) or "
-                            "plotly.js from its CDN (--cdn), not both")
+        raise SettingsError(
+            "choose either a self-contained report (--self-contained) or "
+            "plotly.js from its CDN (--cdn), not both"
+        )
     out = Path(out_dir)
     mode = "inline" if self_contained else "cdn" if cdn else "local"
     if mode != "inline":
         _write_assets(out, with_plotly=mode == "local")
     stems = unique_file_stems(book_of(res).ids)
     index = out / "index.html"
-    write_file(index, _render("index.html", {**_common(res), **study_context(res, stems),
-                                             "assets": _assets(mode, "")}))
+    write_file(
+        index,
+        _render(
+            "index.html", {**_common(res), **study_context(res, stems), "assets": _assets(mode, "")}
+        ),
+    )
     return index
 
 

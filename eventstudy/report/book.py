@@ -48,9 +48,25 @@ if TYPE_CHECKING:
 
 EDGES = ("est_start", "est_end", "evt_start", "evt_end")
 #: Everything :meth:`ReportBook.prepare` computes by default (all an event page needs).
-PARTS = ("rows", "extras", "est", "window", "car", "prices", "diagnostics", "edges", "car_se",
-         "notices", "est_text", "window_text", "edge_text", "mark_text", "price_bounds",
-         "price_text", "chart_numbers")
+PARTS = (
+    "rows",
+    "extras",
+    "est",
+    "window",
+    "car",
+    "prices",
+    "diagnostics",
+    "edges",
+    "car_se",
+    "notices",
+    "est_text",
+    "window_text",
+    "edge_text",
+    "mark_text",
+    "price_bounds",
+    "price_text",
+    "chart_numbers",
+)
 PRICE_PAD = np.timedelta64(30, "D")
 
 
@@ -84,8 +100,9 @@ class ReportBook:
         try:
             return self.pos[str(event_id)]
         except KeyError:
-            raise KeyError(f"no event {event_id!r} in this result; ids start with "
-                           f"{', '.join(self.ids[:5])}") from None
+            raise KeyError(
+                f"no event {event_id!r} in this result; ids start with {', '.join(self.ids[:5])}"
+            ) from None
 
     @functools.cached_property
     def rows(self) -> list[dict[str, Any]]:
@@ -140,8 +157,12 @@ class ReportBook:
         """``YYYY-MM-DD`` of the announcement (``date``) and of ``day0`` (``None``: unknown)."""
         from eventstudy.report.figures import day_text_array
 
-        return {k: day_text_array(np.array([_datetime(r.get(k)) for r in self.rows],
-                                           dtype="datetime64[ns]")) for k in ("date", "day0")}
+        return {
+            k: day_text_array(
+                np.array([_datetime(r.get(k)) for r in self.rows], dtype="datetime64[ns]")
+            )
+            for k in ("date", "day0")
+        }
 
     @functools.cached_property
     def price_bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -153,10 +174,22 @@ class ReportBook:
         n_ev = len(self.ids)
         a, b = np.zeros(n_ev, np.int64), np.zeros(n_ev, np.int64)
         day0 = np.array([_datetime(r.get("day0")) for r in self.rows], dtype="datetime64[ns]")
-        lo = np.where(np.isnat(self.edges["est_start"]), day0 - np.timedelta64(380, "D"),
-                      self.edges["est_start"]) - PRICE_PAD
-        hi = np.where(np.isnat(self.edges["evt_end"]), day0 + np.timedelta64(30, "D"),
-                      self.edges["evt_end"]) + PRICE_PAD
+        lo = (
+            np.where(
+                np.isnat(self.edges["est_start"]),
+                day0 - np.timedelta64(380, "D"),
+                self.edges["est_start"],
+            )
+            - PRICE_PAD
+        )
+        hi = (
+            np.where(
+                np.isnat(self.edges["evt_end"]),
+                day0 + np.timedelta64(30, "D"),
+                self.edges["evt_end"],
+            )
+            + PRICE_PAD
+        )
         tickers = [str(r.get("ticker")) for r in self.rows]
         known = np.flatnonzero(~np.isnat(day0))
         codes, uniques = pd.factorize(np.array(tickers, dtype=object)[known])
@@ -213,7 +246,8 @@ class ReportBook:
                 others = ", ".join(g for g in members if g != eid)
                 out.setdefault(eid, []).append(
                     f"Same ticker and day 0 as {others}: this reaction counts {len(members)} "
-                    "times in the study's cross-section.")
+                    "times in the study's cross-section."
+                )
         return out
 
     def prepare(self, parts: tuple[str, ...] = PARTS) -> ReportBook:

@@ -41,9 +41,27 @@ __all__ = ["OLSDiagnostics", "ols_diagnostics"]
 
 RCOND = 1e-15  # statsmodels' pinv cut-off
 ALPHA = 0.05
-SCALAR_FIELDS = ("nobs", "df_model", "df_resid", "rsquared", "rsquared_adj", "fvalue", "f_pvalue",
-                 "llf", "aic", "bic", "omnibus", "omnibus_p", "skew", "kurtosis",
-                 "durbin_watson", "jarque_bera", "jarque_bera_p", "cond_no", "min_eigval")
+SCALAR_FIELDS = (
+    "nobs",
+    "df_model",
+    "df_resid",
+    "rsquared",
+    "rsquared_adj",
+    "fvalue",
+    "f_pvalue",
+    "llf",
+    "aic",
+    "bic",
+    "omnibus",
+    "omnibus_p",
+    "skew",
+    "kurtosis",
+    "durbin_watson",
+    "jarque_bera",
+    "jarque_bera_p",
+    "cond_no",
+    "min_eigval",
+)
 PARAM_FIELDS = ("params", "bse", "tvalues", "pvalues", "conf_low", "conf_high")
 
 
@@ -84,16 +102,22 @@ class OLSDiagnostics:
 
     def notes(self, i: int) -> list[str]:
         """statsmodels' notes under the summary of event ``i``, one text line each."""
-        out = ["[1] Standard Errors assume that the covariance matrix of the errors is correctly "
-               "specified."]
+        out = [
+            "[1] Standard Errors assume that the covariance matrix of the errors is correctly "
+            "specified."
+        ]
         if self.min_eigval[i] < 1e-10:
-            out += [f"[2] The smallest eigenvalue is {self.min_eigval[i]:6.3g}. This might "
-                    "indicate that there are", "strong multicollinearity problems or that the "
-                    "design matrix is singular."]
+            out += [
+                f"[2] The smallest eigenvalue is {self.min_eigval[i]:6.3g}. This might "
+                "indicate that there are",
+                "strong multicollinearity problems or that the design matrix is singular.",
+            ]
         elif self.cond_no[i] > 1000:
-            out += [f"[2] The condition number is large, {self.cond_no[i]:6.3g}. This might "
-                    "indicate that there are", "strong multicollinearity or other numerical "
-                    "problems."]
+            out += [
+                f"[2] The condition number is large, {self.cond_no[i]:6.3g}. This might "
+                "indicate that there are",
+                "strong multicollinearity or other numerical problems.",
+            ]
         return out
 
 
@@ -124,8 +148,9 @@ def ols_diagnostics(view: EstimationView) -> OLSDiagnostics:
     full = (s > RCOND * s.max(axis=1, keepdims=True)).all(axis=1)
     good = rows[full]
     if len(good):
-        _fill(out, good, _stack(vy[full], vx[full], valid[good], n[good], u[full], s[full],
-                                vt[full]))
+        _fill(
+            out, good, _stack(vy[full], vx[full], valid[good], n[good], u[full], s[full], vt[full])
+        )
     for i in rows[~full]:
         _fill(out, np.array([i]), _statsmodels(y[i, : n[i]], x[i, : n[i]]))
     return out
@@ -147,8 +172,15 @@ def _fill(out: OLSDiagnostics, rows: np.ndarray, values: dict[str, np.ndarray]) 
             getattr(out, f.name)[rows] = values[f.name]
 
 
-def _stack(y: np.ndarray, x: np.ndarray, valid: np.ndarray, n_int: np.ndarray, u: np.ndarray,
-           s: np.ndarray, vt: np.ndarray) -> dict[str, np.ndarray]:
+def _stack(
+    y: np.ndarray,
+    x: np.ndarray,
+    valid: np.ndarray,
+    n_int: np.ndarray,
+    u: np.ndarray,
+    s: np.ndarray,
+    vt: np.ndarray,
+) -> dict[str, np.ndarray]:
     """The statistics of full-rank events (rows zero beyond each event's ``n``)."""
     k = x.shape[2]
     n = n_int.astype(float)
@@ -180,17 +212,31 @@ def _stack(y: np.ndarray, x: np.ndarray, valid: np.ndarray, n_int: np.ndarray, u
     with np.errstate(divide="ignore", invalid="ignore"):
         cond_no = np.where(eig_min > 0, np.sqrt(eig_max / eig_min), np.inf)
     return {
-        "nobs": n, "df_model": df_model, "df_resid": df_resid, "params": params, "bse": bse,
-        "tvalues": tvalues, "pvalues": pvalues, "conf_low": params - q * bse,
-        "conf_high": params + q * bse, "rsquared": rsq, "rsquared_adj": rsq_adj,
-        "fvalue": fvalue, "f_pvalue": f_pvalue, "llf": llf, "aic": -2 * llf + 2 * k,
-        "bic": -2 * llf + np.log(n) * k, **residual_tests(resid, valid, n_int),
-        "cond_no": cond_no, "min_eigval": eig_min,
+        "nobs": n,
+        "df_model": df_model,
+        "df_resid": df_resid,
+        "params": params,
+        "bse": bse,
+        "tvalues": tvalues,
+        "pvalues": pvalues,
+        "conf_low": params - q * bse,
+        "conf_high": params + q * bse,
+        "rsquared": rsq,
+        "rsquared_adj": rsq_adj,
+        "fvalue": fvalue,
+        "f_pvalue": f_pvalue,
+        "llf": llf,
+        "aic": -2 * llf + 2 * k,
+        "bic": -2 * llf + np.log(n) * k,
+        **residual_tests(resid, valid, n_int),
+        "cond_no": cond_no,
+        "min_eigval": eig_min,
     }
 
 
-def residual_tests(resid: np.ndarray, valid: np.ndarray, n_int: np.ndarray
-                   ) -> dict[str, np.ndarray]:
+def residual_tests(
+    resid: np.ndarray, valid: np.ndarray, n_int: np.ndarray
+) -> dict[str, np.ndarray]:
     """Skew, kurtosis, Jarque-Bera, omnibus and Durbin-Watson of each row's valid residuals.
 
     Rows are left-aligned (``valid[i]`` is ``n_int[i]`` leading ``True``s);
@@ -214,17 +260,24 @@ def residual_tests(resid: np.ndarray, valid: np.ndarray, n_int: np.ndarray
         k2 = np.where(n_int < 8, np.nan, k2)  # statsmodels' omni_normtest: n < 8 -> NaN
         step = np.where(valid[:, 1:], np.diff(e, axis=1), 0.0)
         dw = (step * step).sum(axis=1) / (e * e).sum(axis=1)
-    return {"skew": skew, "kurtosis": kurt, "jarque_bera": jb,
-            "jarque_bera_p": special.chdtrc(2, jb), "omnibus": k2,
-            "omnibus_p": special.chdtrc(2, k2), "durbin_watson": dw}
+    return {
+        "skew": skew,
+        "kurtosis": kurt,
+        "jarque_bera": jb,
+        "jarque_bera_p": special.chdtrc(2, jb),
+        "omnibus": k2,
+        "omnibus_p": special.chdtrc(2, k2),
+        "durbin_watson": dw,
+    }
 
 
 def _skew_z(b2: np.ndarray, n: np.ndarray) -> np.ndarray:
     """``scipy.stats.skewtest``'s statistic of sample skewness ``b2`` (NaN for n < 8)."""
     n = np.where(n < 8, np.nan, n)
     y = b2 * np.sqrt(((n + 1) * (n + 3)) / (6.0 * (n - 2)))
-    beta2 = (3.0 * (n**2 + 27 * n - 70) * (n + 1) * (n + 3)
-             / ((n - 2.0) * (n + 5) * (n + 7) * (n + 9)))
+    beta2 = (
+        3.0 * (n**2 + 27 * n - 70) * (n + 1) * (n + 3) / ((n - 2.0) * (n + 5) * (n + 7) * (n + 9))
+    )
     w2 = -1 + np.sqrt(2 * (beta2 - 1))
     delta = 1 / np.sqrt(0.5 * np.log(w2))
     alpha = np.sqrt(2.0 / (w2 - 1))
@@ -238,13 +291,18 @@ def _kurtosis_z(b2: np.ndarray, n: np.ndarray) -> np.ndarray:
     mean = 3.0 * (n - 1) / (n + 1)
     varb2 = 24.0 * n * (n - 2) * (n - 3) / ((n + 1) * (n + 1.0) * (n + 3) * (n + 5))
     x = (b2 - mean) / varb2**0.5
-    sqrtbeta1 = (6.0 * (n * n - 5 * n + 2) / ((n + 7) * (n + 9))
-                 * ((6.0 * (n + 3) * (n + 5)) / (n * (n - 2) * (n - 3))) ** 0.5)
+    sqrtbeta1 = (
+        6.0
+        * (n * n - 5 * n + 2)
+        / ((n + 7) * (n + 9))
+        * ((6.0 * (n + 3) * (n + 5)) / (n * (n - 2) * (n - 3))) ** 0.5
+    )
     a = 6.0 + 8.0 / sqrtbeta1 * (2.0 / sqrtbeta1 + (1 + 4.0 / (sqrtbeta1**2)) ** 0.5)
     term1 = 1 - 2 / (9.0 * a)
     denom = 1 + x * (2 / (a - 4.0)) ** 0.5
-    term2 = np.sign(denom) * np.where(denom == 0.0, np.nan,
-                                      ((1 - 2.0 / a) / np.abs(denom)) ** (1 / 3))
+    term2 = np.sign(denom) * np.where(
+        denom == 0.0, np.nan, ((1 - 2.0 / a) / np.abs(denom)) ** (1 / 3)
+    )
     return (term1 - term2) / (2 / (9.0 * a)) ** 0.5
 
 
@@ -263,13 +321,30 @@ def _statsmodels(y: np.ndarray, x: np.ndarray) -> dict[str, np.ndarray]:
         conf = np.asarray(fit.conf_int(ALPHA))
         eig = fit.eigenvals
         one = {
-            "nobs": fit.nobs, "df_model": fit.df_model, "df_resid": fit.df_resid,
-            "params": fit.params, "bse": fit.bse, "tvalues": fit.tvalues,
-            "pvalues": fit.pvalues, "conf_low": conf[:, 0], "conf_high": conf[:, 1],
-            "rsquared": fit.rsquared, "rsquared_adj": fit.rsquared_adj, "fvalue": fit.fvalue,
-            "f_pvalue": fit.f_pvalue, "llf": fit.llf, "aic": fit.aic, "bic": fit.bic,
-            "omnibus": omni, "omnibus_p": omnip, "skew": skew, "kurtosis": kurt,
-            "durbin_watson": durbin_watson(fit.wresid), "jarque_bera": jb, "jarque_bera_p": jbp,
-            "cond_no": fit.condition_number, "min_eigval": eig[-1],
+            "nobs": fit.nobs,
+            "df_model": fit.df_model,
+            "df_resid": fit.df_resid,
+            "params": fit.params,
+            "bse": fit.bse,
+            "tvalues": fit.tvalues,
+            "pvalues": fit.pvalues,
+            "conf_low": conf[:, 0],
+            "conf_high": conf[:, 1],
+            "rsquared": fit.rsquared,
+            "rsquared_adj": fit.rsquared_adj,
+            "fvalue": fit.fvalue,
+            "f_pvalue": fit.f_pvalue,
+            "llf": fit.llf,
+            "aic": fit.aic,
+            "bic": fit.bic,
+            "omnibus": omni,
+            "omnibus_p": omnip,
+            "skew": skew,
+            "kurtosis": kurt,
+            "durbin_watson": durbin_watson(fit.wresid),
+            "jarque_bera": jb,
+            "jarque_bera_p": jbp,
+            "cond_no": fit.condition_number,
+            "min_eigval": eig[-1],
         }
     return {key: np.asarray(v, dtype=float)[None, ...] for key, v in one.items()}

@@ -48,8 +48,10 @@ if TYPE_CHECKING:
     from eventstudy.report.book import ReportBook
 
 DAY_TITLE = "trading day relative to day 0"
-_WINDOWS = (("est_start", "est_end", "rgba(120,120,120,0.12)"),
-            ("evt_start", "evt_end", "rgba(230,145,56,0.20)"))
+_WINDOWS = (
+    ("est_start", "est_end", "rgba(120,120,120,0.12)"),
+    ("evt_start", "evt_end", "rgba(230,145,56,0.20)"),
+)
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,10 @@ def merge(base: Any, extra: Any) -> Any:
 def assemble(parts: ChartParts, bases: dict[str, Spec]) -> Spec:
     """The complete plotly figure dictionary of ``parts`` (what ``report.js`` builds)."""
     base = plain(bases[parts.kind])
-    data = [merge(base["traces"][t["_"]], plain({k: v for k, v in t.items() if k != "_"}))
-            for t in parts.data]
+    data = [
+        merge(base["traces"][t["_"]], plain({k: v for k, v in t.items() if k != "_"}))
+        for t in parts.data
+    ]
     return {"data": data, "layout": merge(base["layout"], plain(parts.layout))}
 
 
@@ -91,57 +95,118 @@ def chart_bases(book: ReportBook) -> dict[str, Spec]:
     """The shared part of every event chart of this report (built once per book)."""
     lo, hi = book.settings.event_window
     days = Numbers(book.days)
-    band = {"type": "scatter", "mode": "lines", "x": days, "line": {"width": 0},
-            "hoverinfo": "skip", "connectgaps": False}
+    band = {
+        "type": "scatter",
+        "mode": "lines",
+        "x": days,
+        "line": {"width": 0},
+        "hoverinfo": "skip",
+        "connectgaps": False,
+    }
     return {
         "price": {
             "layout": layout("", "", "price", hovermode="x"),
             "traces": {
-                "line": {"type": "scatter", "mode": "lines", "line": {"color": BLUE, "width": 1.5},
-                         "hovertemplate": "%{x}<br>%{y:.2f}<extra></extra>"},
-                "est": {"type": "scatter", "mode": "markers", "x": [None], "y": [None],
-                        "name": "estimation window", "hoverinfo": "skip",
-                        "marker": {"symbol": "square", "size": 12,
-                                   "color": "rgba(120,120,120,0.35)"}},
-                "evt": {"type": "scatter", "mode": "markers", "x": [None], "y": [None],
-                        "name": "event window", "hoverinfo": "skip",
-                        "marker": {"symbol": "square", "size": 12,
-                                   "color": "rgba(230,145,56,0.55)"}},
+                "line": {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "line": {"color": BLUE, "width": 1.5},
+                    "hovertemplate": "%{x}<br>%{y:.2f}<extra></extra>",
+                },
+                "est": {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "x": [None],
+                    "y": [None],
+                    "name": "estimation window",
+                    "hoverinfo": "skip",
+                    "marker": {"symbol": "square", "size": 12, "color": "rgba(120,120,120,0.35)"},
+                },
+                "evt": {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "x": [None],
+                    "y": [None],
+                    "name": "event window",
+                    "hoverinfo": "skip",
+                    "marker": {"symbol": "square", "size": 12, "color": "rgba(230,145,56,0.55)"},
+                },
             },
         },
         "car": {
-            "layout": layout("", DAY_TITLE, "CAR", shapes=[vline(0)], barmode="overlay",
-                             yaxis=axis("CAR", pct=True), xaxis=day_axis(lo, hi)),
+            "layout": layout(
+                "",
+                DAY_TITLE,
+                "CAR",
+                shapes=[vline(0)],
+                barmode="overlay",
+                yaxis=axis("CAR", pct=True),
+                xaxis=day_axis(lo, hi),
+            ),
             "traces": {
                 "upper": dict(band, showlegend=False),
                 "lower": dict(band, fill="tonexty", fillcolor=BAND),
-                "ar": {"type": "bar", "name": "AR", "x": days,
-                       "marker": {"color": "rgba(46,117,182,0.35)"},
-                       "hovertemplate": "day %{x}<br>AR %{y:.2f}%<extra></extra>"},
-                "car": {"type": "scatter", "mode": "lines+markers", "name": "CAR", "x": days,
-                        "line": {"color": BLUE, "width": 2.4}, "marker": {"size": 5},
-                        "hovertemplate": "day %{x}<br>CAR %{y:.2f}%<br>SE %{customdata:.2f}%"
-                                         "<extra></extra>"},
+                "ar": {
+                    "type": "bar",
+                    "name": "AR",
+                    "x": days,
+                    "marker": {"color": "rgba(46,117,182,0.35)"},
+                    "hovertemplate": "day %{x}<br>AR %{y:.2f}%<extra></extra>",
+                },
+                "car": {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "name": "CAR",
+                    "x": days,
+                    "line": {"color": BLUE, "width": 2.4},
+                    "marker": {"size": 5},
+                    "hovertemplate": "day %{x}<br>CAR %{y:.2f}%<br>SE %{customdata:.2f}%"
+                    "<extra></extra>",
+                },
             },
         },
         "ar": {
-            "layout": layout("", DAY_TITLE, "AR", showlegend=False, yaxis=axis("AR", pct=True),
-                             xaxis=day_axis(lo, hi)),
+            "layout": layout(
+                "",
+                DAY_TITLE,
+                "AR",
+                showlegend=False,
+                yaxis=axis("AR", pct=True),
+                xaxis=day_axis(lo, hi),
+            ),
             "traces": {
-                "bars": {"type": "bar", "name": "AR", "textposition": "none",
-                         "error_y": {"type": "data", "visible": True, "color": "#444444",
-                                     "thickness": 1, "width": 3},
-                         "hovertemplate": "day %{x} (%{text})<br>AR %{y:.2f}%"
-                                          "<br>SE %{customdata:.2f}%<extra></extra>"},
+                "bars": {
+                    "type": "bar",
+                    "name": "AR",
+                    "textposition": "none",
+                    "error_y": {
+                        "type": "data",
+                        "visible": True,
+                        "color": "#444444",
+                        "thickness": 1,
+                        "width": 3,
+                    },
+                    "hovertemplate": "day %{x} (%{text})<br>AR %{y:.2f}%"
+                    "<br>SE %{customdata:.2f}%<extra></extra>",
+                },
             },
         },
         "scatter": {
             "layout": layout("", "", ""),
             "traces": {
-                "points": {"type": "scatter", "mode": "markers", "name": "estimation day",
-                           "marker": {"size": 5, "color": "rgba(31,78,121,0.55)"}},
-                "fit": {"type": "scatter", "mode": "lines", "name": "fitted (expected return)",
-                        "line": {"color": RED, "width": 2}, "hoverinfo": "skip"},
+                "points": {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "name": "estimation day",
+                    "marker": {"size": 5, "color": "rgba(31,78,121,0.55)"},
+                },
+                "fit": {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "name": "fitted (expected return)",
+                    "line": {"color": RED, "width": 2},
+                    "hoverinfo": "skip",
+                },
             },
         },
     }
@@ -156,25 +221,55 @@ def price_parts(book: ReportBook, i: int) -> ChartParts:
     for a, b, color in _WINDOWS:
         x0, x1 = edges[a][i], edges[b][i]
         if x0 is not None and x1 is not None:
-            shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": x0, "x1": x1,
-                           "y0": 0, "y1": 1, "fillcolor": color, "line": {"width": 0},
-                           "layer": "below"})
-    for label, key, color, dash, ypos in (("announced", "date", GREY, "dash", 1.0),
-                                          ("day 0", "day0", RED, "solid", 0.9)):
+            shapes.append(
+                {
+                    "type": "rect",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": x0,
+                    "x1": x1,
+                    "y0": 0,
+                    "y1": 1,
+                    "fillcolor": color,
+                    "line": {"width": 0},
+                    "layer": "below",
+                }
+            )
+    for label, key, color, dash, ypos in (
+        ("announced", "date", GREY, "dash", 1.0),
+        ("day 0", "day0", RED, "solid", 0.9),
+    ):
         text = book.mark_text[key][i]
         if text is None:
             continue
         shapes.append(vline(text, color, dash))
-        notes.append({"x": text, "y": ypos, "xref": "x", "yref": "paper", "text": label,
-                      "showarrow": False, "xanchor": "left", "yanchor": "top",
-                      "font": {"size": 11, "color": color}, "bgcolor": "rgba(255,255,255,0.7)"})
+        notes.append(
+            {
+                "x": text,
+                "y": ypos,
+                "xref": "x",
+                "yref": "paper",
+                "text": label,
+                "showarrow": False,
+                "xanchor": "left",
+                "yanchor": "top",
+                "font": {"size": 11, "color": color},
+                "bgcolor": "rgba(255,255,255,0.7)",
+            }
+        )
     data: list[Spec] = []
     col = book.prices.column(ticker_raw)
     lo, hi = (int(v[i]) for v in book.price_bounds)
     if hi > lo:
         text, values = book.price_text[ticker_raw]
-        data.append({"_": "line", "name": f"{ticker} {col}", "x": Texts(text[lo:hi].tolist()),
-                     "y": values.row(0, slice(lo, hi))})
+        data.append(
+            {
+                "_": "line",
+                "name": f"{ticker} {col}",
+                "x": Texts(text[lo:hi].tolist()),
+                "y": values.row(0, slice(lo, hi)),
+            }
+        )
     title = f"{ticker}: {'close' if col == 'close' else 'adjusted close'}"
     if not data:
         title += " (no prices)"
@@ -214,18 +309,31 @@ def chart_numbers(book: ReportBook) -> ChartNumbers:
     x = est.fitted if book.model in FACTOR_MODELS else est.benchmark
     usable = (np.arange(x.shape[1])[None, :] < est.n[:, None]) & np.isfinite(x)
     if x.shape[1]:  # the fitted line's end points: the smallest and the largest x
-        ends = np.stack([np.where(usable, x, np.inf).argmin(axis=1),
-                         np.where(usable, x, -np.inf).argmax(axis=1)], axis=1)
+        ends = np.stack(
+            [
+                np.where(usable, x, np.inf).argmin(axis=1),
+                np.where(usable, x, -np.inf).argmax(axis=1),
+            ],
+            axis=1,
+        )
         line_x = np.take_along_axis(x, ends, axis=1)
         line_y = np.take_along_axis(est.fitted, ends, axis=1)
     else:
         line_x = line_y = np.full((len(x), 2), np.nan)
     return ChartNumbers(
-        upper=Fixed.of((w.car + Z95 * s) * 100, 6), lower=Fixed.of((w.car - Z95 * s) * 100, 6),
-        car=Fixed.of(w.car * 100, 6), car_se=Fixed.of(s * 100, 6), ar=Fixed.of(w.ar * 100, 6),
-        se=Fixed.of(se, 6), whisker=Fixed.of(se * Z95, 6), x=Fixed.of(x * 100, 4),
-        y=Fixed.of(est.ret * 100, 4), line_x=Fixed.of(line_x * 100, 4),
-        line_y=Fixed.of(line_y * 100, 6), has_line=usable.any(axis=1))
+        upper=Fixed.of((w.car + Z95 * s) * 100, 6),
+        lower=Fixed.of((w.car - Z95 * s) * 100, 6),
+        car=Fixed.of(w.car * 100, 6),
+        car_se=Fixed.of(s * 100, 6),
+        ar=Fixed.of(w.ar * 100, 6),
+        se=Fixed.of(se, 6),
+        whisker=Fixed.of(se * Z95, 6),
+        x=Fixed.of(x * 100, 4),
+        y=Fixed.of(est.ret * 100, 4),
+        line_x=Fixed.of(line_x * 100, 4),
+        line_y=Fixed.of(line_y * 100, 6),
+        has_line=usable.any(axis=1),
+    )
 
 
 def ar_parts(book: ReportBook, i: int, with_id: bool = True) -> ChartParts:
@@ -233,28 +341,36 @@ def ar_parts(book: ReportBook, i: int, with_id: bool = True) -> ChartParts:
     w, num = book.window, book.chart_numbers
     have = w.present[i]
     y = num.ar.row(i, have)
-    trace = {"_": "bars", "x": Numbers(w.days[have].tolist()), "y": y,
-             "marker": {"color": sign_colors(y.ints)},
-             "error_y": {"array": num.whisker.row(i, have)},
-             "text": Texts(book.window_text[i, have].tolist()),
-             "customdata": num.se.row(i, have)}
-    return ChartParts("ar", _title(_titled(book, i, "abnormal returns, ±1.96 SE", with_id)),
-                      [trace])
+    trace = {
+        "_": "bars",
+        "x": Numbers(w.days[have].tolist()),
+        "y": y,
+        "marker": {"color": sign_colors(y.ints)},
+        "error_y": {"array": num.whisker.row(i, have)},
+        "text": Texts(book.window_text[i, have].tolist()),
+        "customdata": num.se.row(i, have),
+    }
+    return ChartParts(
+        "ar", _title(_titled(book, i, "abnormal returns, ±1.96 SE", with_id)), [trace]
+    )
 
 
-def car_parts(book: ReportBook, i: int, with_ar: bool = False,
-              with_id: bool = True) -> ChartParts:
+def car_parts(book: ReportBook, i: int, with_ar: bool = False, with_id: bool = True) -> ChartParts:
     """CAR from the event-window start with a 95% band (+-1.96 SE(CAR), full covariance)."""
     num = book.chart_numbers
-    label = "95% band (±1.96 SE of the CAR)" if book.car_se[1][i] else (
-        "approximate 95% band (±1.96 sqrt(sum SE(AR)²), covariance ignored)")
-    data: list[Spec] = [{"_": "upper", "y": num.upper.row(i), "name": label + " (upper)"},
-                        {"_": "lower", "y": num.lower.row(i), "name": label}]
+    label = (
+        "95% band (±1.96 SE of the CAR)"
+        if book.car_se[1][i]
+        else ("approximate 95% band (±1.96 sqrt(sum SE(AR)²), covariance ignored)")
+    )
+    data: list[Spec] = [
+        {"_": "upper", "y": num.upper.row(i), "name": label + " (upper)"},
+        {"_": "lower", "y": num.lower.row(i), "name": label},
+    ]
     if with_ar and book.window.present[i].any():
         data.insert(0, {"_": "ar", "y": num.ar.row(i)})
     data.append({"_": "car", "y": num.car.row(i), "customdata": num.car_se.row(i)})
-    return ChartParts("car", _title(_titled(book, i, "cumulative abnormal return", with_id)),
-                      data)
+    return ChartParts("car", _title(_titled(book, i, "cumulative abnormal return", with_id)), data)
 
 
 def fit_notes(row: dict[str, Any], model: str) -> list[Spec]:
@@ -266,8 +382,9 @@ def fit_notes(row: dict[str, Any], model: str) -> list[Spec]:
         v = _num(row.get(col))
         if v == v:
             label = {"alpha": "α", "mu": "μ", "beta": "β"}.get(col, esc(col))
-            lines.append(f"{label} = {100 * v:.3f}%" if col in ("alpha", "mu")
-                         else f"{label} = {v:.3f}")
+            lines.append(
+                f"{label} = {100 * v:.3f}%" if col in ("alpha", "mu") else f"{label} = {v:.3f}"
+            )
     for col, label in (("r2", "R²"), ("sigma", "σ")):
         v = _num(row.get(col))
         if v == v and not (col == "r2" and model == "constant_mean"):
@@ -277,10 +394,23 @@ def fit_notes(row: dict[str, Any], model: str) -> list[Spec]:
         lines.append(f"N = {int(n_est)}")
     if not lines:
         return []
-    return [{"x": 0.01, "y": 0.99, "xref": "paper", "yref": "paper", "xanchor": "left",
-             "yanchor": "top", "showarrow": False, "align": "left", "text": "<br>".join(lines),
-             "bgcolor": "rgba(255,255,255,0.8)", "bordercolor": "#cccccc", "borderwidth": 1,
-             "font": {"size": 11}}]
+    return [
+        {
+            "x": 0.01,
+            "y": 0.99,
+            "xref": "paper",
+            "yref": "paper",
+            "xanchor": "left",
+            "yanchor": "top",
+            "showarrow": False,
+            "align": "left",
+            "text": "<br>".join(lines),
+            "bgcolor": "rgba(255,255,255,0.8)",
+            "bordercolor": "#cccccc",
+            "borderwidth": 1,
+            "font": {"size": 11},
+        }
+    ]
 
 
 def _num(x: Any) -> float:
@@ -319,18 +449,35 @@ def scatter_parts(book: ReportBook, i: int) -> ChartParts:
         else:
             x, fit_x = when, Texts([when[0], when[-1]])
             fit_y = vals(est.fitted[i, [0, n - 1]], 100)
-        data.append({"_": "points", "x": x, "y": num.y.row(i, slice(0, n)),
-                     "customdata": when,
-                     "hovertemplate": "%{customdata}<br>stock %{y:.2f}%<br>x %{x"
-                                      + (":.2f}%" if numeric else "}") + "<extra></extra>"})
+        data.append(
+            {
+                "_": "points",
+                "x": x,
+                "y": num.y.row(i, slice(0, n)),
+                "customdata": when,
+                "hovertemplate": "%{customdata}<br>stock %{y:.2f}%<br>x %{x"
+                + (":.2f}%" if numeric else "}")
+                + "<extra></extra>",
+            }
+        )
         data.append({"_": "fit", "x": fit_x, "y": fit_y})
-    title = (f"Estimation window: {ticker} vs {x_title.removesuffix(' return')}" if numeric
-             else f"Estimation window: {ticker} returns")
+    title = (
+        f"Estimation window: {ticker} vs {x_title.removesuffix(' return')}"
+        if numeric
+        else f"Estimation window: {ticker} returns"
+    )
     if not n:
         title += " (not estimated)"
-    return ChartParts("scatter", {
-        **_title(title), "annotations": fit_notes(r, model), "xaxis": axis(x_title, pct=numeric),
-        "yaxis": axis(f"{ticker} return", pct=True)}, data)
+    return ChartParts(
+        "scatter",
+        {
+            **_title(title),
+            "annotations": fit_notes(r, model),
+            "xaxis": axis(x_title, pct=numeric),
+            "yaxis": axis(f"{ticker} return", pct=True),
+        },
+        data,
+    )
 
 
 def _bases(book: ReportBook) -> dict[str, Spec]:

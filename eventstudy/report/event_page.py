@@ -27,16 +27,23 @@ if TYPE_CHECKING:
 
     from eventstudy.report.book import ReportBook
 
-EXACT_SE_NOTE = ("SE(AR) and SE(CAR) use the full prediction-error covariance; SE(CAR) is for the "
-                 "CAR cumulated from day {start:+d}.")
-APPROX_SE_NOTE = ("SE(CAR) here is approximate: sqrt(sum of SE(AR)²), which ignores the covariance "
-                  "of the ARs (the regressors of this model are not in the result); car.csv has "
-                  "the exact SE for each CAR window.")
-PRICE_CAPTION = ("Close price: estimation window shaded grey, event window orange; dashed line: "
-                 "announcement date, red line: day 0.")
+EXACT_SE_NOTE = (
+    "SE(AR) and SE(CAR) use the full prediction-error covariance; SE(CAR) is for the "
+    "CAR cumulated from day {start:+d}."
+)
+APPROX_SE_NOTE = (
+    "SE(CAR) here is approximate: sqrt(sum of SE(AR)²), which ignores the covariance "
+    "of the ARs (the regressors of this model are not in the result); car.csv has "
+    "the exact SE for each CAR window."
+)
+PRICE_CAPTION = (
+    "Close price: estimation window shaded grey, event window orange; dashed line: "
+    "announcement date, red line: day 0."
+)
 AR_CAPTION = "Abnormal return each day with ±1.96 SE(AR) whiskers."
-SCATTER_CAPTION = ("Estimation window: each dot is one session; the line is the fitted expected "
-                   "return.")
+SCATTER_CAPTION = (
+    "Estimation window: each dot is one session; the line is the fitted expected return."
+)
 
 
 def sentence(book: ReportBook, i: int) -> str:
@@ -48,17 +55,32 @@ def sentence(book: ReportBook, i: int) -> str:
     last = book.window_text[i, inside[-1]] or "" if len(inside) else ""
     j = book.windows.index((start, end)) if (start, end) in book.windows else -1
     have = j >= 0 and bool(c.present[i, j])
-    car, t, p = ((float(c.car[i, j]), float(c.t[i, j]), float(c.p_value[i, j])) if have
-                 else (math.nan, math.nan, math.nan))
-    return event_sentence(EventNumbers(
-        ticker=str(r["ticker"]), status=str(r["status"]), reason=str(r["reason"] or ""),
-        start=start, end=end, first_date=first, last_date=last, car=car, t=t, p=p))
+    car, t, p = (
+        (float(c.car[i, j]), float(c.t[i, j]), float(c.p_value[i, j]))
+        if have
+        else (math.nan, math.nan, math.nan)
+    )
+    return event_sentence(
+        EventNumbers(
+            ticker=str(r["ticker"]),
+            status=str(r["status"]),
+            reason=str(r["reason"] or ""),
+            start=start,
+            end=end,
+            first_date=first,
+            last_date=last,
+            car=car,
+            t=t,
+            p=p,
+        )
+    )
 
 
 def _regressors(book: ReportBook) -> str:
     return {"market": "a constant and the benchmark return", "constant_mean": "a constant"}.get(
-        book.model, f"a constant and the factors {', '.join(book.settings.factor_names)} "
-                    "(excess returns)")
+        book.model,
+        f"a constant and the factors {', '.join(book.settings.factor_names)} (excess returns)",
+    )
 
 
 def event_context(book: ReportBook, i: int, figure_json: Any) -> dict[str, Any]:
@@ -75,43 +97,60 @@ def event_context(book: ReportBook, i: int, figure_json: Any) -> dict[str, Any]:
     if s.model == "market_adjusted":
         no_ols = "The market-adjusted model fits nothing (AR = R − R_m)."
     elif n_est:
-        no_ols = ("The estimation regression cannot be shown: the result does not carry this "
-                  "model's regressors.")
+        no_ols = (
+            "The estimation regression cannot be shown: the result does not carry this "
+            "model's regressors."
+        )
     else:
         no_ols = f"No estimation regression: {reason or 'not estimated'}."
     why = reason or "not estimated"
     ticker = fmt.text(r.get("ticker"))
-    car_caption = ("CAR cumulated from the event-window start; shaded: ±1.96 SE(CAR) "
-                   + ("with the full prediction-error covariance." if exact else
-                      "approximated by sqrt(sum SE(AR)²), covariance ignored."))
+    car_caption = "CAR cumulated from the event-window start; shaded: ±1.96 SE(CAR) " + (
+        "with the full prediction-error covariance."
+        if exact
+        else "approximated by sqrt(sum SE(AR)²), covariance ignored."
+    )
     charts = [
         ("price", PRICE_CAPTION, True, book.prices.has(ticker), f"No prices for {ticker}."),
         ("car", car_caption, True, has_ar, f"No abnormal returns: {why}."),
         ("ar", AR_CAPTION, False, has_ar, f"No abnormal returns: {why}."),
         ("scatter", SCATTER_CAPTION, False, n_est > 0, f"No estimation window: {why}."),
     ]
-    build = {"price": event_figures.price_parts, "scatter": event_figures.scatter_parts,
-             "car": lambda b, k: event_figures.car_parts(b, k, with_id=False),
-             "ar": lambda b, k: event_figures.ar_parts(b, k, with_id=False)}
-    figures = [(name, figure_json(build[name](book, i).page()))
-               for name, _, _, ok, _ in charts if ok]
+    build = {
+        "price": event_figures.price_parts,
+        "scatter": event_figures.scatter_parts,
+        "car": lambda b, k: event_figures.car_parts(b, k, with_id=False),
+        "ar": lambda b, k: event_figures.ar_parts(b, k, with_id=False),
+    }
+    figures = [
+        (name, figure_json(build[name](book, i).page())) for name, _, _, ok, _ in charts if ok
+    ]
     n_est_row = fmt.as_float(r.get("n_est"))
     return {
-        "title": f"{eid} · event study", "event_id": eid,
+        "title": f"{eid} · event study",
+        "event_id": eid,
         "study_heading": "Study overview",
-        "lede": (f"{ticker} · announced {fmt.text(r.get('announced'))} · "
-                 f"day 0 {event_tables.day0_text(book, i)}"),
-        "status": status, "sentence": sentence(book, i),
-        "notices": book.notices.get(eid, []), "reason": reason,
+        "lede": (
+            f"{ticker} · announced {fmt.text(r.get('announced'))} · "
+            f"day 0 {event_tables.day0_text(book, i)}"
+        ),
+        "status": status,
+        "sentence": sentence(book, i),
+        "notices": book.notices.get(eid, []),
+        "reason": reason,
         "description": fmt.text(r.get("description")),
-        "cards": event_tables.cards(book, i), "car": event_tables.car_table(book, i),
+        "cards": event_tables.cards(book, i),
+        "car": event_tables.car_table(book, i),
         "ar": event_tables.ar_table(book, i),
         "se_note": EXACT_SE_NOTE.format(start=s.event_window[0]) if exact else APPROX_SE_NOTE,
         "facts": event_tables.facts(book, i),
         "ols": event_tables.ols_tables(ols) if ols else None,
-        "ols_notes": ols.notes if ols else [], "no_ols": no_ols, "regressors": _regressors(book),
+        "ols_notes": ols.notes if ols else [],
+        "no_ols": no_ols,
+        "regressors": _regressors(book),
         "n_est": int(n_est_row) if n_est_row == n_est_row else "",
-        "charts": charts_html(charts, bool(figures)), "figures": figures,
+        "charts": charts_html(charts, bool(figures)),
+        "figures": figures,
     }
 
 
@@ -122,9 +161,11 @@ def charts_html(charts: list[tuple[str, str, bool, bool, str]], drawn_any: bool)
     out = ['<div class="charts two">\n']
     for name, caption, tall, drawn, why in charts:
         if drawn:
-            out.append(f'<figure>\n<div class="chart{" tall" if tall else ""}" id="{name}" '
-                       f'data-figure="{name}-data" role="img" aria-label="{h(caption)}"></div>\n'
-                       f"<figcaption>{h(caption)}</figcaption>\n</figure>\n")
+            out.append(
+                f'<figure>\n<div class="chart{" tall" if tall else ""}" id="{name}" '
+                f'data-figure="{name}-data" role="img" aria-label="{h(caption)}"></div>\n'
+                f"<figcaption>{h(caption)}</figcaption>\n</figure>\n"
+            )
         else:
             out.append(f'<figure><div class="chart-missing" id="{name}">{h(why)}</div></figure>\n')
     out.append("</div>")
@@ -134,8 +175,9 @@ def charts_html(charts: list[tuple[str, str, bool, bool, str]], drawn_any: bool)
 class EventPages:
     """Renders event pages of one book with one compiled template and fixed shared context."""
 
-    def __init__(self, book: ReportBook, template: Template, common: dict[str, Any],
-                 figure_json: Any) -> None:
+    def __init__(
+        self, book: ReportBook, template: Template, common: dict[str, Any], figure_json: Any
+    ) -> None:
         self.book, self.template = book, template
         self.figure_json = figure_json
         bases = figure_json(event_figures.chart_bases(book))
@@ -144,4 +186,3 @@ class EventPages:
     def render(self, i: int) -> str:
         ctx = event_context(self.book, i, self.figure_json)
         return self.template.render({**self.common, **ctx})
-

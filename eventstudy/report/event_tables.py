@@ -25,19 +25,39 @@ if TYPE_CHECKING:
     from eventstudy.report.book import ReportBook
     from eventstudy.report.regression import RegressionSummary
 
-CAR_COLUMNS = (("window", "Window"), ("car", "CAR"), ("se", "SE"), ("t", "t"), ("p_value", "p"),
-               ("scar", "SCAR"))
-AR_COLUMNS = (("rel_day", "Day"), ("date", "Date"), ("ret", "Return"),
-              ("benchmark_ret", "Benchmark"), ("expected", "Expected"), ("ar", "AR"),
-              ("se", "SE(AR)"), ("t", "t"), ("car", "CAR"), ("car_se", "SE(CAR)"))
+CAR_COLUMNS = (
+    ("window", "Window"),
+    ("car", "CAR"),
+    ("se", "SE"),
+    ("t", "t"),
+    ("p_value", "p"),
+    ("scar", "SCAR"),
+)
+AR_COLUMNS = (
+    ("rel_day", "Day"),
+    ("date", "Date"),
+    ("ret", "Return"),
+    ("benchmark_ret", "Benchmark"),
+    ("expected", "Expected"),
+    ("ar", "AR"),
+    ("se", "SE(AR)"),
+    ("t", "t"),
+    ("car", "CAR"),
+    ("car_se", "SE(CAR)"),
+)
 
 
 def h(x: Any) -> str:
     """Text escaped for HTML exactly as Jinja's autoescape does (``&<>"'``)."""
     s = x if type(x) is str else fmt.text(x)
     if "&" in s or "<" in s or ">" in s or '"' in s or "'" in s:
-        return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                .replace('"', "&#34;").replace("'", "&#39;"))
+        return (
+            s.replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+            .replace('"', "&#34;")
+            .replace("'", "&#39;")
+        )
     return s
 
 
@@ -82,8 +102,10 @@ def car_table(book: ReportBook, i: int) -> Markup:
     r, c = book.rows[i], book.car
     status = fmt.text(r.get("status"))
     if status in ("ok", "pending") and book.window.present[i].any():
-        missing = ('<td class="na" title="this window is not fully observed, so the event has '
-                   'no CAR for it">not observed</td>')
+        missing = (
+            '<td class="na" title="this window is not fully observed, so the event has '
+            'no CAR for it">not observed</td>'
+        )
     else:
         reason = h(r.get("reason"))
         title = f' title="{reason}"' if reason else ""
@@ -93,11 +115,13 @@ def car_table(book: ReportBook, i: int) -> Markup:
     for j, w in enumerate(c.windows):
         if c.present[i, j]:
             cls = fmt.p_class(p[j])
-            cells = (f'<td class="{cls}" data-v="{_key(car[j])}">{_pct(car[j])}</td>'
-                     f'<td class="num" data-v="{_key(se[j])}">{_pct(se[j], False)}</td>'
-                     f'<td class="num" data-v="{_key(t[j])}">{_num(t[j])}</td>'
-                     f'<td class="{cls}" data-v="{_key(p[j])}">{_p(p[j])}</td>'
-                     f'<td class="num" data-v="{_key(scar[j])}">{_num(scar[j])}</td>')
+            cells = (
+                f'<td class="{cls}" data-v="{_key(car[j])}">{_pct(car[j])}</td>'
+                f'<td class="num" data-v="{_key(se[j])}">{_pct(se[j], False)}</td>'
+                f'<td class="num" data-v="{_key(t[j])}">{_num(t[j])}</td>'
+                f'<td class="{cls}" data-v="{_key(p[j])}">{_p(p[j])}</td>'
+                f'<td class="num" data-v="{_key(scar[j])}">{_num(scar[j])}</td>'
+            )
         else:
             cells = missing + '<td class="na"></td>' * 4
         out.append(f'<tr data-key="{win_key(w)}"><td>{fmt.window(*w)}</td>{cells}</tr>\n')
@@ -115,9 +139,11 @@ def cards(book: ReportBook, i: int) -> Markup:
     for j, w in enumerate(c.windows):
         have = bool(c.present[i, j])
         sub = f"t = {_num(t[j])} · p = {_p(p[j])}" if have and _num(t[j]) else "not observed"
-        out.append(f'<div class="card"><div class="w">CAR {fmt.window(*w)}</div>'
-                   f'<div class="big">{(_pct(car[j]) if have else "") or "n/a"}</div>'
-                   f'<div class="sub">{sub}</div></div>\n')
+        out.append(
+            f'<div class="card"><div class="w">CAR {fmt.window(*w)}</div>'
+            f'<div class="big">{(_pct(car[j]) if have else "") or "n/a"}</div>'
+            f'<div class="sub">{sub}</div></div>\n'
+        )
     out.append("</section>")
     return Markup("".join(out))
 
@@ -133,9 +159,10 @@ def ar_table(book: ReportBook, i: int) -> Markup | None:
     dates = book.window_text[i, have].tolist()
     with np.errstate(invalid="ignore", divide="ignore"):
         t = w.ar[i, have] / w.se[i, have]
-    block = np.column_stack([a[i, have] * 100 for a in (w.ret, w.benchmark_ret, w.expected,
-                                                        w.ar, w.se)]
-                            + [t, w.car[i, have] * 100, book.car_se[0][i, have] * 100])
+    block = np.column_stack(
+        [a[i, have] * 100 for a in (w.ret, w.benchmark_ret, w.expected, w.ar, w.se)]
+        + [t, w.car[i, have] * 100, book.car_se[0][i, have] * 100]
+    )
     shown = [_DAY_TEXT.get(d) or f"{d:+d}".replace("+0", "0") for d in days]
     out = [_head("ar-table", AR_COLUMNS)]
     if np.isfinite(block).all():  # one formatting call for the whole table
@@ -146,18 +173,22 @@ def ar_table(book: ReportBook, i: int) -> Markup | None:
     else:
         for day, text, date, values in zip(days, shown, dates, block.tolist(), strict=True):
             cells = "".join(f'<td class="num">{_cell(v, k)}</td>' for k, v in enumerate(values))
-            out.append(f'<tr data-key="{day}"><td data-v="{day}">{text}</td><td>{date}</td>'
-                       f"{cells}</tr>\n")
+            out.append(
+                f'<tr data-key="{day}"><td data-v="{day}">{text}</td><td>{date}</td>{cells}</tr>\n'
+            )
     out.append("</tbody>\n</table>")
     return Markup("".join(out))
 
 
 _DAY_TEXT = {d: f"{d:+d}".replace("+0", "0") for d in range(-300, 301)}
 #: One row of the day-by-day table, every value finite (percent values pre-multiplied).
-_AR_ROW = ('<tr data-key="%d"><td data-v="%d">%s</td><td>%s</td>'
-           + '<td class="num">%+.2f%%</td>' * 4 + '<td class="num">%.2f%%</td>'
-           + '<td class="num">%.2f</td><td class="num">%+.2f%%</td>'
-           + '<td class="num">%.2f%%</td></tr>\n')
+_AR_ROW = (
+    '<tr data-key="%d"><td data-v="%d">%s</td><td>%s</td>'
+    + '<td class="num">%+.2f%%</td>' * 4
+    + '<td class="num">%.2f%%</td>'
+    + '<td class="num">%.2f</td><td class="num">%+.2f%%</td>'
+    + '<td class="num">%.2f%%</td></tr>\n'
+)
 _SIGNED = (True, True, True, True, False, None, True, False)  # None: t, not a percent
 
 
@@ -183,8 +214,11 @@ def facts(book: ReportBook, i: int) -> Markup:
     items = [
         ("Ticker", f"{fmt.text(r.get('ticker'))} ({fmt.text(r.get('exchange'))})"),
         ("Benchmark", f"{fmt.text(r.get('benchmark'))} ({fmt.text(r.get('benchmark_source'))})"),
-        ("Announced", f"{fmt.text(r.get('date'))}, {time_txt}; timing "
-                      f"{fmt.text(r.get('timing')) or 'unknown'}"),
+        (
+            "Announced",
+            f"{fmt.text(r.get('date'))}, {time_txt}; timing "
+            f"{fmt.text(r.get('timing')) or 'unknown'}",
+        ),
         ("Day 0", day0_text(book, i)),
         ("Timing rule", fmt.text(r.get("day0_rule"))),
         ("Status", fmt.text(r.get("status"))),
@@ -217,9 +251,13 @@ def ols_tables(summary: RegressionSummary) -> Markup:
         out.append(f'<table id="ols-{n}">{caption}\n')
         for row in t.rows:
             cells = "".join(
-                f'<th scope="row">{_h_const(text)}</th>' if kind == "stub" else
-                f'<th scope="col" class="num">{_h_const(text)}</th>' if kind == "header" else
-                f"<td>{h(text)}</td>" for text, kind in row)
+                f'<th scope="row">{_h_const(text)}</th>'
+                if kind == "stub"
+                else f'<th scope="col" class="num">{_h_const(text)}</th>'
+                if kind == "header"
+                else f"<td>{h(text)}</td>"
+                for text, kind in row
+            )
             out.append(f"<tr>{cells}</tr>\n")
         out.append("</table>\n")
     return Markup("".join(out))

@@ -54,8 +54,7 @@ def day_text(x: Any) -> Texts:
     if arr.dtype.kind != "M":
         import pandas as pd
 
-        arr = pd.DatetimeIndex(list(x) if not isinstance(x, pd.Index | pd.Series) else x
-                               ).to_numpy()
+        arr = pd.DatetimeIndex(list(x) if not isinstance(x, pd.Index | pd.Series) else x).to_numpy()
     days = arr.astype("datetime64[D]")
     base, table = _day_table()
     at = days.astype(np.int64) - base
@@ -89,13 +88,28 @@ def layout(title: str, x_title: str, y_title: str, **extra: Any) -> Spec:
         "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
         "font": {"family": FONT, "size": 12, "color": "#222"},
         "margin": {"l": 56, "r": 34, "t": 40, "b": 84},
-        "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff",
-        "xaxis": {"title": {"text": x_title}, "gridcolor": "#eeeeee", "zeroline": False,
-                  "automargin": True},
-        "yaxis": {"title": {"text": y_title}, "gridcolor": "#eeeeee", "zerolinecolor": "#999999",
-                  "automargin": True},
-        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "yref": "container",
-                   "y": 0.005, "yanchor": "bottom"},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "xaxis": {
+            "title": {"text": x_title},
+            "gridcolor": "#eeeeee",
+            "zeroline": False,
+            "automargin": True,
+        },
+        "yaxis": {
+            "title": {"text": y_title},
+            "gridcolor": "#eeeeee",
+            "zerolinecolor": "#999999",
+            "automargin": True,
+        },
+        "legend": {
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "yref": "container",
+            "y": 0.005,
+            "yanchor": "bottom",
+        },
         "modebar": {"orientation": "v"},
         "hovermode": "closest",
         "autosize": True,
@@ -104,11 +118,22 @@ def layout(title: str, x_title: str, y_title: str, **extra: Any) -> Spec:
     return out
 
 
-def axis(title: str, *, pct: bool = False, dtick: float | None = None,
-         rng: list[float] | None = None, zeroline: bool = True) -> Spec:
+def axis(
+    title: str,
+    *,
+    pct: bool = False,
+    dtick: float | None = None,
+    rng: list[float] | None = None,
+    zeroline: bool = True,
+) -> Spec:
     """An axis: title, light grid, optional percent suffix, tick step and range."""
-    out: Spec = {"title": {"text": title}, "gridcolor": "#eeeeee", "automargin": True,
-                 "zeroline": zeroline, "zerolinecolor": "#999999"}
+    out: Spec = {
+        "title": {"text": title},
+        "gridcolor": "#eeeeee",
+        "automargin": True,
+        "zeroline": zeroline,
+        "zerolinecolor": "#999999",
+    }
     if pct:
         out["ticksuffix"] = "%"
     if dtick is not None:
@@ -120,21 +145,42 @@ def axis(title: str, *, pct: bool = False, dtick: float | None = None,
 
 def day_axis(first: int, last: int) -> Spec:
     """The relative-day axis of the event window (one tick per day up to 21 days)."""
-    return axis("trading day relative to day 0", dtick=1 if last - first <= 20 else None,
-                rng=[first - 0.5, last + 0.5], zeroline=False)
+    return axis(
+        "trading day relative to day 0",
+        dtick=1 if last - first <= 20 else None,
+        rng=[first - 0.5, last + 0.5],
+        zeroline=False,
+    )
 
 
 def vline(x: Any, color: str = GREY, dash: str = "dot") -> Spec:
-    return {"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
-            "line": {"color": color, "width": 1.2, "dash": dash}, "layer": "below"}
+    return {
+        "type": "line",
+        "xref": "x",
+        "yref": "paper",
+        "x0": x,
+        "x1": x,
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": color, "width": 1.2, "dash": dash},
+        "layer": "below",
+    }
 
 
 def band_traces(x: list[Any], lower: Any, upper: Any, name: str) -> list[Spec]:
     """Two traces drawing a filled band between ``lower`` and ``upper``."""
-    common = {"type": "scatter", "mode": "lines", "x": x, "line": {"width": 0},
-              "hoverinfo": "skip", "connectgaps": False}
-    return [dict(common, y=upper, showlegend=False, name=name + " (upper)"),
-            dict(common, y=lower, fill="tonexty", fillcolor=BAND, name=name)]
+    common = {
+        "type": "scatter",
+        "mode": "lines",
+        "x": x,
+        "line": {"width": 0},
+        "hoverinfo": "skip",
+        "connectgaps": False,
+    }
+    return [
+        dict(common, y=upper, showlegend=False, name=name + " (upper)"),
+        dict(common, y=lower, fill="tonexty", fillcolor=BAND, name=name),
+    ]
 
 
 def sign_colors(y: Iterable[float | None]) -> Texts:
@@ -157,20 +203,35 @@ def caar_spec(res: StudyResult) -> Spec:
     band = caar_band(res)
     x = [int(d) for d in band["rel_day"]]
     n = [int(v) for v in band["n"]]
-    traces = band_traces(x, vals(band["lower"], 100), vals(band["upper"], 100),
-                         "95% band (cross-sectional SE)")
-    traces.append({
-        "type": "scatter", "mode": "lines+markers", "name": "CAAR", "x": x,
-        "y": vals(band["caar"], 100), "line": {"color": BLUE, "width": 2.4},
-        "marker": {"size": 5}, "customdata": [[k, s] for k, s in zip(n, vals(band["se"], 100),
-                                                                        strict=True)],
-        "hovertemplate": "day %{x}<br>CAAR %{y:.2f}%<br>SE %{customdata[1]:.2f}%"
-                         "<br>N %{customdata[0]}<extra></extra>",
-    })
+    traces = band_traces(
+        x, vals(band["lower"], 100), vals(band["upper"], 100), "95% band (cross-sectional SE)"
+    )
+    traces.append(
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": "CAAR",
+            "x": x,
+            "y": vals(band["caar"], 100),
+            "line": {"color": BLUE, "width": 2.4},
+            "marker": {"size": 5},
+            "customdata": [[k, s] for k, s in zip(n, vals(band["se"], 100), strict=True)],
+            "hovertemplate": "day %{x}<br>CAAR %{y:.2f}%<br>SE %{customdata[1]:.2f}%"
+            "<br>N %{customdata[0]}<extra></extra>",
+        }
+    )
     lo, hi = res.settings.event_window
-    return {"data": traces, "layout": layout(
-        "Cumulative average abnormal return (CAAR)", "trading day relative to day 0", "CAAR",
-        shapes=[vline(0)], yaxis=axis("CAAR", pct=True), xaxis=day_axis(lo, hi))}
+    return {
+        "data": traces,
+        "layout": layout(
+            "Cumulative average abnormal return (CAAR)",
+            "trading day relative to day 0",
+            "CAAR",
+            shapes=[vline(0)],
+            yaxis=axis("CAAR", pct=True),
+            xaxis=day_axis(lo, hi),
+        ),
+    }
 
 
 def caar_figure(res: StudyResult) -> Any:
@@ -191,16 +252,27 @@ def aar_spec(res: StudyResult) -> Spec:
     p_bmp = vals(aar["bmp_p"], digits=4) if "bmp_p" in aar else [None] * len(x)
     n = [int(v) for v in aar["n"]] if not aar.empty else []
     trace = {
-        "type": "bar", "name": "AAR", "x": x, "y": y,
+        "type": "bar",
+        "name": "AAR",
+        "x": x,
+        "y": y,
         "marker": {"color": sign_colors(y)},
         "customdata": [list(t) for t in zip(n, p_cs, p_bmp, strict=True)],
         "hovertemplate": "day %{x}<br>AAR %{y:.2f}%<br>N %{customdata[0]}"
-                         "<br>p (t cs) %{customdata[1]:.3f}<br>p (BMP) %{customdata[2]:.3f}"
-                         "<extra></extra>",
+        "<br>p (t cs) %{customdata[1]:.3f}<br>p (BMP) %{customdata[2]:.3f}"
+        "<extra></extra>",
     }
-    return {"data": [trace], "layout": layout(
-        "Average abnormal return (AAR) per day", "trading day relative to day 0", "AAR",
-        showlegend=False, yaxis=axis("AAR", pct=True), xaxis=day_axis(*res.settings.event_window))}
+    return {
+        "data": [trace],
+        "layout": layout(
+            "Average abnormal return (AAR) per day",
+            "trading day relative to day 0",
+            "AAR",
+            showlegend=False,
+            yaxis=axis("AAR", pct=True),
+            xaxis=day_axis(*res.settings.event_window),
+        ),
+    }
 
 
 def aar_figure(res: StudyResult) -> Any:

@@ -15,33 +15,44 @@ if TYPE_CHECKING:
     from eventstudy.result import StudyResult
 
 MODEL_TEXT = {
-    "market": ("Market model: R_t = alpha + beta R_m,t + e_t, fitted by OLS on the estimation "
-               "window (k = 2 parameters)."),
-    "constant_mean": ("Constant-mean model: R_t = mu + e_t, mu the estimation-window mean "
-                      "(k = 1)."),
-    "market_adjusted": ("Market-adjusted returns: AR_t = R_t - R_m,t; nothing is fitted; sigma² "
-                        "is the variance (ddof 1) of R - R_m on the estimation window and "
-                        "d = L1 - 1."),
-    "ff3": ("Fama-French three-factor model: R_t - RF_t = alpha + b_mkt (MKT-RF)_t + b_smb SMB_t "
-            "+ b_hml HML_t + e_t, OLS on the estimation window (k = 4), daily factors of the "
-            "Fama-French data library."),
-    "carhart": ("Carhart four-factor model: the three Fama-French factors plus momentum MOM, "
-                "on R_t - RF_t, OLS on the estimation window (k = 5)."),
-    "ff5": ("Fama-French five-factor model: MKT-RF, SMB, HML, RMW and CMA on R_t - RF_t, OLS on "
-            "the estimation window (k = 6)."),
+    "market": (
+        "Market model: R_t = alpha + beta R_m,t + e_t, fitted by OLS on the estimation "
+        "window (k = 2 parameters)."
+    ),
+    "constant_mean": (
+        "Constant-mean model: R_t = mu + e_t, mu the estimation-window mean (k = 1)."
+    ),
+    "market_adjusted": (
+        "Market-adjusted returns: AR_t = R_t - R_m,t; nothing is fitted; sigma² "
+        "is the variance (ddof 1) of R - R_m on the estimation window and "
+        "d = L1 - 1."
+    ),
+    "ff3": (
+        "Fama-French three-factor model: R_t - RF_t = alpha + b_mkt (MKT-RF)_t + b_smb SMB_t "
+        "+ b_hml HML_t + e_t, OLS on the estimation window (k = 4), daily factors of the "
+        "Fama-French data library."
+    ),
+    "carhart": (
+        "Carhart four-factor model: the three Fama-French factors plus momentum MOM, "
+        "on R_t - RF_t, OLS on the estimation window (k = 5)."
+    ),
+    "ff5": (
+        "Fama-French five-factor model: MKT-RF, SMB, HML, RMW and CMA on R_t - RF_t, OLS on "
+        "the estimation window (k = 6)."
+    ),
 }
 TEST_TEXT = {
     "t_cs": "cross-sectional t: CAAR / (sd(CAR_i) / sqrt(N)), t with N-1 df (Brown & Warner 1985)",
     "patell": "Patell Z: sum(SCAR_i) / sqrt(sum(d_i / (d_i - 2))), normal (Patell 1976)",
     "bmp": "BMP t: mean(SCAR_i) / (sd(SCAR_i) / sqrt(N)), t with N-1 df "
-           "(Boehmer, Musumeci & Poulsen 1991)",
+    "(Boehmer, Musumeci & Poulsen 1991)",
     "kp": "Kolari-Pynnönen t: BMP x sqrt((1 - r) / (1 + (N - 1) r)), r the mean residual "
-          "correlation of event pairs times the overlap of their windows (Kolari & Pynnönen 2010)",
+    "correlation of event pairs times the overlap of their windows (Kolari & Pynnönen 2010)",
     "corrado": "Corrado rank test: ranks over estimation and event window, "
-               "U = rank/(T+1) - 1/2, multi-day form, normal (Corrado 1989; Corrado & Zivney "
-               "1992; Campbell & Wasley 1993)",
+    "U = rank/(T+1) - 1/2, multi-day form, normal (Corrado 1989; Corrado & Zivney "
+    "1992; Campbell & Wasley 1993)",
     "gen_sign": "generalised sign test: positive CARs against the estimation-window share of "
-                "positive residuals, normal (Cowan 1992)",
+    "positive residuals, normal (Cowan 1992)",
     "sign": "sign test: (w - N/2) / sqrt(N/4), normal",
     "wilcoxon": "Wilcoxon signed-rank W+ of the CARs, p from scipy.stats.wilcoxon",
 }
@@ -86,8 +97,11 @@ def methodology(res: StudyResult) -> Methodology:
     """Describe the methods of ``res`` from its settings and ``run.json`` metadata."""
     s, meta = res.settings, res.meta
     est, evt = s.estimation_window, s.event_window
-    ret = ("simple returns R_t = P_t / P_(t-1) - 1" if s.return_type == "simple"
-           else "log returns r_t = ln(P_t / P_(t-1))")
+    ret = (
+        "simple returns R_t = P_t / P_(t-1) - 1"
+        if s.return_type == "simple"
+        else "log returns r_t = ln(P_t / P_(t-1))"
+    )
     cols = sorted(set((meta.get("return_column") or {}).values()))
     time = [
         "Relative days count the trading sessions of each security's exchange calendar "
@@ -97,7 +111,8 @@ def methodology(res: StudyResult) -> Methodology:
         "market or with unknown timing, day 0 is the announcement date if it is a session, "
         "else the next session. Every event page shows the announcement, day 0 and the rule.",
         f"Estimation window {fmt.window(*est)}, event window {fmt.window(*evt)}; CAR windows "
-        + ", ".join(fmt.window(*w) for w in s.car_windows) + ". The estimation window ends "
+        + ", ".join(fmt.window(*w) for w in s.car_windows)
+        + ". The estimation window ends "
         "before the event window starts (no look-ahead).",
     ]
     returns = [
@@ -121,18 +136,29 @@ def methodology(res: StudyResult) -> Methodology:
     ]
     names = list(dict.fromkeys(res.tests["statistic"])) if not res.tests.empty else list(TEST_TEXT)
     tests = [_sentence(TEST_TEXT.get(n, n)) for n in names]
-    tests.append("All p-values are two-sided; no cross-sectional test with fewer than 2 events. "
-                 "Single-day tests (AAR) use the same formulas on the window [t, t].")
+    tests.append(
+        "All p-values are two-sided; no cross-sectional test with fewer than 2 events. "
+        "Single-day tests (AAR) use the same formulas on the window [t, t]."
+    )
     kp_r = meta.get("kp_r") or {}
     if kp_r:
-        tests.append("Kolari-Pynnönen r per CAR window: " + "; ".join(
-            f"[{k}] {fmt.num(v, 4)}" for k, v in kp_r.items()) + ".")
+        tests.append(
+            "Kolari-Pynnönen r per CAR window: "
+            + "; ".join(f"[{k}] {fmt.num(v, 4)}" for k, v in kp_r.items())
+            + "."
+        )
     charts = [
         "CAAR band: CAAR_t +- t(N_t - 1, 0.975) x sd(CAR_i(t)) / sqrt(N_t), the cross-sectional "
         "standard error of the cumulative AR on each day.",
         "Event charts: AR whiskers are +-1.96 SE(AR_t); the CAR band is +-1.96 SE(CAR) of the "
         "CAR cumulated from the event-window start, with the full covariance V.",
     ]
-    return Methodology([("Event time", time), ("Returns", returns),
-                        (f"Model: {s.model}", model), ("Cross-sectional tests", tests),
-                        ("Charts", charts)])
+    return Methodology(
+        [
+            ("Event time", time),
+            ("Returns", returns),
+            (f"Model: {s.model}", model),
+            ("Cross-sectional tests", tests),
+            ("Charts", charts),
+        ]
+    )

@@ -97,8 +97,9 @@ class Fixed:
 
     def row(self, i: int, cols: Any = None) -> Numbers:
         """Row ``i`` (its columns ``cols`` if given) as :class:`Numbers`."""
-        ints, ok = (self.ints[i], self.ok[i]) if cols is None else (self.ints[i, cols],
-                                                                     self.ok[i, cols])
+        ints, ok = (
+            (self.ints[i], self.ok[i]) if cols is None else (self.ints[i, cols], self.ok[i, cols])
+        )
         out: list[Any] = ints.tolist()
         if not self.full[i] and not ok.all():
             out = [k if good else None for k, good in zip(out, ok.tolist(), strict=True)]

@@ -87,26 +87,43 @@ def summary(d: OLSDiagnostics, i: int, names: list[str]) -> RegressionSummary | 
         _pair("Method:", "Least Squares", "F-statistic:", f"{d.fvalue[i]:#8.4g}"),
         _pair("No. Observations:", d_or_f(d.nobs[i]), "AIC:", f"{d.aic[i]:#8.4g}"),
         _pair("Df Residuals:", d_or_f(d.df_resid[i]), "BIC:", f"{d.bic[i]:#8.4g}"),
-        _pair("Df Model:", d_or_f(d.df_model[i]), "Prob (F-statistic):",
-              f"{d.f_pvalue[i]:#6.3g}"),
+        _pair("Df Model:", d_or_f(d.df_model[i]), "Prob (F-statistic):", f"{d.f_pvalue[i]:#6.3g}"),
         _pair("Covariance Type:", "nonrobust", "Log-Likelihood:", f"{d.llf[i]:#8.5g}"),
     ]
     params: list[Cells] = [[("", "data"), *((h, "header") for h in PARAM_HEADER)]]
     b, se, t, p = d.params[i], d.bse[i], d.tvalues[i], d.pvalues[i]
     lo, hi = d.conf_low[i], d.conf_high[i]
     for j, name in enumerate(names):
-        params.append([(name, "stub"), *((v.strip(), "data") for v in (
-            forg(b[j], 4), forg(se[j]), forg(t[j]), f"{p[j]:#6.3f}", forg(lo[j]), forg(hi[j])))])
+        params.append(
+            [
+                (name, "stub"),
+                *(
+                    (v.strip(), "data")
+                    for v in (
+                        forg(b[j], 4),
+                        forg(se[j]),
+                        forg(t[j]),
+                        f"{p[j]:#6.3f}",
+                        forg(lo[j]),
+                        forg(hi[j]),
+                    )
+                ),
+            ]
+        )
     diagn = [
-        _pair("Omnibus:", f"{d.omnibus[i]:#6.3f}", "Durbin-Watson:",
-              f"{d.durbin_watson[i]:#8.3f}"),
-        _pair("Prob(Omnibus):", f"{d.omnibus_p[i]:#6.3f}", "Jarque-Bera (JB):",
-              f"{d.jarque_bera[i]:#8.3f}"),
+        _pair("Omnibus:", f"{d.omnibus[i]:#6.3f}", "Durbin-Watson:", f"{d.durbin_watson[i]:#8.3f}"),
+        _pair(
+            "Prob(Omnibus):",
+            f"{d.omnibus_p[i]:#6.3f}",
+            "Jarque-Bera (JB):",
+            f"{d.jarque_bera[i]:#8.3f}",
+        ),
         _pair("Skew:", f"{d.skew[i]:#6.3f}", "Prob(JB):", f"{d.jarque_bera_p[i]:#8.3g}"),
         _pair("Kurtosis:", f"{d.kurtosis[i]:#6.3f}", "Cond. No.", f"{d.cond_no[i]:#8.3g}"),
     ]
-    return RegressionSummary([SummaryTable(TITLE, top), SummaryTable("", params),
-                              SummaryTable("", diagn)], d.notes(i))
+    return RegressionSummary(
+        [SummaryTable(TITLE, top), SummaryTable("", params), SummaryTable("", diagn)], d.notes(i)
+    )
 
 
 def fit_estimation(res: StudyResult, event_id: str) -> Any:
@@ -150,8 +167,10 @@ def _table_rows(tab: Any) -> list[Cells]:
     the blank slots (the layout of :func:`summary`)."""
     rows, spill = [], []
     for row in tab:
-        cells = [(str(c.data).strip(), str(c.datatype) if c.datatype in ("stub", "header")
-                  else "data") for c in row]
+        cells = [
+            (str(c.data).strip(), str(c.datatype) if c.datatype in ("stub", "header") else "data")
+            for c in row
+        ]
         if cells and cells[0][0] in ("Date:", "Time:"):
             spill.append(cells[2:])
             continue
@@ -169,6 +188,9 @@ def statsmodels_tables(res: StudyResult, event_id: str) -> RegressionSummary | N
     if summ is None:
         return None
     tables = [SummaryTable(str(tab.title or ""), _table_rows(tab)) for tab in summ.tables]
-    notes = [line.strip() for line in str(summ.extra_txt or "").splitlines()
-             if line.strip() and line.strip() != "Notes:"]
+    notes = [
+        line.strip()
+        for line in str(summ.extra_txt or "").splitlines()
+        if line.strip() and line.strip() != "Notes:"
+    ]
     return RegressionSummary(tables, notes)

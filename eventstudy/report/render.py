@@ -71,8 +71,9 @@ def worker_count(workers: int | None, n_pages: int) -> int:
     return workers if workers > 1 and fork_available() else 1
 
 
-def write_pages(pages: EventPages, targets: Sequence[tuple[int, Path]],
-                workers: int | None = None) -> int:
+def write_pages(
+    pages: EventPages, targets: Sequence[tuple[int, Path]], workers: int | None = None
+) -> int:
     """Write the page of each ``(row position, path)``; return how many processes wrote them."""
     n = worker_count(workers, len(targets))
     if n <= 1:
@@ -83,8 +84,9 @@ def write_pages(pages: EventPages, targets: Sequence[tuple[int, Path]],
     bounds = [(lo, min(lo + size, len(targets))) for lo in range(0, len(targets), size)]
     _JOB = _Job(pages, targets)
     try:
-        with ProcessPoolExecutor(max_workers=n,
-                                 mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=n, mp_context=multiprocessing.get_context("fork")
+        ) as pool:
             futures = [pool.submit(_run_chunk, lo, hi) for lo, hi in bounds]
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             failed = [f for f in done if f.exception() is not None]
@@ -95,6 +97,7 @@ def write_pages(pages: EventPages, targets: Sequence[tuple[int, Path]],
             cpu = sum(f.result()[1] for f in futures)
     finally:
         _JOB = None
-    logger.debug("report: %d event pages in %d processes (%.2f s CPU in the workers)",
-                 len(targets), n, cpu)
+    logger.debug(
+        "report: %d event pages in %d processes (%.2f s CPU in the workers)", len(targets), n, cpu
+    )
     return n

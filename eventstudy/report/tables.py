@@ -30,11 +30,30 @@ TEST_LABELS: dict[str, str] = {
     "wilcoxon": "Wilcoxon W+",
 }
 #: Columns of ``res.events`` that the tool writes (model parameters are added below).
-BASE_EVENT_COLUMNS = frozenset({
-    "event_id", "ticker", "benchmark", "announced", "timing", "day0", "day0_rule", "status",
-    "reason", "model", "n_est", "sigma", "r2", "exchange", "date", "time", "description",
-    "benchmark_source", "line", "data_flags",
-})
+BASE_EVENT_COLUMNS = frozenset(
+    {
+        "event_id",
+        "ticker",
+        "benchmark",
+        "announced",
+        "timing",
+        "day0",
+        "day0_rule",
+        "status",
+        "reason",
+        "model",
+        "n_est",
+        "sigma",
+        "r2",
+        "exchange",
+        "date",
+        "time",
+        "description",
+        "benchmark_source",
+        "line",
+        "data_flags",
+    }
+)
 
 
 def known_event_columns() -> frozenset[str]:
@@ -98,8 +117,9 @@ def win_key(w: tuple[int, int]) -> str:
 
 
 def pct_cell(x: Any, p: Any = None, title: str = "", sign: bool = True) -> Cell:
-    return Cell(fmt.pct(x, sign=sign), fmt.sort_key(x), fmt.p_class(p) if p is not None else "num",
-                title)
+    return Cell(
+        fmt.pct(x, sign=sign), fmt.sort_key(x), fmt.p_class(p) if p is not None else "num", title
+    )
 
 
 def num_cell(x: Any, digits: int = fmt.STAT_DIGITS) -> Cell:
@@ -140,7 +160,7 @@ class TestCell:
 class TestMatrix:
     """Rows = tests, columns = CAR windows, plus N, CAAR and the agreement row."""
 
-    windows: list[tuple[str, str]]          # (key, label)
+    windows: list[tuple[str, str]]  # (key, label)
     n: list[str]
     caar: list[Cell]
     rows: list[tuple[str, str, list[TestCell]]]  # (statistic, label, cells)
@@ -157,8 +177,10 @@ def test_matrix(res: StudyResult) -> TestMatrix:
     idx = records_by(t, ["statistic", "start", "end"])
     names = [s for s in TEST_LABELS if s in set(t["statistic"])]
     names += [s for s in dict.fromkeys(t["statistic"]) if s not in TEST_LABELS]
-    first = records_by(t.groupby(["start", "end"], sort=False)[["n", "caar"]].first()
-                       .reset_index(), ["start", "end"])
+    first = records_by(
+        t.groupby(["start", "end"], sort=False)[["n", "caar"]].first().reset_index(),
+        ["start", "end"],
+    )
     n_row, caar_row, agree = [], [], []
     for w in wins:
         f = first.get(w)
@@ -176,11 +198,17 @@ def test_matrix(res: StudyResult) -> TestMatrix:
             if r is None:
                 cells.append(TestCell("", "", "na", "", "", 0, "not computed"))
                 continue
-            cells.append(TestCell(
-                fmt.num(r["value"]), fmt.pval(r["p_value"]), fmt.p_class(r["p_value"]),
-                fmt.sort_key(r["value"]), fmt.sort_key(r["p_value"]), int(r["n"]),
-                fmt.text(r.get("note", "")),
-            ))
+            cells.append(
+                TestCell(
+                    fmt.num(r["value"]),
+                    fmt.pval(r["p_value"]),
+                    fmt.p_class(r["p_value"]),
+                    fmt.sort_key(r["value"]),
+                    fmt.sort_key(r["p_value"]),
+                    int(r["n"]),
+                    fmt.text(r.get("note", "")),
+                )
+            )
         rows.append((name, TEST_LABELS.get(name, name), cells))
     return TestMatrix(labels, n_row, caar_row, rows, agree)
 
@@ -209,8 +237,12 @@ class EventsTable:
 
     def data(self) -> dict[str, Any]:
         """The JSON object ``report.js`` renders the table from."""
-        return {"columns": [list(c) for c in self.columns], "classes": list(P_CLASSES),
-                "per": self.per_page, "rows": self.rows}
+        return {
+            "columns": [list(c) for c in self.columns],
+            "classes": list(P_CLASSES),
+            "per": self.per_page,
+            "rows": self.rows,
+        }
 
 
 def _ranks(values: np.ndarray, present: np.ndarray) -> list[int | None]:
@@ -220,8 +252,12 @@ def _ranks(values: np.ndarray, present: np.ndarray) -> list[int | None]:
     return [int(r) if p else None for r, p in zip(rank.tolist(), present.tolist(), strict=True)]
 
 
-def events_table(res: StudyResult, stems: dict[str, str], link_prefix: str = "events/",
-                 per_page: int = EVENTS_PER_PAGE) -> EventsTable:
+def events_table(
+    res: StudyResult,
+    stems: dict[str, str],
+    link_prefix: str = "events/",
+    per_page: int = EVENTS_PER_PAGE,
+) -> EventsTable:
     """One row per event, linking to its page; CARs per window shaded by p-value."""
     from eventstudy.report.book import book_of
 
@@ -229,9 +265,14 @@ def events_table(res: StudyResult, stems: dict[str, str], link_prefix: str = "ev
     ev, cv = res.events, book.car
     wins = cv.windows
     extras = book.extras
-    cols = [("event_id", "Event", "link"), ("ticker", "Ticker", "text"),
-            ("announced", "Announced", "text"), ("day0", "Day 0", "text"),
-            ("status", "Status", "status"), ("reason", "Reason", "reason")]
+    cols = [
+        ("event_id", "Event", "link"),
+        ("ticker", "Ticker", "text"),
+        ("announced", "Announced", "text"),
+        ("day0", "Day 0", "text"),
+        ("status", "Status", "status"),
+        ("reason", "Reason", "reason"),
+    ]
     cols += [(f"car_{win_key(w)}", f"CAR {fmt.window(*w)}", "car") for w in wins]
     flag_text = [fmt.text(v) for v in ev["data_flags"]] if "data_flags" in ev else []
     flags = any(flag_text)
@@ -239,31 +280,52 @@ def events_table(res: StudyResult, stems: dict[str, str], link_prefix: str = "ev
     cols += [("data_flags", "Data flags", "reason")] * flags
     cols += [(f"x_{c}", str(c), "text") for c in extras]
     n = len(book.ids)
-    texts = {c: [fmt.text(v) for v in ev[c]] if c in ev else [""] * n
-             for c in ("ticker", "announced", "status", "reason", "description", *extras)}
+    texts = {
+        c: [fmt.text(v) for v in ev[c]] if c in ev else [""] * n
+        for c in ("ticker", "announced", "status", "reason", "description", *extras)
+    }
     day0 = [fmt.date(v) for v in ev["day0"]] if "day0" in ev else [""] * n
     car_cells = []
     for j in range(len(wins)):
         present = cv.present[:, j]
         ranks = _ranks(cv.car[:, j], present)
         car, t, p = cv.car[:, j].tolist(), cv.t[:, j].tolist(), cv.p_value[:, j].tolist()
-        car_cells.append([[fmt.pct(car[k]), P_CLASSES.index(fmt.p_class(p[k])), ranks[k],
-                           fmt.num(t[k]), fmt.pval(p[k])] if present[k] else None
-                          for k in range(n)])
+        car_cells.append(
+            [
+                [
+                    fmt.pct(car[k]),
+                    P_CLASSES.index(fmt.p_class(p[k])),
+                    ranks[k],
+                    fmt.num(t[k]),
+                    fmt.pval(p[k]),
+                ]
+                if present[k]
+                else None
+                for k in range(n)
+            ]
+        )
     rows = []
     for k, eid in enumerate(book.ids):
         stem = stems[eid]
-        row: list[Any] = [eid if stem == eid else [eid, stem], texts["ticker"][k],
-                          texts["announced"][k], day0[k], texts["status"][k], texts["reason"][k]]
+        row: list[Any] = [
+            eid if stem == eid else [eid, stem],
+            texts["ticker"][k],
+            texts["announced"][k],
+            day0[k],
+            texts["status"][k],
+            texts["reason"][k],
+        ]
         row += [cells[k] for cells in car_cells]
         row.append(texts["description"][k])
         if flags:
             row.append(flag_text[k])
         row += [texts[c][k] for c in extras]
         rows.append(row)
-    first = Table([(k, label) for k, label, _ in cols],
-                  [_html_cells(cols, r, link_prefix) for r in rows[:per_page]],
-                  book.ids[:per_page])
+    first = Table(
+        [(k, label) for k, label, _ in cols],
+        [_html_cells(cols, r, link_prefix) for r in rows[:per_page]],
+        book.ids[:per_page],
+    )
     return EventsTable(cols, rows, first, per_page)
 
 
@@ -281,8 +343,11 @@ def _html_cells(cols: list[tuple[str, str, str]], row: list[Any], prefix: str) -
         elif kind == "desc":
             out.append(Cell(v, cls="desc", title=v))
         elif kind == "car":
-            out.append(Cell("", cls="na") if v is None else
-                       Cell(v[0], cls=P_CLASSES[v[1]], title=f"t = {v[3]}, p = {v[4]}"))
+            out.append(
+                Cell("", cls="na")
+                if v is None
+                else Cell(v[0], cls=P_CLASSES[v[1]], title=f"t = {v[3]}, p = {v[4]}")
+            )
         else:
             out.append(Cell(v))
     return out
@@ -290,12 +355,28 @@ def _html_cells(cols: list[tuple[str, str, str]], row: list[Any], prefix: str) -
 
 def aar_table(res: StudyResult) -> Table:
     """AAR and CAAR per relative day with the cross-sectional t and BMP tests."""
-    cols = [("rel_day", "Day"), ("n", "N"), ("aar", "AAR"), ("caar", "CAAR"),
-            ("t_cs", "t (cs)"), ("t_cs_p", "p"), ("bmp", "BMP t"), ("bmp_p", "p")]
+    cols = [
+        ("rel_day", "Day"),
+        ("n", "N"),
+        ("aar", "AAR"),
+        ("caar", "CAAR"),
+        ("t_cs", "t (cs)"),
+        ("t_cs_p", "p"),
+        ("bmp", "BMP t"),
+        ("bmp_p", "p"),
+    ]
     rows = []
     for r in records(res.aar):
-        rows.append([Cell(f"{int(r['rel_day']):+d}".replace("+0", "0"), str(r["rel_day"])),
-                     Cell(str(int(r["n"])), str(r["n"])), pct_cell(r["aar"]),
-                     pct_cell(r["caar"]), num_cell(r.get("t_cs")), p_cell(r.get("t_cs_p")),
-                     num_cell(r.get("bmp")), p_cell(r.get("bmp_p"))])
+        rows.append(
+            [
+                Cell(f"{int(r['rel_day']):+d}".replace("+0", "0"), str(r["rel_day"])),
+                Cell(str(int(r["n"])), str(r["n"])),
+                pct_cell(r["aar"]),
+                pct_cell(r["caar"]),
+                num_cell(r.get("t_cs")),
+                p_cell(r.get("t_cs_p")),
+                num_cell(r.get("bmp")),
+                p_cell(r.get("bmp_p")),
+            ]
+        )
     return Table(cols, rows, [str(r) for r in res.aar["rel_day"]] if not res.aar.empty else [])

@@ -116,8 +116,13 @@ def _design(model: str, df: pd.DataFrame) -> np.ndarray | None:
     return np.column_stack([np.ones(len(df)), *(_floats(df, c) for c in cols)])
 
 
-def _scatter(shape: tuple[int, ...], rows: np.ndarray, cols: np.ndarray, values: np.ndarray,
-             fill: object = np.nan) -> np.ndarray:
+def _scatter(
+    shape: tuple[int, ...],
+    rows: np.ndarray,
+    cols: np.ndarray,
+    values: np.ndarray,
+    fill: object = np.nan,
+) -> np.ndarray:
     out = np.full(shape + values.shape[1:], fill, dtype=values.dtype)
     out[rows, cols] = values
     return out
@@ -172,10 +177,15 @@ class EstimationView:
             return _scatter(shape, p, col, values)
 
         return cls(
-            event_ids=ids, model=model, n=n.astype(np.int64),
+            event_ids=ids,
+            model=model,
+            n=n.astype(np.int64),
             dates=_scatter(shape, p, col, _dates(est)[order], NAT),
-            ret=put(ret), y=put(y), benchmark=put(_floats(est, "benchmark_ret")[order]),
-            fitted=put(_floats(est, "expected")[order]), resid=put(_floats(est, "resid")[order]),
+            ret=put(ret),
+            y=put(y),
+            benchmark=put(_floats(est, "benchmark_ret")[order]),
+            fitted=put(_floats(est, "expected")[order]),
+            resid=put(_floats(est, "resid")[order]),
             x=put(x[order]) if x is not None else None,
         )
 
@@ -183,8 +193,18 @@ class EstimationView:
     def empty(cls, ids: np.ndarray, model: str) -> EstimationView:
         n_ev = len(ids)
         nan = np.full((n_ev, 0), np.nan)
-        return cls(ids, model, np.zeros(n_ev, dtype=np.int64), np.full((n_ev, 0), NAT), nan, nan,
-                   nan, nan, nan, np.zeros((n_ev, 0, 0)) if model == "market_adjusted" else None)
+        return cls(
+            ids,
+            model,
+            np.zeros(n_ev, dtype=np.int64),
+            np.full((n_ev, 0), NAT),
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            np.zeros((n_ev, 0, 0)) if model == "market_adjusted" else None,
+        )
 
     def rows(self, i: int) -> slice:
         """The used columns of row ``i``: ``view.ret[i, view.rows(i)]``."""
@@ -217,8 +237,19 @@ class EventWindowView:
         shape = (len(ids), len(days))
         if ar is None or ar.empty or "event_id" not in ar:
             nan = np.full(shape, np.nan)
-            return cls(days, np.zeros(shape, bool), np.full(shape, NAT), nan, nan, nan, nan,
-                       nan, nan, nan, _empty_x(res.settings.model, shape))
+            return cls(
+                days,
+                np.zeros(shape, bool),
+                np.full(shape, NAT),
+                nan,
+                nan,
+                nan,
+                nan,
+                nan,
+                nan,
+                nan,
+                _empty_x(res.settings.model, shape),
+            )
         pos = positions(ids, ar["event_id"])
         col = ar["rel_day"].to_numpy(dtype=np.int64) - days[0]
         keep = (pos >= 0) & (col >= 0) & (col < len(days))
@@ -229,7 +260,9 @@ class EventWindowView:
 
         x = _design(res.settings.model, ar)
         return cls(
-            days=days, present=put(np.ones(len(ar), bool), False), date=put(_dates(ar), NAT),
+            days=days,
+            present=put(np.ones(len(ar), bool), False),
+            date=put(_dates(ar), NAT),
             **{name: put(_floats(ar, name)) for name in AR_COLUMNS},
             car_se=put(_floats(ar, "car_se")) if "car_se" in ar else None,
             x=put(x) if x is not None else None,
@@ -266,8 +299,9 @@ class CarView:
             nan = np.full(shape, np.nan)
             return cls(wins, np.zeros(shape, bool), nan, nan, nan, nan, nan)
         pos = positions(ids, car["event_id"])
-        wkey = pd.MultiIndex.from_arrays([car["start"].astype(np.int64),
-                                          car["end"].astype(np.int64)])
+        wkey = pd.MultiIndex.from_arrays(
+            [car["start"].astype(np.int64), car["end"].astype(np.int64)]
+        )
         col = pd.MultiIndex.from_tuples(wins).get_indexer(wkey) if wins else np.full(len(car), -1)
         keep = (pos >= 0) & (col >= 0)
         p, c = pos[keep], col[keep]
@@ -275,8 +309,11 @@ class CarView:
         def put(values: np.ndarray, fill: object = np.nan) -> np.ndarray:
             return _scatter(shape, p, c, values[keep], fill)
 
-        return cls(wins, put(np.ones(len(car), bool), False),
-                   **{name: put(_floats(car, name)) for name in CAR_COLUMNS})
+        return cls(
+            wins,
+            put(np.ones(len(car), bool), False),
+            **{name: put(_floats(car, name)) for name in CAR_COLUMNS},
+        )
 
 
 @dataclass(frozen=True)
@@ -298,13 +335,15 @@ class PriceView:
         for ticker, frame in (res.prices or {}).items():
             if frame is None or frame.empty:
                 continue
-            close = frame["close"].to_numpy(dtype=float, na_value=np.nan) if (
-                "close" in frame.columns) else None
+            close = (
+                frame["close"].to_numpy(dtype=float, na_value=np.nan)
+                if ("close" in frame.columns)
+                else None
+            )
             if close is not None and not np.isnan(close).all():
                 col, values = "close", close
             elif "adj_close" in frame.columns:
-                col, values = "adj_close", frame["adj_close"].to_numpy(dtype=float,
-                                                                        na_value=np.nan)
+                col, values = "adj_close", frame["adj_close"].to_numpy(dtype=float, na_value=np.nan)
             else:
                 continue
             idx = frame.index
@@ -333,8 +372,7 @@ class PriceView:
             return np.empty(0, "datetime64[ns]"), np.empty(0)
         return s.dates, s.values
 
-    def bounds(self, ticker: str, lo: np.ndarray, hi: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def bounds(self, ticker: str, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions ``(a, b)`` in :meth:`series` of ``lo <= date <= hi`` for arrays of bounds."""
         dates = self.series(ticker)[0]
         lo_ns, hi_ns = np.asarray(lo, "datetime64[ns]"), np.asarray(hi, "datetime64[ns]")
@@ -343,8 +381,9 @@ class PriceView:
         bad = np.isnat(lo_ns) | np.isnat(hi_ns)
         return np.where(bad, 0, a), np.where(bad, 0, np.maximum(a, b))
 
-    def slice(self, ticker: str, lo: np.datetime64, hi: np.datetime64
-              ) -> tuple[np.ndarray, np.ndarray]:
+    def slice(
+        self, ticker: str, lo: np.datetime64, hi: np.datetime64
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``(dates, values)`` of ``ticker`` with ``lo <= date <= hi`` (empty if none)."""
         s = self._series.get(str(ticker))
         if s is None:
