@@ -270,8 +270,10 @@ def compare(n_events: int, seed: int, loop_events: int, peer: bool) -> dict[str,
 def _spawn(args: list[str]) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), *args]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode < 0:  # killed: on this machine, the kernel's OOM killer
+        return {"error": f"killed by signal {-done.returncode} (out of memory?)"}
     if done.returncode:
-        return {"error": (done.stderr or done.stdout).strip().splitlines()[-1:]}
+        return {"error": " ".join((done.stderr or done.stdout).strip().splitlines()[-1:])}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

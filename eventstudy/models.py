@@ -135,25 +135,39 @@ def _masked_mean(values: np.ndarray, used: np.ndarray, n: np.ndarray) -> np.ndar
         return np.where(used, values, 0.0).sum(axis=1) / n
 
 
+def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``sum_t a_it b_it`` per row, without a temporary product array."""
+    return np.einsum("ij,ij->i", a, b)
+
+
 def _fit_market(w: Windows) -> ModelFit:
+    """OLS of ``R_i`` on ``[1, R_m]`` per row in closed form over the used days:
+    ``beta = Sxy / Sxx``, ``alpha = ybar - beta xbar``, ``sigma^2 = SSR / (n - 2)``."""
     y, x = w.ret_est, w.bench_est
     used = np.isfinite(y) & np.isfinite(x)
     n_est = used.sum(axis=1)
     n = n_est.astype(float)
-    xbar, ybar = _masked_mean(x, used, n), _masked_mean(y, used, n)
-    dx = np.where(used, x - xbar[:, None], 0.0)
-    dy = np.where(used, y - ybar[:, None], 0.0)
-    sxx = (dx * dx).sum(axis=1)
-    sxy = (dx * dy).sum(axis=1)
-    syy = (dy * dy).sum(axis=1)
+    xz = np.where(used, x, 0.0)
+    dy = np.where(used, y, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xbar, ybar = xz.sum(axis=1) / n, dy.sum(axis=1) / n
     # The rank test of a QR on [1, x]: |R_22| = sqrt(Sxx) against the larger column norm.
-    scale = np.maximum(n, np.where(used, x * x, 0.0).sum(axis=1))
+    scale = np.maximum(n, _rowdot(xz, xz))
+    dx = xz
+    dx -= xbar[:, None]
+    dx *= used
+    dy -= ybar[:, None]
+    dy *= used
+    sxx, sxy, syy = _rowdot(dx, dx), _rowdot(dx, dy), _rowdot(dy, dy)
     rank_ok = (n_est > 2) & (sxx > RANK_TOL**2 * np.maximum(scale, 1e-300))
     with np.errstate(invalid="ignore", divide="ignore"):
         beta = np.where(rank_ok, sxy / sxx, np.nan)
         alpha = ybar - beta * xbar
-        resid = np.where(used, dy - beta[:, None] * dx, np.nan)
-        ssr = np.nansum(resid**2, axis=1)
+        resid = dy
+        resid -= beta[:, None] * dx
+        ssr = _rowdot(resid, resid)
+        resid[~used] = np.nan
+        ssr = np.where(rank_ok, ssr, np.nan)
         dof = n_est - 2
         sigma2 = np.where(rank_ok & (dof > 0), ssr / np.maximum(dof, 1), np.nan)
         r2 = np.where(rank_ok, 1.0 - ssr / syy, np.nan)

@@ -361,12 +361,15 @@ def standardise(resid: np.ndarray) -> np.ndarray:
     """Each row demeaned and divided by its SD (ddof 0) over its present days (0 where absent)."""
     ok = np.isfinite(resid)
     n = ok.sum(axis=1)
+    dev = np.where(ok, resid, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(ok, resid, 0.0).sum(axis=1) / n
-        dev = np.where(ok, resid - mean[:, None], 0.0)
-        sd = np.sqrt((dev * dev).sum(axis=1) / n)
-        u = dev / sd[:, None]
-    return np.where(ok & np.isfinite(u), u, 0.0)
+        mean = dev.sum(axis=1) / n
+        dev -= mean[:, None]
+        dev *= ok
+        sd = np.sqrt(np.einsum("ij,ij->i", dev, dev) / n)
+        dev /= sd[:, None]
+    dev[~(ok & np.isfinite(dev))] = 0.0
+    return dev
 
 
 def group_rows(

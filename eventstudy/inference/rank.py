@@ -17,10 +17,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from eventstudy.inference.rowranks import row_ranks
+
 
 def corrado_u(resid_all: np.ndarray) -> np.ndarray:
     """``U_it = rank_it / (T_i + 1) - 1/2`` over each row's non-missing days (NaN stays)."""
-    ranks = stats.rankdata(resid_all, axis=1, nan_policy="omit")
+    ranks = row_ranks(resid_all)
     t = np.isfinite(resid_all).sum(axis=1)
     return ranks / (t[:, None] + 1.0) - 0.5
 
@@ -47,7 +49,7 @@ class CorradoSums:
     def add(self, resid_all: np.ndarray, estimated: np.ndarray, included: np.ndarray) -> None:
         """A chunk's residuals over estimation + event window (n, T); ``estimated`` (n,);
         ``included`` (n, K), a subset of it."""
-        ranks = stats.rankdata(resid_all, axis=1, nan_policy="omit")
+        ranks = row_ranks(resid_all)
         finite = np.isfinite(resid_all) & estimated[:, None]
         d = np.isfinite(resid_all).sum(axis=1) + 1
         num = np.where(finite, np.rint(2.0 * ranks).astype(np.int64) - d[:, None], 0)
