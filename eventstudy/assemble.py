@@ -131,6 +131,7 @@ def car_table(arr: EventArrays, cats: pd.Index, settings: StudySettings) -> pd.D
                     "t": w["t"][rows, c],
                     "p_value": w["p"][rows, c],
                     "scar": w["scar"][rows, c],
+                    "sq_p": w["sq_p"][rows, c],
                 }
             )
         )

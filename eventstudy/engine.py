@@ -29,6 +29,7 @@ from eventstudy import models
 from eventstudy.data.base import PriceSet
 from eventstudy.inference.car import car_stats
 from eventstudy.inference.rank import CorradoSums
+from eventstudy.inference.sq import sq_test
 from eventstudy.panel import EventIndex, Factors, chunks, gather
 from eventstudy.settings import StudySettings
 from eventstudy.store import PriceStore
@@ -93,7 +94,7 @@ class EventArrays:
     ar: np.ndarray
     se: np.ndarray
     car_se: np.ndarray
-    window: dict[str, np.ndarray]  # car, se, t, p, scar: (M, W)
+    window: dict[str, np.ndarray]  # car, se, t, p, scar, sq_p: (M, W)
     day_scar: np.ndarray
     pos_share: np.ndarray
 
@@ -118,7 +119,7 @@ class EventArrays:
             ar=f(m, lw),
             se=f(m, lw),
             car_se=f(m, lw),
-            window={k_: f(m, n_windows) for k_ in ("car", "se", "t", "p", "scar")},
+            window={k_: f(m, n_windows) for k_ in ("car", "se", "t", "p", "scar", "sq_p")},
             day_scar=f(m, lw),
             pos_share=f(m),
         )
@@ -283,6 +284,9 @@ def _collect(
         cs = car_stats(ar, fit.car_variance(cols), fit.dof, cols)
         for name in ("car", "se", "t", "p", "scar"):
             arr.window[name][sel, c] = np.where(numbers, getattr(cs, name), np.nan)
+    lengths = np.array([len(cols) for cols in windows])
+    sq_p, _ = sq_test(fit.resid_est, arr.window["car"][sel], lengths)
+    arr.window["sq_p"][sel] = np.where(keep, sq_p, np.nan)
 
 
 def _prepare(

@@ -115,6 +115,7 @@ class EventNumbers:
     car: float
     t: float
     p: float
+    sq_p: float = math.nan
 
 
 def event_sentence(e: EventNumbers) -> str:
@@ -132,7 +133,13 @@ def event_sentence(e: EventNumbers) -> str:
         f"{_pct(e.car)} (t = {e.t:.2f}, {_p(e.p)}): {significance(e.p)}"
     )
     often = frequency(e.p, e.end - e.start + 1, e.ticker)
-    return head + (f"; {often}." if often else ".")
+    text = head + (f"; {often}." if often else ".")
+    if math.isfinite(e.sq_p):
+        text += (
+            f" Against {e.ticker}'s own estimation-window moves (sample-quantile test, "
+            f"no normality assumed): {_p(e.sq_p)}."
+        )
+    return text
 
 
 def study_sentence(
@@ -193,6 +200,7 @@ def event_numbers(row: Any, car: Any, ar: Any, windows: Sequence[tuple[int, int]
         car=_float(values["car"]) if values is not None else math.nan,
         t=_float(values["t"]) if values is not None else math.nan,
         p=_float(values["p_value"]) if values is not None else math.nan,
+        sq_p=_float(values["sq_p"]) if values is not None and "sq_p" in values else math.nan,
     )
 
 

@@ -141,7 +141,9 @@ def test_sentences_are_derived_from_the_numbers(sample_result: es.StudyResult):
         assert ("not significant at 5%" in text) == (row["p_value"] >= 0.05)
     assert result_event_sentence(res, "msft-openai-mou-2025") == (
         "MSFT's abnormal return on 2025-09-12 was +1.80% (t = 1.67, p = 0.095): not "
-        "significant at 5%; a move this size happens about one day in ten for MSFT."
+        "significant at 5%; a move this size happens about one day in ten for MSFT. "
+        "Against MSFT's own estimation-window moves (sample-quantile test, no normality "
+        "assumed): p = 0.067."
     )
     t = res.tests[(res.tests["start"] == 0) & (res.tests["end"] == 0)].set_index("statistic")
     study = result_study_sentence(res)

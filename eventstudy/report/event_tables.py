@@ -32,6 +32,7 @@ CAR_COLUMNS = (
     ("t", "t"),
     ("p_value", "p"),
     ("scar", "SCAR"),
+    ("sq_p", "SQ p"),
 )
 AR_COLUMNS = (
     ("rel_day", "Day"),
@@ -111,7 +112,7 @@ def car_table(book: ReportBook, i: int) -> Markup:
         title = f' title="{reason}"' if reason else ""
         missing = f'<td class="na"{title}>none ({h(status)})</td>'
     out = [_head("car-table", CAR_COLUMNS)]
-    car, se, t, p, scar = (a[i].tolist() for a in (c.car, c.se, c.t, c.p_value, c.scar))
+    car, se, t, p, scar, sq = (a[i].tolist() for a in (c.car, c.se, c.t, c.p_value, c.scar, c.sq_p))
     for j, w in enumerate(c.windows):
         if c.present[i, j]:
             cls = fmt.p_class(p[j])
@@ -121,9 +122,10 @@ def car_table(book: ReportBook, i: int) -> Markup:
                 f'<td class="num" data-v="{_key(t[j])}">{_num(t[j])}</td>'
                 f'<td class="{cls}" data-v="{_key(p[j])}">{_p(p[j])}</td>'
                 f'<td class="num" data-v="{_key(scar[j])}">{_num(scar[j])}</td>'
+                f'<td class="{fmt.p_class(sq[j])}" data-v="{_key(sq[j])}">{_p(sq[j])}</td>'
             )
         else:
-            cells = missing + '<td class="na"></td>' * 4
+            cells = missing + '<td class="na"></td>' * 5
         out.append(f'<tr data-key="{win_key(w)}"><td>{fmt.window(*w)}</td>{cells}</tr>\n')
     out.append("</tbody>\n</table>")
     return Markup("".join(out))

@@ -274,7 +274,7 @@ def _empty_x(model: str, shape: tuple[int, int]) -> np.ndarray | None:
     return None if k is None else np.full((*shape, k), np.nan)
 
 
-CAR_COLUMNS = ("car", "se", "t", "p_value", "scar")
+CAR_COLUMNS = ("car", "se", "t", "p_value", "scar", "sq_p")
 
 
 @dataclass(frozen=True)
@@ -288,6 +288,7 @@ class CarView:
     t: np.ndarray
     p_value: np.ndarray
     scar: np.ndarray
+    sq_p: np.ndarray
 
     @classmethod
     def from_result(cls, res: StudyResult) -> CarView:
@@ -297,7 +298,7 @@ class CarView:
         car = res.car
         if car is None or car.empty or "event_id" not in car:
             nan = np.full(shape, np.nan)
-            return cls(wins, np.zeros(shape, bool), nan, nan, nan, nan, nan)
+            return cls(wins, np.zeros(shape, bool), nan, nan, nan, nan, nan, nan)
         pos = positions(ids, car["event_id"])
         wkey = pd.MultiIndex.from_arrays(
             [car["start"].astype(np.int64), car["end"].astype(np.int64)]
