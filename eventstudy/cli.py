@@ -342,6 +342,108 @@ def default_out_dir(events_file: Path) -> Path:
 
 @main.command()
 @click.argument("events_file", metavar="EVENTS.csv", type=click.Path(path_type=Path))
+@click.option("--trials", type=int, default=100, show_default=True, help="Pseudo-studies to run.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the draws.")
+@click.option(
+    "--inject",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Add this return to every pseudo-event's day 0 (0.01 is 1%): power instead of size.",
+)
+@click.option("--cluster", is_flag=True, help="All pseudo-events of a trial on one day.")
+@click.option(
+    "--universe",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Text file of tickers (one per line) to draw pseudo-events from.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder [default: reports/<EVENTS name>-placebo].",
+)
+@study_options
+@data_options
+@common_flags
+@clean_errors
+def placebo(
+    events_file: Path,
+    trials: int,
+    seed: int,
+    inject: float,
+    cluster: bool,
+    universe: Path | None,
+    out_dir: Path | None,
+    prices: Path | None,
+    offline: bool,
+    cache_path: Path | None,
+    debug: bool,
+    quiet: bool,
+    verbose: int,
+    **study_kw: Any,
+) -> None:
+    """How often each test rejects on pseudo-events of EVENTS.csv (size, or power with --inject).
+
+    \b
+    Examples:
+      eventstudy placebo events.csv --prices examples/prices --trials 200
+      eventstudy placebo events.csv --trials 500 --inject 0.01 --seed 7
+    """
+    from eventstudy.data.base import PriceSet
+    from eventstudy.placebo import PlaceboSpec, run_placebo
+    from eventstudy.placebo_output import write_placebo
+    from eventstudy.study import fetch_prices, resolve_provider
+
+    _setup_logging(verbose, quiet)
+    if prices is not None and offline:
+        raise SettingsError("give either --prices or --offline, not both")
+    tickers = None
+    if universe is not None:
+        try:
+            lines = universe.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise SettingsError(f"cannot read --universe {universe}: {exc.strerror}") from None
+        tickers = [t.strip().upper() for t in lines if t.strip() and not t.startswith("#")]
+        if not tickers:
+            raise SettingsError(f"--universe {universe} lists no tickers (one per line)")
+    spec = PlaceboSpec(trials=trials, seed=seed, inject=inject, cluster=cluster, universe=tickers)
+    with _warnings_to_stderr(quiet):
+        study = _build_study(events_file, **study_kw)
+        source: Any = prices
+        if prices is None and not offline:
+            source = _prefetch(study, cache_path, quiet)
+        provider = resolve_provider(source, offline=offline, cache=cache_path)
+        ranges = study.date_ranges()
+        if tickers:
+            lo = min(r[0] for r in ranges.values())
+            hi = max(r[1] for r in ranges.values())
+            ranges = {**ranges, **{t: (lo, hi) for t in tickers}}
+        price_set = provider if isinstance(provider, PriceSet) else fetch_prices(provider, ranges)
+        result = run_placebo(study, price_set, spec)
+    out = out_dir or Path("reports") / f"{default_out_dir(events_file).name}-placebo"
+    write_placebo(result, out, str(events_file))
+    if not quiet:
+        t = result.table
+        five = t[t["level"] == 0.05]
+        click.echo(
+            f"{trials} trials ({result.meta['events_per_trial_mean']:.1f} events each) in "
+            f"{result.meta['seconds']:.1f} s; rejection rates at 5%"
+            + (f" with {100 * inject:+.2f}% injected on day 0:" if inject else " (size):")
+        )
+        for r in five.to_dict("records"):
+            click.echo(
+                f"  [{int(r['start']):+d},{int(r['end']):+d}] {r['statistic']!s:<10} "
+                f"{100 * float(r['rate']):5.1f}%  (95% CI {100 * float(r['ci_low']):.1f}-"
+                f"{100 * float(r['ci_high']):.1f}%, N {int(r['trials'])})"
+            )
+        click.echo(f"Outputs in {out}/ (placebo.csv, placebo.json, placebo.html)")
+
+
+@main.command()
+@click.argument("events_file", metavar="EVENTS.csv", type=click.Path(path_type=Path))
 @click.option("--benchmark", default=None, help="Benchmark symbol for every event.")
 @common_flags
 @clean_errors

@@ -208,9 +208,14 @@ def _compute(
     corrado = CorradoSums(n_cols, len(est_days) + len(evt_days))
     kp_in = KpCollector(index, store, settings, est_days, evt_days)
     clock.lap("store")
+    # Placebo power simulations (eventstudy.placebo): a return added to every day-0 return.
+    inject = float(settings.extra.get("inject_day0", 0.0))
+    day0_col = np.flatnonzero(evt_days == 0)
     for sel in chunks(index, chunk_size):
         part = index.take(sel)
         w = gather(store, part, est_days, evt_days, fac)
+        if inject and len(day0_col):
+            w.ret_evt[:, day0_col] += inject
         clock.lap("panel")
         fit = models.fit(settings.model, w)
         clock.lap("fit")
