@@ -114,12 +114,27 @@ def ar_table(
     )
 
 
+def t_interval(
+    center: np.ndarray, se: np.ndarray, df: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``center -/+ t_{df}((1 + level) / 2) * se`` (NaN where ``df < 1``)."""
+    from scipy import stats
+
+    with np.errstate(invalid="ignore"):
+        q = stats.t.ppf(0.5 + level / 2.0, np.where(df >= 1, df, np.nan))
+    return center - q * se, center + q * se
+
+
 def car_table(arr: EventArrays, cats: pd.Index, settings: StudySettings) -> pd.DataFrame:
+    """Per event and CAR window; ``ci_low, ci_high`` at ``settings.conf_level`` with the
+    event's Student-t degrees of freedom ``df``."""
     frames = []
     w = arr.window
     for c, (a, b) in enumerate(settings.car_windows):
         has = arr.numbers & np.isfinite(w["car"][:, c])
         rows = np.flatnonzero(has)
+        df = arr.dof[rows].astype(float)
+        lo, hi = t_interval(w["car"][rows, c], w["se"][rows, c], df, settings.conf_level)
         frames.append(
             pd.DataFrame(
                 {
@@ -132,6 +147,9 @@ def car_table(arr: EventArrays, cats: pd.Index, settings: StudySettings) -> pd.D
                     "p_value": w["p"][rows, c],
                     "scar": w["scar"][rows, c],
                     "sq_p": w["sq_p"][rows, c],
+                    "df": arr.dof[rows],
+                    "ci_low": lo,
+                    "ci_high": hi,
                 }
             )
         )
@@ -144,9 +162,23 @@ def _caar(cs: CrossSections) -> np.ndarray:
         return np.where(inc, cs.car, 0.0).sum(axis=0) / inc.sum(axis=0)
 
 
-def tests_table(cs: CrossSections, settings: StudySettings) -> pd.DataFrame:
-    """One row per CAR window and test (the first ``W`` columns)."""
+def _caar_interval(cs: CrossSections, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """``CAAR -/+ t_{N-1} sd(CAR) / sqrt(N)`` per column (the interval of ``t_cs``)."""
+    inc = cs.included
+    n = inc.sum(axis=0).astype(float)
     caar = _caar(cs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dev = np.where(inc, cs.car - caar, 0.0)
+        sd = np.sqrt((dev * dev).sum(axis=0) / (n - 1))
+        se = np.where(n >= 2, sd / np.sqrt(n), np.nan)
+    return t_interval(caar, se, n - 1, level)
+
+
+def tests_table(cs: CrossSections, settings: StudySettings) -> pd.DataFrame:
+    """One row per CAR window and test (the first ``W`` columns); ``caar_ci_low/high``
+    is the ``t_cs`` interval of the CAAR at ``settings.conf_level``."""
+    caar = _caar(cs)
+    ci_lo, ci_hi = _caar_interval(cs, settings.conf_level)
     rows = []
     for c, (a, b) in enumerate(settings.car_windows):
         for t in cs.tests:
@@ -160,6 +192,8 @@ def tests_table(cs: CrossSections, settings: StudySettings) -> pd.DataFrame:
                     "p_value": float(t.p_value[c]),
                     "n": int(t.n[c]),
                     "caar": float(caar[c]),
+                    "caar_ci_low": float(ci_lo[c]),
+                    "caar_ci_high": float(ci_hi[c]),
                     "distribution": "" if none else t.distribution,
                     "df": None if none or not np.isfinite(t.df[c]) else int(t.df[c]),
                     "note": t.note[c],

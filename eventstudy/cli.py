@@ -129,6 +129,12 @@ def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Benchmark symbol for every event (overrides the file and the exchange default).",
         ),
+        click.option(
+            "--conf-level",
+            type=float,
+            default=None,
+            help="Level of the CAR and CAAR confidence intervals [default: 0.95].",
+        ),
     ]
     for dec in reversed(decorators):
         func = dec(func)
@@ -197,6 +203,7 @@ def _build_study(
     return_type: str,
     benchmark: str | None,
     factors: Path | None = None,
+    conf_level: float | None = None,
 ) -> Any:
     from eventstudy.study import EventStudy
 
@@ -210,6 +217,7 @@ def _build_study(
         return_type=return_type,
         benchmark=benchmark,
         factors=factors,
+        conf_level=conf_level,
     )
 
 

@@ -153,6 +153,55 @@ class StudyResult:
             engine=out,
         )
 
+    def conf_int(self, level: float | None = None) -> pd.DataFrame:
+        """Confidence intervals of every CAR and of the CAAR of every window.
+
+        One row per event and CAR window (``CAR -/+ t_d SE(CAR)``, ``d`` the
+        event's degrees of freedom) and one per window with ``event_id`` ``"CAAR"``
+        (``CAAR -/+ t_{N-1} sd(CAR)/sqrt(N)``, the interval of ``t_cs``).
+        ``level`` defaults to the run's ``conf_level`` (0.95).
+        """
+        from eventstudy.assemble import t_interval
+
+        lvl = self.settings.conf_level if level is None else float(level)
+        if not 0.0 < lvl < 1.0:
+            raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
+        car = self.car
+        lo, hi = t_interval(
+            car["car"].to_numpy(float),
+            car["se"].to_numpy(float),
+            car["df"].to_numpy(float),
+            lvl,
+        )
+        events = pd.DataFrame(
+            {
+                "event_id": car["event_id"].astype(str).to_numpy(),
+                "start": car["start"].to_numpy(),
+                "end": car["end"].to_numpy(),
+                "estimate": car["car"].to_numpy(float),
+                "ci_low": lo,
+                "ci_high": hi,
+            }
+        )
+        g = car.groupby(["start", "end"], sort=False)["car"]
+        stats_ = g.agg(["mean", "std", "count"]).reset_index()
+        n = stats_["count"].to_numpy(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            se = np.where(n >= 2, stats_["std"].to_numpy(float) / np.sqrt(n), np.nan)
+        caar = stats_["mean"].to_numpy(float)
+        c_lo, c_hi = t_interval(caar, se, n - 1, lvl)
+        cross = pd.DataFrame(
+            {
+                "event_id": "CAAR",
+                "start": stats_["start"].to_numpy(),
+                "end": stats_["end"].to_numpy(),
+                "estimate": caar,
+                "ci_low": c_lo,
+                "ci_high": c_hi,
+            }
+        )
+        return pd.concat([events, cross], ignore_index=True).assign(level=lvl)
+
     def summary(self) -> Summary:
         """A compact summary with text (``str``) and HTML forms."""
         return Summary.of(self)

@@ -56,6 +56,8 @@ class StudySettings:
     kp_min_overlap: int = 30
     #: Overlapping event pairs up to which KP's r is computed exactly (beyond: approximated).
     kp_max_pairs: int = 5_000_000
+    #: Level of the confidence intervals of CAR and CAAR.
+    conf_level: float = 0.95
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -108,6 +110,15 @@ class StudySettings:
         if pairs < 0:
             raise SettingsError(f"kp_max_pairs must be 0 or more, got {pairs}")
         object.__setattr__(self, "kp_max_pairs", pairs)
+        try:
+            level = float(self.conf_level)
+        except (TypeError, ValueError):
+            raise SettingsError(f"conf_level must be a number, got {self.conf_level!r}") from None
+        if not 0.0 < level < 1.0:
+            raise SettingsError(
+                f"conf_level must lie strictly between 0 and 1 (0.95 for 95%), got {level}"
+            )
+        object.__setattr__(self, "conf_level", level)
 
     @property
     def k(self) -> int:

@@ -84,6 +84,7 @@ class EventStudy:
         car_windows: Sequence[Sequence[int]] | None = None,
         min_estimation: int | None = None,
         kp_max_pairs: int | None = None,
+        conf_level: float | None = None,
         return_type: str = "simple",
         benchmark: str | None = None,
         factors: pd.DataFrame | str | os.PathLike[str] | None = None,
@@ -96,6 +97,7 @@ class EventStudy:
             min_estimation=min_estimation,
             return_type=return_type,
             kp_max_pairs=kp_max_pairs,
+            conf_level=conf_level,
         )
         self.events_source = (
             str(events) if not isinstance(events, pd.DataFrame) else "events DataFrame"

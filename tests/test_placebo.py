@@ -30,10 +30,14 @@ def null_prices() -> pd.DataFrame:
     )
     rng = np.random.default_rng(11)
     rm = 0.0004 + 0.01 * rng.standard_normal(len(days))
-    frames = [pd.DataFrame({"date": days, "ticker": "^GSPC", "adj_close": 100 * np.cumprod(1 + rm)})]
+    frames = [
+        pd.DataFrame({"date": days, "ticker": "^GSPC", "adj_close": 100 * np.cumprod(1 + rm)})
+    ]
     for k, t in enumerate(TICKERS):
         r = 0.0002 + (0.6 + 0.1 * k) * rm + 0.015 * rng.standard_normal(len(days))
-        frames.append(pd.DataFrame({"date": days, "ticker": t, "adj_close": 50 * np.cumprod(1 + r)}))
+        frames.append(
+            pd.DataFrame({"date": days, "ticker": t, "adj_close": 50 * np.cumprod(1 + r)})
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -66,7 +70,9 @@ def test_draws_keep_securities_and_cluster_puts_a_trial_on_one_day(null_prices):
 
     study = _study()
     prices = _prices(study, null_prices)
-    plain = draw_events(study.events, prices, study.settings, PlaceboSpec(5, 1), event_time.sessions)
+    plain = draw_events(
+        study.events, prices, study.settings, PlaceboSpec(5, 1), event_time.sessions
+    )
     assert all(sorted(f["ticker"]) == sorted(study.events["ticker"]) for f in plain)
     clustered = draw_events(
         study.events, prices, study.settings, PlaceboSpec(5, 1, cluster=True), event_time.sessions
@@ -139,5 +145,7 @@ def test_cli_writes_csv_json_and_escaped_page(tmp_path: Path, null_prices):
     assert set(table["level"]) == {0.01, 0.05, 0.1}
     assert json.loads((out / "placebo.json").read_text())["trials"] == 5
     assert "<script>" not in (out / "placebo.html").read_text()
-    bad = CliRunner().invoke(main, ["placebo", str(events), "--prices", str(prices), "--trials", "0"])
+    bad = CliRunner().invoke(
+        main, ["placebo", str(events), "--prices", str(prices), "--trials", "0"]
+    )
     assert bad.exit_code == 2 and "at least 1" in bad.output
