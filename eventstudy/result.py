@@ -153,6 +153,14 @@ class StudyResult:
             engine=out,
         )
 
+    @functools.cached_property
+    def day0_split(self) -> pd.DataFrame:
+        """Day 0's return split into overnight (close to open) and intraday (open to
+        close) parts, each abnormal (see :mod:`eventstudy.day0_split`)."""
+        from eventstudy.day0_split import day0_split
+
+        return day0_split(self.events, self.prices, self.settings.model)
+
     def conf_int(self, level: float | None = None) -> pd.DataFrame:
         """Confidence intervals of every CAR and of the CAAR of every window.
 

@@ -116,6 +116,16 @@ class ReportBook:
         return [str(c) for c in extra_columns(self.res.events)]
 
     @functools.cached_property
+    def day0_split(self) -> dict[str, dict[str, Any]]:
+        """Rows of ``res.day0_split`` by event id (empty when the result has none)."""
+        split = getattr(self.res, "day0_split", None)
+        if not isinstance(split, pd.DataFrame) or split.empty:
+            return {}
+        return {
+            str(r["event_id"]): {str(k): v for k, v in r.items()} for r in split.to_dict("records")
+        }
+
+    @functools.cached_property
     def est(self) -> EstimationView:
         return EstimationView.from_result(self.res)
 

@@ -55,12 +55,12 @@ def sentence(book: ReportBook, i: int) -> str:
     last = book.window_text[i, inside[-1]] or "" if len(inside) else ""
     j = book.windows.index((start, end)) if (start, end) in book.windows else -1
     have = j >= 0 and bool(c.present[i, j])
-    car, t, p = (
-        (float(c.car[i, j]), float(c.t[i, j]), float(c.p_value[i, j]))
+    car, t, p, sq = (
+        (float(c.car[i, j]), float(c.t[i, j]), float(c.p_value[i, j]), float(c.sq_p[i, j]))
         if have
-        else (math.nan, math.nan, math.nan)
+        else (math.nan, math.nan, math.nan, math.nan)
     )
-    return event_sentence(
+    text = event_sentence(
         EventNumbers(
             ticker=str(r["ticker"]),
             status=str(r["status"]),
@@ -72,7 +72,21 @@ def sentence(book: ReportBook, i: int) -> str:
             car=car,
             t=t,
             p=p,
+            sq_p=sq,
         )
+    )
+    return text + split_sentence(book, i)
+
+
+def split_sentence(book: ReportBook, i: int) -> str:
+    """How much of day 0's abnormal return came overnight (" ..." or "")."""
+    split = book.day0_split.get(book.ids[i])
+    if split is None or not math.isfinite(split["ar_overnight"]):
+        return ""
+    on, ses = split["ar_overnight"], split["ar_intraday"]
+    return (
+        f" Day 0 split: {100 * on:+.2f}% abnormal overnight (previous close to the open), "
+        f"{100 * ses:+.2f}% during the session (open to close)."
     )
 
 
