@@ -34,7 +34,16 @@ EVENT_COLUMNS = [
     "n_est",
     "sigma",
 ]
-TAIL_COLUMNS = ["r2", "data_flags", "exchange", "date", "time", "description", "benchmark_source"]
+TAIL_COLUMNS = [
+    "r2",
+    "data_flags",
+    "confounding_events",
+    "exchange",
+    "date",
+    "time",
+    "description",
+    "benchmark_source",
+]
 INTERNAL = {"line"}
 PACKAGES = (
     "eventstudy-reports",

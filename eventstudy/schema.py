@@ -28,6 +28,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "sigma",
     "r2",
     "data_flags",
+    "confounding_events",
 )
 #: Model parameters of every model (``alpha, beta`` for ``market``, ...).
 PARAMETER_COLUMNS: tuple[str, ...] = (

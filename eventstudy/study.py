@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy import checks, engine, event_time
+from eventstudy.confounders import confounding_events
 from eventstudy.data.base import PriceProvider, PriceSet
 from eventstudy.data.factors import load_factors
 from eventstudy.duplicates import describe_duplicates, duplicate_events
@@ -260,7 +261,7 @@ class EventStudy:
             lo,
             hi,
         )
-        events = ev.assign(data_flags=texts)
+        events = ev.assign(data_flags=texts, confounding_events=confounding_events(ev, lo, hi))
         quality = {"events_flagged": int(sum(bool(t) for t in texts)), "by_kind": dict(counts)}
         return dataclasses.replace(out, events=events), quality
 

@@ -240,6 +240,8 @@ def facts(book: ReportBook, i: int) -> Markup:
         items.append(("sigma (daily)", fmt.pct(r.get("sigma"), sign=False)))
     if fmt.text(r.get("data_flags")):
         items.append(("Data flags", fmt.text(r.get("data_flags"))))
+    if fmt.text(r.get("confounding_events")):
+        items.append(("Same-firm events in its windows", fmt.text(r.get("confounding_events"))))
     for c in book.extras:
         items.append((str(c), fmt.text(r.get(c))))
     return Markup("".join(f"<dt>{h(k)}</dt><dd>{h(v)}</dd>" for k, v in items))

@@ -52,6 +52,7 @@ BASE_EVENT_COLUMNS = frozenset(
         "benchmark_source",
         "line",
         "data_flags",
+        "confounding_events",
     }
 )
 
