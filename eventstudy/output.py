@@ -17,7 +17,7 @@ from eventstudy.errors import SettingsError
 if TYPE_CHECKING:
     from eventstudy.result import StudyResult
 
-TABLES = ("events", "ar", "car", "aar", "tests", "day0_split")
+TABLES = ("events", "ar", "car", "aar", "tests", "day0_split", "bhar", "bhar_tests")
 FORMATS = ("html", "csv", "parquet")
 
 
@@ -85,7 +85,7 @@ def prepare_out_dir(out_dir: str | os.PathLike[str]) -> Path:
 def write_tables(
     res: StudyResult, out_dir: str | os.PathLike[str], formats: Iterable[str] = ("csv",)
 ) -> list[Path]:
-    """Write ``events, ar, car, aar, tests, day0_split`` (CSV and/or Parquet) and ``run.json``."""
+    """Write every table of :data:`TABLES` (CSV and/or Parquet) and ``run.json``."""
     out = prepare_out_dir(out_dir)
     written = []
     for fmt in formats:

@@ -170,6 +170,21 @@ class StudyResult:
 
         return day0_split(self.events, self.prices, self.settings.model)
 
+    @functools.cached_property
+    def bhar(self) -> pd.DataFrame:
+        """Buy-and-hold abnormal returns per event and CAR window (:mod:`eventstudy.bhar`)."""
+        from eventstudy.bhar import bhar_table
+
+        windows = [(int(a), int(b)) for a, b in self.settings.car_windows]
+        return bhar_table(self.ar, self.settings.event_days, windows, self.settings.return_type)
+
+    @functools.cached_property
+    def bhar_tests(self) -> pd.DataFrame:
+        """Mean BHAR per window with its t and skewness-adjusted t."""
+        from eventstudy.bhar import bhar_tests
+
+        return bhar_tests(self.bhar)
+
     def conf_int(self, level: float | None = None) -> pd.DataFrame:
         """Confidence intervals of every CAR and of the CAAR of every window.
 
