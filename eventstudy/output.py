@@ -17,7 +17,7 @@ from eventstudy.errors import SettingsError
 if TYPE_CHECKING:
     from eventstudy.result import StudyResult
 
-TABLES = ("events", "ar", "car", "aar", "tests", "day0_split", "bhar", "bhar_tests")
+TABLES = ("events", "ar", "car", "aar", "tests", "day0_split", "bhar", "bhar_tests", "volatility")
 FORMATS = ("html", "csv", "parquet")
 
 

@@ -179,6 +179,15 @@ class StudyResult:
         return bhar_table(self.ar, self.settings.event_days, windows, self.settings.return_type)
 
     @functools.cached_property
+    def volatility(self) -> pd.DataFrame:
+        """Event- against estimation-window residual variance (:mod:`eventstudy.volatility`)."""
+        from eventstudy.volatility import volatility_table
+
+        windows = [(int(a), int(b)) for a, b in self.settings.car_windows]
+        k = max(self.settings.k, 1)  # market_adjusted: d = L1 - 1
+        return volatility_table(self.ar, self.events, windows, k)
+
+    @functools.cached_property
     def bhar_tests(self) -> pd.DataFrame:
         """Mean BHAR per window with its t and skewness-adjusted t."""
         from eventstudy.bhar import bhar_tests
