@@ -237,6 +237,12 @@ def _build_study(
     show_default=True,
     help="Comma-separated output formats: html, csv, parquet.",
 )
+@click.option(
+    "--volume",
+    "with_volume",
+    is_flag=True,
+    help="Also write abnormal trading volume (volume.csv, volume_tests.csv).",
+)
 @click.option("--self-contained", is_flag=True, help="HTML: one file per page with plotly inlined.")
 @click.option("--cdn", is_flag=True, help="HTML: load plotly.js from its CDN (needs internet).")
 @study_options
@@ -247,6 +253,7 @@ def run(
     events_file: Path,
     out_dir: Path | None,
     formats: str,
+    with_volume: bool,
     self_contained: bool,
     cdn: bool,
     prices: Path | None,
@@ -283,6 +290,12 @@ def run(
     out = out_dir or default_out_dir(events_file)
     res.meta["events_source"] = str(events_file)
     written = res.to_files(str(out), fmts)
+    if with_volume:
+        from eventstudy.output import OPTIONAL_TABLES, write_table
+
+        for fmt in (f for f in fmts if f in ("csv", "parquet")):
+            for name in OPTIONAL_TABLES:
+                written.append(str(write_table(getattr(res, name), out / f"{name}.{fmt}", fmt)))
     if "html" in fmts:
         written.append(res.to_html(str(out), self_contained=self_contained, cdn=cdn))
     if not quiet:

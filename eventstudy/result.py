@@ -188,6 +188,22 @@ class StudyResult:
         return volatility_table(self.ar, self.events, windows, k)
 
     @functools.cached_property
+    def _volume_pair(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        from eventstudy.volume import volume_tables
+
+        return volume_tables(self.events, self.ar, self.estimation, self.prices)
+
+    @property
+    def volume(self) -> pd.DataFrame:
+        """Abnormal log volume per event and event day (:mod:`eventstudy.volume`)."""
+        return self._volume_pair[0]
+
+    @property
+    def volume_tests(self) -> pd.DataFrame:
+        """Mean abnormal log volume per relative day with its tests."""
+        return self._volume_pair[1]
+
+    @functools.cached_property
     def bhar_tests(self) -> pd.DataFrame:
         """Mean BHAR per window with its t and skewness-adjusted t."""
         from eventstudy.bhar import bhar_tests
