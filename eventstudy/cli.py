@@ -238,6 +238,13 @@ def _build_study(
     help="Comma-separated output formats: html, csv, parquet.",
 )
 @click.option(
+    "--intraday-prices",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Minute bars (CSV/Parquet, tz-aware timestamp) for intraday ARs around each "
+    "announcement (intraday_car.csv, intraday_ar.csv).",
+)
+@click.option(
     "--volume",
     "with_volume",
     is_flag=True,
@@ -253,6 +260,7 @@ def run(
     events_file: Path,
     out_dir: Path | None,
     formats: str,
+    intraday_prices: Path | None,
     with_volume: bool,
     self_contained: bool,
     cdn: bool,
@@ -290,6 +298,14 @@ def run(
     out = out_dir or default_out_dir(events_file)
     res.meta["events_source"] = str(events_file)
     written = res.to_files(str(out), fmts)
+    if intraday_prices is not None:
+        from eventstudy.intraday import load_intraday, study_intraday
+        from eventstudy.output import write_table as _write
+
+        i_car, i_ar = study_intraday(res.events, load_intraday(intraday_prices))
+        for fmt in (f for f in fmts if f in ("csv", "parquet")):
+            written.append(str(_write(i_car, out / f"intraday_car.{fmt}", fmt)))
+            written.append(str(_write(i_ar, out / f"intraday_ar.{fmt}", fmt)))
     if with_volume:
         from eventstudy.output import OPTIONAL_TABLES, write_table
 
