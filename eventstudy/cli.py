@@ -245,6 +245,14 @@ def _build_study(
     "announcement (intraday_car.csv, intraday_ar.csv).",
 )
 @click.option(
+    "--group",
+    "group_column",
+    default=None,
+    metavar="COLUMN",
+    help="Also run every test per group of this events.csv column and compare the groups "
+    "(groups_tests.csv, groups_diff.csv).",
+)
+@click.option(
     "--volume",
     "with_volume",
     is_flag=True,
@@ -261,6 +269,7 @@ def run(
     out_dir: Path | None,
     formats: str,
     intraday_prices: Path | None,
+    group_column: str | None,
     with_volume: bool,
     self_contained: bool,
     cdn: bool,
@@ -298,6 +307,13 @@ def run(
     out = out_dir or default_out_dir(events_file)
     res.meta["events_source"] = str(events_file)
     written = res.to_files(str(out), fmts)
+    if group_column:
+        from eventstudy.output import write_table as _write_g
+
+        g_tests, g_diff = res.by_group(group_column)
+        for fmt in (f for f in fmts if f in ("csv", "parquet")):
+            written.append(str(_write_g(g_tests, out / f"groups_tests.{fmt}", fmt)))
+            written.append(str(_write_g(g_diff, out / f"groups_diff.{fmt}", fmt)))
     if intraday_prices is not None:
         from eventstudy.intraday import load_intraday, study_intraday
         from eventstudy.output import write_table as _write

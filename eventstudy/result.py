@@ -137,6 +137,7 @@ class StudyResult:
     meta: dict[str, Any] = field(default_factory=dict)
     prices: Mapping[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     engine: Any = field(default=None, repr=False, compare=False)
+    price_set: Any = field(default=None, repr=False, compare=False)
 
     @functools.cached_property
     def estimation(self) -> pd.DataFrame:
@@ -160,6 +161,7 @@ class StudyResult:
             meta=meta,
             prices=prices.frames,
             engine=out,
+            price_set=prices,
         )
 
     @functools.cached_property
@@ -209,6 +211,15 @@ class StudyResult:
         from eventstudy.bhar import bhar_tests
 
         return bhar_tests(self.bhar)
+
+    def by_group(self, column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Every test per group of ``column`` and the CAAR differences between groups
+        (:mod:`eventstudy.groups`): ``(groups_tests, groups_diff)``."""
+        from eventstudy.groups import group_tables
+
+        if self.price_set is None:
+            raise ValueError("this result holds no prices to re-run the groups on")
+        return group_tables(self, column, self.price_set)
 
     def conf_int(self, level: float | None = None) -> pd.DataFrame:
         """Confidence intervals of every CAR and of the CAAR of every window.
