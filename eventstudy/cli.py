@@ -245,6 +245,28 @@ def _build_study(
     "announcement (intraday_car.csv, intraday_ar.csv).",
 )
 @click.option(
+    "--regress",
+    "regress_formula",
+    default=None,
+    metavar="FORMULA",
+    help='Cross-sectional regression, e.g. "car ~ size + C(industry)" '
+    "(regression.csv, regression.txt).",
+)
+@click.option(
+    "--regress-window",
+    type=(int, int),
+    default=None,
+    metavar="START END",
+    help="CAR window of the regression [default: the first CAR window].",
+)
+@click.option(
+    "--regress-cov",
+    default="HC1",
+    show_default=True,
+    help="Covariance: HC1, HC0, HC2, HC3, nonrobust, cluster:date or cluster:COLUMN.",
+)
+@click.option("--regress-wls", is_flag=True, help="Weight by 1/SE(CAR)^2 (Patell weights).")
+@click.option(
     "--group",
     "group_column",
     default=None,
@@ -269,6 +291,10 @@ def run(
     out_dir: Path | None,
     formats: str,
     intraday_prices: Path | None,
+    regress_formula: str | None,
+    regress_window: tuple[int, int] | None,
+    regress_cov: str,
+    regress_wls: bool,
     group_column: str | None,
     with_volume: bool,
     self_contained: bool,
@@ -307,6 +333,17 @@ def run(
     out = out_dir or default_out_dir(events_file)
     res.meta["events_source"] = str(events_file)
     written = res.to_files(str(out), fmts)
+    if regress_formula:
+        from eventstudy.atomic import atomic_path
+        from eventstudy.cs_regression import regress
+        from eventstudy.output import write_table as _write_r
+
+        table, fit = regress(res, regress_formula, regress_window, regress_cov, regress_wls)
+        for fmt in (f for f in fmts if f in ("csv", "parquet")):
+            written.append(str(_write_r(table, out / f"regression.{fmt}", fmt)))
+        with atomic_path(out / "regression.txt") as tmp:
+            Path(tmp).write_text(str(fit.summary()) + "\n", encoding="utf-8")
+        written.append(str(out / "regression.txt"))
     if group_column:
         from eventstudy.output import write_table as _write_g
 

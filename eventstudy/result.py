@@ -221,6 +221,19 @@ class StudyResult:
             raise ValueError("this result holds no prices to re-run the groups on")
         return group_tables(self, column, self.price_set)
 
+    def regress(
+        self,
+        formula: str,
+        window: tuple[int, int] | None = None,
+        cov: str = "HC1",
+        wls: bool = False,
+    ) -> Any:
+        """Cross-sectional regression of CAR on events.csv columns; the statsmodels
+        results (``.summary()``, ``.params``); see :mod:`eventstudy.cs_regression`."""
+        from eventstudy.cs_regression import regress
+
+        return regress(self, formula, window, cov, wls)[1]
+
     def conf_int(self, level: float | None = None) -> pd.DataFrame:
         """Confidence intervals of every CAR and of the CAAR of every window.
 
