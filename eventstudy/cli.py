@@ -130,6 +130,18 @@ def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Benchmark symbol for every event (overrides the file and the exchange default).",
         ),
         click.option(
+            "--bootstrap-reps",
+            type=int,
+            default=None,
+            help="Resamples of the CAAR bootstrap (bootstrap.csv) [default: 1999].",
+        ),
+        click.option(
+            "--bootstrap-seed",
+            type=int,
+            default=None,
+            help="Seed of the CAAR bootstrap, recorded in run.json [default: 0].",
+        ),
+        click.option(
             "--conf-level",
             type=float,
             default=None,
@@ -204,6 +216,8 @@ def _build_study(
     benchmark: str | None,
     factors: Path | None = None,
     conf_level: float | None = None,
+    bootstrap_reps: int | None = None,
+    bootstrap_seed: int | None = None,
 ) -> Any:
     from eventstudy.study import EventStudy
 
@@ -218,6 +232,8 @@ def _build_study(
         benchmark=benchmark,
         factors=factors,
         conf_level=conf_level,
+        bootstrap_reps=bootstrap_reps,
+        seed=bootstrap_seed,
     )
 
 

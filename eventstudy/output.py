@@ -17,7 +17,18 @@ from eventstudy.errors import SettingsError
 if TYPE_CHECKING:
     from eventstudy.result import StudyResult
 
-TABLES = ("events", "ar", "car", "aar", "tests", "day0_split", "bhar", "bhar_tests", "volatility")
+TABLES = (
+    "events",
+    "ar",
+    "car",
+    "aar",
+    "tests",
+    "day0_split",
+    "bhar",
+    "bhar_tests",
+    "volatility",
+    "bootstrap",
+)
 #: Written on request (``run --volume``): they need the estimation table.
 OPTIONAL_TABLES = ("volume", "volume_tests")
 FORMATS = ("html", "csv", "parquet")

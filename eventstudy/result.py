@@ -206,6 +206,14 @@ class StudyResult:
         return self._volume_pair[1]
 
     @functools.cached_property
+    def bootstrap(self) -> pd.DataFrame:
+        """Seeded bootstrap of the CAAR per CAR window (:mod:`eventstudy.bootstrap`)."""
+        from eventstudy.bootstrap import bootstrap_caar
+
+        s = self.settings
+        return bootstrap_caar(self.car, s.car_windows, s.bootstrap_reps, s.seed, s.conf_level)
+
+    @functools.cached_property
     def bhar_tests(self) -> pd.DataFrame:
         """Mean BHAR per window with its t and skewness-adjusted t."""
         from eventstudy.bhar import bhar_tests

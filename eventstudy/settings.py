@@ -58,6 +58,9 @@ class StudySettings:
     kp_max_pairs: int = 5_000_000
     #: Level of the confidence intervals of CAR and CAAR.
     conf_level: float = 0.95
+    #: Resamples and seed of the CAAR bootstrap (bootstrap.csv).
+    bootstrap_reps: int = 1999
+    seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -119,6 +122,14 @@ class StudySettings:
                 f"conf_level must lie strictly between 0 and 1 (0.95 for 95%), got {level}"
             )
         object.__setattr__(self, "conf_level", level)
+        for name, low in (("bootstrap_reps", 1), ("seed", 0)):
+            try:
+                value = int(getattr(self, name))
+            except (TypeError, ValueError):
+                raise SettingsError(f"{name} must be a whole number") from None
+            if value < low:
+                raise SettingsError(f"{name} must be at least {low}, got {value}")
+            object.__setattr__(self, name, value)
 
     @property
     def k(self) -> int:

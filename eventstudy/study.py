@@ -86,6 +86,8 @@ class EventStudy:
         min_estimation: int | None = None,
         kp_max_pairs: int | None = None,
         conf_level: float | None = None,
+        bootstrap_reps: int | None = None,
+        seed: int | None = None,
         return_type: str = "simple",
         benchmark: str | None = None,
         factors: pd.DataFrame | str | os.PathLike[str] | None = None,
@@ -99,6 +101,8 @@ class EventStudy:
             return_type=return_type,
             kp_max_pairs=kp_max_pairs,
             conf_level=conf_level,
+            bootstrap_reps=bootstrap_reps,
+            seed=seed,
         )
         self.events_source = (
             str(events) if not isinstance(events, pd.DataFrame) else "events DataFrame"
