@@ -181,6 +181,7 @@ def _compute(
 ) -> EngineOutput:
     from eventstudy import assemble
     from eventstudy.inference.crosssection import KpCollector, cross_sections
+    from eventstudy.inference.extra import ExtraCollector
 
     clock = _Stages()
     events = events.reset_index(drop=True)
@@ -207,6 +208,7 @@ def _compute(
     n_cols = len(windows) + len(evt_days)
     corrado = CorradoSums(n_cols, len(est_days) + len(evt_days))
     kp_in = KpCollector(index, store, settings, est_days, evt_days)
+    extra_in = ExtraCollector(len(index), len(est_days))
     clock.lap("store")
     # Placebo power simulations (eventstudy.placebo): a return added to every day-0 return.
     inject = float(settings.extra.get("inject_day0", 0.0))
@@ -232,9 +234,11 @@ def _compute(
         clock.lap("ranks")
         kp_in.add(sel, fit.resid_est, arr.numbers[sel], included)
         clock.lap("kp")
+        extra_in.add(sel, fit.resid_est, fit.sigma2, arr.numbers[sel])
+        clock.lap("extra")
     status[index.rows] = arr.status
     reason[index.rows] = arr.reason
-    cs = cross_sections(arr, index, windows, corrado, kp_in, len(est_days), clock)
+    cs = cross_sections(arr, index, windows, corrado, kp_in, len(est_days), clock, extra_in)
     out = assemble.engine_output(
         events, status, reason, index, arr, store, settings, cs, est_days, evt_days, fac
     )

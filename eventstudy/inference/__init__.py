@@ -4,8 +4,11 @@ One module per family: :mod:`~eventstudy.inference.car` (per-event CAR, SE, t,
 p), :mod:`~eventstudy.inference.battery` (the parametric and sign tests for
 many windows at once), :mod:`~eventstudy.inference.rank` (Corrado and
 Wilcoxon), :mod:`~eventstudy.inference.kp` (the Kolari-Pynnonen
-cross-correlation). Every test reports one shape: name, statistic, p-value,
-null distribution, degrees of freedom and ``N``; all p-values are two-sided.
+cross-correlation), :mod:`~eventstudy.inference.extra` (the tests beyond
+METHODS.md section 5: Brown-Warner crude dependence, GRANK, adjusted Patell,
+skewness-adjusted t, exact binomial sign tests). Every test reports one
+shape: name, statistic, p-value, null distribution, degrees of freedom and
+``N``; all p-values are two-sided.
 """
 
 from __future__ import annotations

@@ -17,6 +17,12 @@ with ``w`` the events with a positive CAR and ``p-hat`` (Cowan 1992) the mean
 share of positive estimation-window residuals. The rank tests (Corrado,
 Wilcoxon) come from :mod:`eventstudy.inference.rank`; ``r-bar`` from
 :mod:`eventstudy.inference.kp`. Fewer than 2 events in a column: no test.
+
+After the eight tests of section 5 (:data:`CLASSIC_NAMES`) come those of
+:mod:`eventstudy.inference.extra` (:data:`EXTRA_NAMES`, formulas and
+references there): ``bw_crude`` and ``grank`` arrive precomputed in
+``Columns.precomputed``; ``adj_patell``, ``skew_t`` and the exact binomial
+``sign_exact`` / ``gen_sign_exact`` (statistic ``w``) are computed here.
 """
 
 from __future__ import annotations
@@ -25,10 +31,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from eventstudy.inference import extra
 from eventstudy.inference.car import two_sided_normal, two_sided_t
 from eventstudy.inference.rank import wilcoxon_columns
 
-TEST_NAMES = ("t_cs", "patell", "bmp", "kp", "gen_sign", "sign", "corrado", "wilcoxon")
+#: The eight tests of METHODS.md section 5.
+CLASSIC_NAMES = ("t_cs", "patell", "bmp", "kp", "gen_sign", "sign", "corrado", "wilcoxon")
+#: The further tests of :mod:`eventstudy.inference.extra` (issue 10).
+EXTRA_NAMES = ("bw_crude", "grank", "adj_patell", "skew_t", "sign_exact", "gen_sign_exact")
+TEST_NAMES = CLASSIC_NAMES + EXTRA_NAMES
 #: Null distribution of each test (``t`` tests have ``N - 1`` degrees of freedom).
 DISTRIBUTIONS = {
     "t_cs": "t",
@@ -39,13 +50,22 @@ DISTRIBUTIONS = {
     "sign": "normal",
     "corrado": "normal",
     "wilcoxon": "wilcoxon signed-rank",
+    "bw_crude": "t",
+    "grank": "t",
+    "adj_patell": "normal",
+    "skew_t": "normal",
+    "sign_exact": "binomial",
+    "gen_sign_exact": "binomial",
 }
 
 
 @dataclass(frozen=True)
 class Columns:
     """Inputs for ``K`` columns: ``car``, ``scar``, ``included`` (N, K); ``dof``,
-    ``pos_share`` (N,); ``corrado``, ``kp_r`` (K,) precomputed statistics."""
+    ``pos_share`` (N,); ``corrado``, ``kp_r`` (K,) precomputed statistics;
+    ``precomputed``: statistic and df (K,) of ``bw_crude`` and ``grank``
+    (from :class:`~eventstudy.inference.extra.ExtraCollector`; without them
+    those two tests are NaN)."""
 
     car: np.ndarray
     scar: np.ndarray
@@ -54,6 +74,7 @@ class Columns:
     pos_share: np.ndarray
     corrado: np.ndarray
     kp_r: np.ndarray
+    precomputed: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +101,8 @@ def _moments(x: np.ndarray, inc: np.ndarray, n: np.ndarray) -> tuple[np.ndarray,
 
 
 def battery(c: Columns) -> list[TestColumn]:
-    """Every test of METHODS.md section 5 for every column, in :data:`TEST_NAMES` order."""
+    """Every test of METHODS.md section 5 and of :mod:`~eventstudy.inference.extra`
+    for every column, in :data:`TEST_NAMES` order."""
     inc = c.included
     n = inc.sum(axis=0)
     nf = n.astype(float)
@@ -105,7 +127,16 @@ def battery(c: Columns) -> list[TestColumn]:
         p_hat = np.where(inc, c.pos_share[:, None], 0.0).sum(axis=0) / nf
         gen = (w - nf * p_hat) / np.sqrt(nf * p_hat * (1.0 - p_hat))
         sign = (w - nf / 2.0) / np.sqrt(nf / 4.0)
+        adj = extra.adj_patell(patell, r, nf)
+        skew = extra.skew_t(c.car, inc, nf)
     w_plus, w_p, w_notes = wilcoxon_columns(c.car, inc)
+    exact_p = {
+        "sign_exact": extra.binom_two_sided(w, nf, np.full(len(n), 0.5)),
+        "gen_sign_exact": extra.binom_two_sided(w, nf, p_hat),
+    }
+    nan_k = np.full(len(n), np.nan)
+    pre = c.precomputed or {}
+    own_df = {name: pre.get(name, (nan_k, nan_k))[1] for name in ("bw_crude", "grank")}
     values = {
         "t_cs": t_cs,
         "patell": patell,
@@ -114,6 +145,12 @@ def battery(c: Columns) -> list[TestColumn]:
         "gen_sign": gen,
         "sign": sign,
         "corrado": c.corrado,
+        "bw_crude": pre.get("bw_crude", (nan_k, nan_k))[0],
+        "grank": pre.get("grank", (nan_k, nan_k))[0],
+        "adj_patell": adj,
+        "skew_t": skew,
+        "sign_exact": w,
+        "gen_sign_exact": w,
     }
     out = []
     for name in TEST_NAMES:
@@ -121,12 +158,16 @@ def battery(c: Columns) -> list[TestColumn]:
         if name == "wilcoxon":
             stat, p = w_plus, w_p
             col_notes = [a or b for a, b in zip(notes, w_notes, strict=True)]
+        elif name in exact_p:
+            stat, p, col_notes = values[name], exact_p[name], notes
         else:
             stat = values[name]
-            p = two_sided_t(stat, dfree) if dist == "t" else two_sided_normal(stat)
+            tdf = own_df.get(name, dfree)
+            p = two_sided_t(stat, tdf) if dist == "t" else two_sided_normal(stat)
             col_notes = notes
         stat = np.where(few, np.nan, stat)
         p = np.where(few | np.isnan(stat), np.nan, p)
-        df = dfree if dist == "t" else np.full(len(n), np.nan)
+        df = own_df.get(name, dfree) if dist == "t" else np.full(len(n), np.nan)
+        df = np.where(few, np.nan, df)
         out.append(TestColumn(name, stat, p, dist, df, n, col_notes))
     return out

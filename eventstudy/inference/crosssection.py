@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from eventstudy.inference import kp
+from eventstudy.inference import extra, kp
 from eventstudy.inference.battery import Columns, TestColumn, battery
 from eventstudy.inference.rank import CorradoSums
 
@@ -243,8 +243,10 @@ def cross_sections(
     kp_in: KpCollector,
     le: int,
     clock: Any = None,
+    extra_in: extra.ExtraCollector | None = None,
 ) -> CrossSections:
-    """Run the battery on every CAR window and day."""
+    """Run the battery on every CAR window and day (``extra_in``: the inputs of
+    ``bw_crude`` and ``grank``; without it those two are NaN)."""
     lw = arr.ar.shape[1]
     car = np.concatenate([arr.window["car"], arr.ar], axis=1)
     scar = np.concatenate([arr.window["scar"], arr.day_scar], axis=1)
@@ -255,6 +257,17 @@ def cross_sections(
     if clock is not None:
         clock.lap("kp")
     corr = corrado.statistics([le + s for s in spans], n_included)
+    pre = None
+    if extra_in is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            caar = np.where(included, car, 0.0).sum(axis=0) / n_included
+        lengths = np.array([len(s) for s in spans], dtype=float)
+        pre = {
+            "bw_crude": extra.bw_crude(extra_in, caar, lengths, included),
+            "grank": extra.grank(extra_in, scar, included),
+        }
+        if clock is not None:
+            clock.lap("extra")
     cols = Columns(
         car=car,
         scar=scar,
@@ -263,6 +276,7 @@ def cross_sections(
         pos_share=arr.pos_share,
         corrado=corr,
         kp_r=r,
+        precomputed=pre,
     )
     tests = battery(cols)
     if clock is not None:

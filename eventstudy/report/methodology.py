@@ -55,6 +55,15 @@ TEST_TEXT = {
     "positive residuals, normal (Cowan 1992)",
     "sign": "sign test: (w - N/2) / sqrt(N/4), normal",
     "wilcoxon": "Wilcoxon signed-rank W+ of the CARs, p from scipy.stats.wilcoxon",
+    "bw_crude": "Brown-Warner crude dependence t: CAAR / (sqrt(L) S), S the SD of the average "
+    "estimation-window residual, t with T-1 df (Brown & Warner 1985)",
+    "grank": "generalised rank test GRANK, t form, ranks of standardised residuals with the "
+    "window's SCAR as one observation, t with T-2 df (Kolari & Pynnönen 2011)",
+    "adj_patell": "adjusted Patell Z: Patell x sqrt((1 - r) / (1 + (N - 1) r)), normal "
+    "(Kolari & Pynnönen 2010)",
+    "skew_t": "skewness-adjusted t of the CARs, normal (Hall 1992; Lyon, Barber & Tsai 1999)",
+    "sign_exact": "sign test with the exact binomial p (scipy.stats.binomtest, p = 1/2)",
+    "gen_sign_exact": "generalised sign test with the exact binomial p against Cowan's p-hat",
 }
 REFERENCES = (
     "Boehmer, E., Musumeci, J. & Poulsen, A. (1991). Event-study methodology under conditions "

@@ -1,0 +1,179 @@
+"""Tests beyond METHODS.md section 5 (issue 10), for many columns at once.
+
+Same shapes as :mod:`eventstudy.inference.battery`: column ``k`` is one CAR
+window or one single day, row ``i`` event ``i``, ``N`` the included events,
+``CAAR = mean(CAR_i)``. All p-values are two-sided; no test with ``N < 2``.
+
+- ``bw_crude`` (Brown & Warner 1985, crude dependence adjustment):
+  ``t = CAAR / (sqrt(L) S)``, ``L`` the window length in sessions, ``S`` the
+  sample sd (ddof 1) over the relative estimation days ``t`` of
+  ``AAR_t = mean(e_it)``, the average estimation residual of the column's
+  included events that have a residual on day ``t`` (days without any are
+  left out); t with ``T_est - 1`` df, ``T_est`` the relative estimation days
+  with an ``AAR_t``.
+- ``grank`` (Kolari & Pynnonen 2011, generalised rank test, t form): per event
+  ``SAR_it = e_it / sigma_i`` on its estimation days, the window's
+  ``SCAR_i* = SCAR_i / sd(SCAR)`` (cross-sectional sd, ddof 1) as one more
+  observation ``GSAR_i0``; ``U_it = rank(GSAR_it) / (T_i + 1) - 1/2`` with
+  average ranks over the event's ``T_i`` estimation residuals plus the CAR.
+  ``Ubar_t`` = mean of ``U_it`` over the ``n_t`` included events with a value
+  on day ``t`` (``n_0 = N``), ``S^2 = (1/T) sum_t (n_t/N) Ubar_t^2`` over the
+  ``T`` = (estimation days with a value) + 1 observations including the CAR
+  day, ``Z = Ubar_0 / S`` and ``t = Z sqrt((T-2) / (T-1-Z^2))``, t with
+  ``T - 2`` df.
+- ``adj_patell`` (Kolari & Pynnonen 2010): ``Z_Patell sqrt((1-r)/(1+(N-1)r))``
+  with the ``r`` of ``kp``; normal.
+- ``skew_t`` (Hall 1992; Lyon, Barber & Tsai 1999): ``S = CAAR / sd(CAR)``
+  (ddof 1), ``gamma = sum (CAR_i - CAAR)^3 / (N sd^3)``,
+  ``t = sqrt(N) (S + gamma S^2 / 3 + gamma / (6 N))``; normal.
+- ``sign_exact`` / ``gen_sign_exact``: ``w``, the events with ``CAR_i > 0``,
+  with the exact two-sided binomial p-value of ``scipy.stats.binomtest(w, N,
+  p)`` for ``p = 1/2`` and Cowan's (1992) ``p-hat`` respectively.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from eventstudy.inference.car import two_sided_normal, two_sided_t
+from eventstudy.inference.rowranks import row_ranks
+
+#: Elements of one (events x estimation days x columns) comparison block.
+_BLOCK = 4_000_000
+
+
+class ExtraCollector:
+    """What ``bw_crude`` and ``grank`` need, chunk by chunk: every estimated
+    event's estimation residuals ``(M, Le)`` and ``sigma``, used once all
+    chunks are in (so the results do not depend on the chunking)."""
+
+    def __init__(self, m: int, le: int) -> None:
+        self.resid = np.full((m, le), np.nan)
+        self.sigma = np.full(m, np.nan)
+
+    def add(
+        self, sel: np.ndarray, resid: np.ndarray, sigma2: np.ndarray, numbers: np.ndarray
+    ) -> None:
+        self.resid[sel] = np.where(numbers[:, None], resid, np.nan)
+        with np.errstate(invalid="ignore"):
+            self.sigma[sel] = np.where(numbers, np.sqrt(sigma2), np.nan)
+
+
+def bw_crude(
+    col: ExtraCollector, caar: np.ndarray, lengths: np.ndarray, included: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Brown-Warner crude-dependence t and its df per column (see module doc)."""
+    finite = np.isfinite(col.resid)
+    inc = included.T.astype(float)
+    total = inc @ np.where(finite, col.resid, 0.0)
+    cnt = inc @ finite.astype(float)
+    has = cnt > 0
+    t_est = has.sum(axis=1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        aar = np.where(has, total / np.where(has, cnt, 1.0), 0.0)
+        mean = aar.sum(axis=1) / t_est
+        dev = np.where(has, aar - mean[:, None], 0.0)
+        s = np.sqrt((dev * dev).sum(axis=1) / (t_est - 1.0))
+        t = caar / (np.sqrt(lengths) * s)
+    return t, np.where(t_est >= 2, t_est - 1.0, np.nan)
+
+
+def grank(
+    col: ExtraCollector, scar: np.ndarray, included: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kolari-Pynnonen GRANK t and its df per column (see module doc)."""
+    le = col.resid.shape[1]
+    k = included.shape[1]
+    n = included.sum(axis=0).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s_mean = np.where(included, scar, 0.0).sum(axis=0) / n
+        dev = np.where(included, scar - s_mean, 0.0)
+        s_sd = np.sqrt((dev * dev).sum(axis=0) / (n - 1.0))
+    u0 = np.zeros(k)
+    est_sum = np.zeros((le, k))
+    est_cnt = np.zeros((le, k))
+    rows = np.flatnonzero(included.any(axis=1))
+    step = max(1, _BLOCK // max(1, le * k))
+    for a in range(0, len(rows), step):
+        b = rows[a : a + step]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = col.resid[b] / col.sigma[b][:, None]
+            g = np.where(included[b], scar[b] / s_sd, np.nan)
+        inc = included[b].astype(float)
+        finite = np.isfinite(s)
+        n_est = finite.sum(axis=1).astype(float)[:, None]
+        ti = n_est + 1.0  # estimation days + the CAR
+        # NaN compares False: missing days and excluded columns count nowhere.
+        gt = s[:, :, None] > g[:, None, :]
+        eq = s[:, :, None] == g[:, None, :]
+        ties = bool(eq.any())
+        above = gt.sum(axis=1) + (0.5 * eq.sum(axis=1) if ties else 0.0)
+        u0 += np.where(included[b], (n_est - above + 1.0) / (ti + 1.0) - 0.5, 0.0).sum(axis=0)
+        base = np.where(finite, row_ranks(s) / (ti + 1.0) - 0.5, 0.0)
+        est_sum += base.T @ inc
+        weight = inc / (ti + 1.0)
+        est_sum += np.einsum("btk,bk->tk", gt, weight)
+        if ties:
+            est_sum += 0.5 * np.einsum("btk,bk->tk", eq, weight)
+        est_cnt += finite.astype(float).T @ inc
+    with np.errstate(invalid="ignore", divide="ignore"):
+        has = est_cnt > 0
+        ubar = np.where(has, est_sum / np.where(has, est_cnt, 1.0), 0.0)
+        ubar0 = u0 / n
+        t_all = has.sum(axis=0) + 1.0
+        s2 = ((est_cnt / n) * ubar * ubar).sum(axis=0) + ubar0 * ubar0
+        z = ubar0 / np.sqrt(s2 / t_all)
+        t = z * np.sqrt((t_all - 2.0) / (t_all - 1.0 - z * z))
+    return t, np.where(t_all >= 3, t_all - 2.0, np.nan)
+
+
+def adj_patell(patell: np.ndarray, r: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Patell Z with the Kolari-Pynnonen (2010) cross-correlation adjustment."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return patell * np.sqrt((1.0 - r) / (1.0 + (n - 1.0) * r))
+
+
+def skew_t(car: np.ndarray, inc: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Hall's (1992) skewness-adjusted t (Lyon, Barber & Tsai 1999)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(inc, car, 0.0).sum(axis=0) / n
+        dev = np.where(inc, car - mean, 0.0)
+        sd = np.sqrt((dev * dev).sum(axis=0) / (n - 1.0))
+        s = mean / sd
+        gamma = (dev**3).sum(axis=0) / (n * sd**3)
+        return np.sqrt(n) * (s + gamma * s * s / 3.0 + gamma / (6.0 * n))
+
+
+def binom_two_sided(w: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``scipy.stats.binomtest(w, n, p).pvalue`` (two-sided) for every column at once.
+
+    binomtest's rule: the probability of the outcomes on the other side of
+    the mode whose pmf is at most ``pmf(w) (1 + 1e-7)``, added to ``w``'s own
+    tail. The pmf is monotone on each side, so those outcomes are counted.
+    NaN where ``n < 1`` or ``p`` is not in ``[0, 1]``.
+    """
+    w, n, p = (np.asarray(v, dtype=float) for v in (w, n, p))
+    out = np.full(w.shape, np.nan)
+    ok = (n >= 1) & np.isfinite(p) & (p >= 0) & (p <= 1) & np.isfinite(w)
+    if not ok.any():
+        return out
+    wk, nk, pk = w[ok], n[ok], p[ok]
+    x = np.arange(int(nk.max()) + 1, dtype=float)[None, :]
+    pmf = stats.binom.pmf(x, nk[:, None], pk[:, None])
+    d = stats.binom.pmf(wk, nk, pk) * (1.0 + 1e-7)
+    small = pmf <= d[:, None]
+    inside = x <= nk[:, None]
+    pn = pk * nk
+    upper = (small & inside & (x >= np.ceil(pn)[:, None])).sum(axis=1)
+    lower = (small & (x <= np.floor(pn)[:, None])).sum(axis=1)
+    p_low = stats.binom.cdf(wk, nk, pk) + stats.binom.sf(nk - upper, nk, pk)
+    p_high = stats.binom.cdf(lower - 1, nk, pk) + stats.binom.sf(wk - 1, nk, pk)
+    pv = np.where(wk < pn, p_low, p_high)
+    pv = np.where(wk == pn, 1.0, np.minimum(1.0, pv))
+    out[ok] = pv
+    return out
+
+
+def p_values(stat: np.ndarray, dist: str, df: np.ndarray) -> np.ndarray:
+    return two_sided_t(stat, df) if dist == "t" else two_sided_normal(stat)
