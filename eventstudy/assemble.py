@@ -115,14 +115,23 @@ def ar_table(
 
 
 def t_interval(
-    center: np.ndarray, se: np.ndarray, df: np.ndarray, level: float
+    center: np.ndarray, se: np.ndarray, df: np.ndarray, level: float, alternative: str = "two-sided"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``center -/+ t_{df}((1 + level) / 2) * se`` (NaN where ``df < 1``)."""
+    """``center -/+ t_{df}((1 + level) / 2) * se`` (NaN where ``df < 1``); one-sided
+    ``[center - t_{df}(level) se, +inf)`` for ``greater``, ``(-inf, center +
+    t_{df}(level) se]`` for ``less`` (as ``scipy.stats.ttest_1samp``)."""
     from scipy import stats
 
+    from eventstudy.inference.alternative import quantile
+
     with np.errstate(invalid="ignore"):
-        q = stats.t.ppf(0.5 + level / 2.0, np.where(df >= 1, df, np.nan))
-    return center - q * se, center + q * se
+        q = stats.t.ppf(quantile(level, alternative), np.where(df >= 1, df, np.nan))
+    lo, hi = center - q * se, center + q * se
+    if alternative == "greater":
+        hi = np.where(np.isnan(lo), np.nan, np.inf)
+    elif alternative == "less":
+        lo = np.where(np.isnan(hi), np.nan, -np.inf)
+    return lo, hi
 
 
 def car_table(arr: EventArrays, cats: pd.Index, settings: StudySettings) -> pd.DataFrame:
@@ -134,7 +143,9 @@ def car_table(arr: EventArrays, cats: pd.Index, settings: StudySettings) -> pd.D
         has = arr.numbers & np.isfinite(w["car"][:, c])
         rows = np.flatnonzero(has)
         df = arr.dof[rows].astype(float)
-        lo, hi = t_interval(w["car"][rows, c], w["se"][rows, c], df, settings.conf_level)
+        lo, hi = t_interval(
+            w["car"][rows, c], w["se"][rows, c], df, settings.conf_level, settings.alternative
+        )
         frames.append(
             pd.DataFrame(
                 {
@@ -162,7 +173,9 @@ def _caar(cs: CrossSections) -> np.ndarray:
         return np.where(inc, cs.car, 0.0).sum(axis=0) / inc.sum(axis=0)
 
 
-def _caar_interval(cs: CrossSections, level: float) -> tuple[np.ndarray, np.ndarray]:
+def _caar_interval(
+    cs: CrossSections, level: float, alternative: str = "two-sided"
+) -> tuple[np.ndarray, np.ndarray]:
     """``CAAR -/+ t_{N-1} sd(CAR) / sqrt(N)`` per column (the interval of ``t_cs``)."""
     inc = cs.included
     n = inc.sum(axis=0).astype(float)
@@ -171,14 +184,14 @@ def _caar_interval(cs: CrossSections, level: float) -> tuple[np.ndarray, np.ndar
         dev = np.where(inc, cs.car - caar, 0.0)
         sd = np.sqrt((dev * dev).sum(axis=0) / (n - 1))
         se = np.where(n >= 2, sd / np.sqrt(n), np.nan)
-    return t_interval(caar, se, n - 1, level)
+    return t_interval(caar, se, n - 1, level, alternative)
 
 
 def tests_table(cs: CrossSections, settings: StudySettings) -> pd.DataFrame:
     """One row per CAR window and test (the first ``W`` columns); ``caar_ci_low/high``
     is the ``t_cs`` interval of the CAAR at ``settings.conf_level``."""
     caar = _caar(cs)
-    ci_lo, ci_hi = _caar_interval(cs, settings.conf_level)
+    ci_lo, ci_hi = _caar_interval(cs, settings.conf_level, settings.alternative)
     rows = []
     for c, (a, b) in enumerate(settings.car_windows):
         for t in cs.tests:

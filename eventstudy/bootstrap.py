@@ -9,6 +9,10 @@ from one stream in window order, recorded in ``run.json``):
 * bootstrap-t: ``t* = (mean* - mean) / (sd* / sqrt N)`` against the observed
   ``t = mean / (sd / sqrt N)``, ``p = P*(|t*| >= |t|)`` (resamples with
   ``sd* = 0`` are dropped and counted).
+
+One-sided (``alternative`` ``greater``): ``p = P*(mean* <= 0)`` and
+``P*(t* >= t)``, the interval ``[q_{1 - level}, +inf)``; ``less``: ``P*(mean* >= 0)``,
+``P*(t* <= t)`` and ``(-inf, q_level]``.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ def bootstrap_caar(
     reps: int,
     seed: int,
     level: float,
+    alternative: str = "two-sided",
 ) -> pd.DataFrame:
     """One row per CAR window (see the module docstring)."""
     rng = np.random.default_rng(seed)
@@ -62,9 +67,21 @@ def bootstrap_caar(
         t_obs = mean / (sd / np.sqrt(n)) if sd > 0 else np.nan
         ok = sds > 0
         t_star = (means[ok] - mean) / (sds[ok] / np.sqrt(n))
-        lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
-        p_pct = min(1.0, 2 * min(float(np.mean(means <= 0)), float(np.mean(means >= 0))))
-        p_t = float(np.mean(np.abs(t_star) >= abs(t_obs))) if np.isfinite(t_obs) else np.nan
+        at_most, at_least = float(np.mean(means <= 0)), float(np.mean(means >= 0))
+        if alternative == "greater":
+            lo, hi = float(np.quantile(means, 1 - level)), np.inf
+            p_pct = at_most
+            p_t = float(np.mean(t_star >= t_obs))
+        elif alternative == "less":
+            lo, hi = -np.inf, float(np.quantile(means, level))
+            p_pct = at_least
+            p_t = float(np.mean(t_star <= t_obs))
+        else:
+            lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+            p_pct = min(1.0, 2 * min(at_most, at_least))
+            p_t = float(np.mean(np.abs(t_star) >= abs(t_obs)))
+        if not np.isfinite(t_obs):
+            p_t = np.nan
         rows.append(
             {
                 **row,

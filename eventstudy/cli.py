@@ -147,6 +147,14 @@ def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Level of the CAR and CAAR confidence intervals [default: 0.95].",
         ),
+        click.option(
+            "--alternative",
+            type=click.Choice(["two-sided", "greater", "less"]),
+            default="two-sided",
+            show_default=True,
+            help="Alternative hypothesis of every test: greater (less) = one-sided, a "
+            "positive (negative) abnormal return; intervals become one-sided bounds.",
+        ),
     ]
     for dec in reversed(decorators):
         func = dec(func)
@@ -218,6 +226,7 @@ def _build_study(
     conf_level: float | None = None,
     bootstrap_reps: int | None = None,
     bootstrap_seed: int | None = None,
+    alternative: str | None = None,
 ) -> Any:
     from eventstudy.study import EventStudy
 
@@ -232,6 +241,7 @@ def _build_study(
         benchmark=benchmark,
         factors=factors,
         conf_level=conf_level,
+        alternative=alternative,
         bootstrap_reps=bootstrap_reps,
         seed=bootstrap_seed,
     )
@@ -368,10 +378,12 @@ def run(
             written.append(str(_write_g(g_tests, out / f"groups_tests.{fmt}", fmt)))
             written.append(str(_write_g(g_diff, out / f"groups_diff.{fmt}", fmt)))
     if intraday_prices is not None:
+        from eventstudy.inference.alternative import one_sided_columns
         from eventstudy.intraday import load_intraday, study_intraday
         from eventstudy.output import write_table as _write
 
         i_car, i_ar = study_intraday(res.events, load_intraday(intraday_prices))
+        i_car = one_sided_columns(i_car, (("t", "p_value"),), res.settings.alternative)
         for fmt in (f for f in fmts if f in ("csv", "parquet")):
             written.append(str(_write(i_car, out / f"intraday_car.{fmt}", fmt)))
             written.append(str(_write(i_ar, out / f"intraday_ar.{fmt}", fmt)))

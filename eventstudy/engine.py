@@ -238,7 +238,9 @@ def _compute(
         clock.lap("extra")
     status[index.rows] = arr.status
     reason[index.rows] = arr.reason
-    cs = cross_sections(arr, index, windows, corrado, kp_in, len(est_days), clock, extra_in)
+    cs = cross_sections(
+        arr, index, windows, corrado, kp_in, len(est_days), clock, extra_in, settings.alternative
+    )
     out = assemble.engine_output(
         events, status, reason, index, arr, store, settings, cs, est_days, evt_days, fac
     )
@@ -290,11 +292,11 @@ def _collect(
         arr.day_scar[sel] = np.where(keep, ar / se, np.nan)
         arr.pos_share[sel] = (fit.resid_est > 0).sum(axis=1) / fit.n_est
     for c, cols in enumerate(windows):
-        cs = car_stats(ar, fit.car_variance(cols), fit.dof, cols)
+        cs = car_stats(ar, fit.car_variance(cols), fit.dof, cols, settings.alternative)
         for name in ("car", "se", "t", "p", "scar"):
             arr.window[name][sel, c] = np.where(numbers, getattr(cs, name), np.nan)
     lengths = np.array([len(cols) for cols in windows])
-    sq_p, _ = sq_test(fit.resid_est, arr.window["car"][sel], lengths)
+    sq_p, _ = sq_test(fit.resid_est, arr.window["car"][sel], lengths, settings.alternative)
     arr.window["sq_p"][sel] = np.where(keep, sq_p, np.nan)
 
 

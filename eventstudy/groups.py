@@ -77,6 +77,7 @@ def group_tables(res: Any, column: str, prices: Any) -> tuple[pd.DataFrame, pd.D
         "return_type": s.return_type,
         "kp_max_pairs": s.kp_max_pairs,
         "conf_level": s.conf_level,
+        "alternative": s.alternative,
     }
     cols = [c for c in _INPUT if c in ev]
     tests, cars = [], {}

@@ -203,7 +203,10 @@ class StudyResult:
     @property
     def volume_tests(self) -> pd.DataFrame:
         """Mean abnormal log volume per relative day with its tests."""
-        return self._volume_pair[1]
+        from eventstudy.inference.alternative import one_sided_columns
+
+        pairs = (("t_cs", "p_cs"), ("t_cw", "p_cw"))
+        return one_sided_columns(self._volume_pair[1], pairs, self.settings.alternative)
 
     @functools.cached_property
     def bootstrap(self) -> pd.DataFrame:
@@ -211,14 +214,18 @@ class StudyResult:
         from eventstudy.bootstrap import bootstrap_caar
 
         s = self.settings
-        return bootstrap_caar(self.car, s.car_windows, s.bootstrap_reps, s.seed, s.conf_level)
+        return bootstrap_caar(
+            self.car, s.car_windows, s.bootstrap_reps, s.seed, s.conf_level, s.alternative
+        )
 
     @functools.cached_property
     def bhar_tests(self) -> pd.DataFrame:
         """Mean BHAR per window with its t and skewness-adjusted t."""
         from eventstudy.bhar import bhar_tests
+        from eventstudy.inference.alternative import one_sided_columns
 
-        return bhar_tests(self.bhar)
+        pairs = (("t", "p_value"), ("skew_t", "skew_p"))
+        return one_sided_columns(bhar_tests(self.bhar), pairs, self.settings.alternative)
 
     def by_group(self, column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Every test per group of ``column`` and the CAAR differences between groups
@@ -248,7 +255,8 @@ class StudyResult:
         One row per event and CAR window (``CAR -/+ t_d SE(CAR)``, ``d`` the
         event's degrees of freedom) and one per window with ``event_id`` ``"CAAR"``
         (``CAAR -/+ t_{N-1} sd(CAR)/sqrt(N)``, the interval of ``t_cs``).
-        ``level`` defaults to the run's ``conf_level`` (0.95).
+        ``level`` defaults to the run's ``conf_level`` (0.95); one-sided bounds
+        (the other end infinite) when the run's ``alternative`` is one-sided.
         """
         from eventstudy.assemble import t_interval
 
@@ -261,6 +269,7 @@ class StudyResult:
             car["se"].to_numpy(float),
             car["df"].to_numpy(float),
             lvl,
+            self.settings.alternative,
         )
         events = pd.DataFrame(
             {
@@ -278,7 +287,7 @@ class StudyResult:
         with np.errstate(invalid="ignore", divide="ignore"):
             se = np.where(n >= 2, stats_["std"].to_numpy(float) / np.sqrt(n), np.nan)
         caar = stats_["mean"].to_numpy(float)
-        c_lo, c_hi = t_interval(caar, se, n - 1, lvl)
+        c_lo, c_hi = t_interval(caar, se, n - 1, lvl, self.settings.alternative)
         cross = pd.DataFrame(
             {
                 "event_id": "CAAR",

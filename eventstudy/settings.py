@@ -16,6 +16,8 @@ ModelName = Literal["market", "constant_mean", "market_adjusted", "ff3", "carhar
 ReturnType = Literal["simple", "log"]
 
 MODELS: tuple[str, ...] = get_args(ModelName)
+#: Alternative hypotheses of the tests (``greater``: a positive abnormal return).
+ALTERNATIVES: tuple[str, ...] = ("two-sided", "greater", "less")
 RETURN_TYPES: tuple[str, ...] = get_args(ReturnType)
 
 #: Factor columns (Fama-French daily library names, normalised) of each factor model.
@@ -58,6 +60,8 @@ class StudySettings:
     kp_max_pairs: int = 5_000_000
     #: Level of the confidence intervals of CAR and CAAR.
     conf_level: float = 0.95
+    #: Alternative hypothesis of every test: two-sided, greater or less (one-sided).
+    alternative: str = "two-sided"
     #: Resamples and seed of the CAAR bootstrap (bootstrap.csv).
     bootstrap_reps: int = 1999
     seed: int = 0
@@ -122,6 +126,13 @@ class StudySettings:
                 f"conf_level must lie strictly between 0 and 1 (0.95 for 95%), got {level}"
             )
         object.__setattr__(self, "conf_level", level)
+        alt = str(self.alternative).strip().lower().replace("_", "-")
+        if alt not in ALTERNATIVES:
+            raise SettingsError(
+                f"unknown alternative {self.alternative!r}; choose one of: "
+                f"{', '.join(ALTERNATIVES)}"
+            )
+        object.__setattr__(self, "alternative", alt)
         for name, low in (("bootstrap_reps", 1), ("seed", 0)):
             try:
                 value = int(getattr(self, name))

@@ -86,6 +86,7 @@ class EventStudy:
         min_estimation: int | None = None,
         kp_max_pairs: int | None = None,
         conf_level: float | None = None,
+        alternative: str | None = None,
         bootstrap_reps: int | None = None,
         seed: int | None = None,
         return_type: str = "simple",
@@ -101,6 +102,7 @@ class EventStudy:
             return_type=return_type,
             kp_max_pairs=kp_max_pairs,
             conf_level=conf_level,
+            alternative=alternative,
             bootstrap_reps=bootstrap_reps,
             seed=seed,
         )

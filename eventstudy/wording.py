@@ -45,8 +45,9 @@ def _pct(x: float) -> str:
     return f"{100 * x:+.2f}%"
 
 
-def _p(p: float) -> str:
-    return "p < 0.001" if p < 0.0005 else f"p = {p:.3f}"
+def _p(p: float, alternative: str = "two-sided") -> str:
+    name = "p" if alternative == "two-sided" else f"one-sided p ({alternative})"
+    return f"{name} < 0.001" if p < 0.0005 else f"{name} = {p:.3f}"
 
 
 def significance(p: float) -> str:
@@ -70,14 +71,17 @@ def _round_count(n: float) -> str:
     return "a thousand"
 
 
-def frequency(p: float, length: int, ticker: str) -> str:
-    """How often a move at least this large happens for ``ticker``, from the two-sided p."""
+def frequency(p: float, length: int, ticker: str, alternative: str = "two-sided") -> str:
+    """How often a move at least this large happens for ``ticker``, from the two-sided p
+    (one-sided: a rise (``greater``) or fall (``less``) at least this large)."""
     if not math.isfinite(p):
         return ""
+    move = {"greater": "rise", "less": "fall"}.get(alternative, "move")
+    size = "this size" if move == "move" else "this large"
     if length == 1:
-        what, once, unit = "a move this size", "one day in", "day"
+        what, once, unit = f"a {move} {size}", "one day in", "day"
     else:
-        what, once, unit = f"a {length}-day move this size", "once in", f"{length}-day period"
+        what, once, unit = f"a {length}-day {move} {size}", "once in", f"{length}-day period"
     units = "days" if length == 1 else f"{unit}s"
     if p >= 2 / 3:
         return f"{what} is ordinary for {ticker} (more likely than not)"
@@ -116,6 +120,7 @@ class EventNumbers:
     t: float
     p: float
     sq_p: float = math.nan
+    alternative: str = "two-sided"
 
 
 def event_sentence(e: EventNumbers) -> str:
@@ -130,14 +135,14 @@ def event_sentence(e: EventNumbers) -> str:
         )
     head = (
         f"{e.ticker}'s {_window_phrase(e.start, e.end, e.first_date, e.last_date)} was "
-        f"{_pct(e.car)} (t = {e.t:.2f}, {_p(e.p)}): {significance(e.p)}"
+        f"{_pct(e.car)} (t = {e.t:.2f}, {_p(e.p, e.alternative)}): {significance(e.p)}"
     )
-    often = frequency(e.p, e.end - e.start + 1, e.ticker)
+    often = frequency(e.p, e.end - e.start + 1, e.ticker, e.alternative)
     text = head + (f"; {often}." if often else ".")
     if math.isfinite(e.sq_p):
         text += (
             f" Against {e.ticker}'s own estimation-window moves (sample-quantile test, "
-            f"no normality assumed): {_p(e.sq_p)}."
+            f"no normality assumed): {_p(e.sq_p, e.alternative)}."
         )
     return text
 
@@ -152,6 +157,7 @@ def study_sentence(
     p_bmp: float,
     rejecting: int,
     tests: int,
+    alternative: str = "two-sided",
 ) -> str:
     """The answer for the cross-section over one CAR window (``n >= 2`` events)."""
     what = (
@@ -162,10 +168,11 @@ def study_sentence(
     if n < 2 or not math.isfinite(caar):
         return f"Too few events with a CAR over days {start:+d} to {end:+d} (N = {n}) for a test."
     tail = f"; BMP {_p(p_bmp)}" if math.isfinite(p_bmp) else ""
+    against = {"greater": " in favour of a positive one", "less": " in favour of a negative one"}
     return (
         f"Across {n} events, the {what} was {_pct(caar)} (cross-sectional t = {t_cs:.2f}, "
-        f"{_p(p_cs)}{tail}): {significance(p_cs)}; {rejecting} of {tests} tests reject a "
-        "zero CAAR at 5%."
+        f"{_p(p_cs, alternative)}{tail}): {significance(p_cs)}; {rejecting} of {tests} tests "
+        f"reject a zero CAAR{against.get(alternative, '')} at 5%."
     )
 
 
@@ -177,7 +184,13 @@ def headline_window(windows: Sequence[tuple[int, int]]) -> tuple[int, int]:
     return (0, 0) if (0, 0) in windows else tuple(windows[0])  # type: ignore[return-value]
 
 
-def event_numbers(row: Any, car: Any, ar: Any, windows: Sequence[tuple[int, int]]) -> EventNumbers:
+def event_numbers(
+    row: Any,
+    car: Any,
+    ar: Any,
+    windows: Sequence[tuple[int, int]],
+    alternative: str = "two-sided",
+) -> EventNumbers:
     """The numbers of :func:`event_sentence` over the headline window.
 
     ``row`` is the event's row of ``res.events``; ``car`` and ``ar`` are its
@@ -201,6 +214,7 @@ def event_numbers(row: Any, car: Any, ar: Any, windows: Sequence[tuple[int, int]
         t=_float(values["t"]) if values is not None else math.nan,
         p=_float(values["p_value"]) if values is not None else math.nan,
         sq_p=_float(values["sq_p"]) if values is not None and "sq_p" in values else math.nan,
+        alternative=alternative,
     )
 
 
@@ -212,7 +226,10 @@ def result_event_sentence(res: StudyResult, event_id: str) -> str:
         return df[df["event_id"].astype(str) == eid] if len(df) else df
 
     row = rows(res.events).iloc[0]
-    return event_sentence(event_numbers(row, rows(res.car), rows(res.ar), res.settings.car_windows))
+    s = res.settings
+    return event_sentence(
+        event_numbers(row, rows(res.car), rows(res.ar), s.car_windows, s.alternative)
+    )
 
 
 def result_study_sentence(res: StudyResult) -> str:
@@ -244,4 +261,5 @@ def result_study_sentence(res: StudyResult) -> str:
         get("bmp", "p_value"),
         rejecting,
         tested,
+        res.settings.alternative,
     )

@@ -23,6 +23,9 @@ After the eight tests of section 5 (:data:`CLASSIC_NAMES`) come those of
 references there): ``bw_crude`` and ``grank`` arrive precomputed in
 ``Columns.precomputed``; ``adj_patell``, ``skew_t`` and the exact binomial
 ``sign_exact`` / ``gen_sign_exact`` (statistic ``w``) are computed here.
+
+p-values follow ``Columns.alternative`` (two-sided by default; ``greater`` /
+``less`` one-sided, see :mod:`eventstudy.inference.alternative`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eventstudy.inference import extra
+from eventstudy.inference import alternative, extra
 from eventstudy.inference.car import two_sided_normal, two_sided_t
 from eventstudy.inference.rank import wilcoxon_columns
 
@@ -75,6 +78,8 @@ class Columns:
     corrado: np.ndarray
     kp_r: np.ndarray
     precomputed: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+    #: ``two-sided``, ``greater`` or ``less`` (:mod:`~eventstudy.inference.alternative`).
+    alternative: str = "two-sided"
 
 
 @dataclass(frozen=True)
@@ -129,10 +134,14 @@ def battery(c: Columns) -> list[TestColumn]:
         sign = (w - nf / 2.0) / np.sqrt(nf / 4.0)
         adj = extra.adj_patell(patell, r, nf)
         skew = extra.skew_t(c.car, inc, nf)
-    w_plus, w_p, w_notes = wilcoxon_columns(c.car, inc)
+    alt = c.alternative
+    w_plus, w_p, w_notes = wilcoxon_columns(c.car, inc, alt)
+    half = np.full(len(n), 0.5)
     exact_p = {
-        "sign_exact": extra.binom_two_sided(w, nf, np.full(len(n), 0.5)),
-        "gen_sign_exact": extra.binom_two_sided(w, nf, p_hat),
+        "sign_exact": alternative.binom_p(w, nf, half, alt, extra.binom_two_sided(w, nf, half)),
+        "gen_sign_exact": alternative.binom_p(
+            w, nf, p_hat, alt, extra.binom_two_sided(w, nf, p_hat)
+        ),
     }
     nan_k = np.full(len(n), np.nan)
     pre = c.precomputed or {}
@@ -164,6 +173,7 @@ def battery(c: Columns) -> list[TestColumn]:
             stat = values[name]
             tdf = own_df.get(name, dfree)
             p = two_sided_t(stat, tdf) if dist == "t" else two_sided_normal(stat)
+            p = alternative.from_two_sided(p, stat, alt)
             col_notes = notes
         stat = np.where(few, np.nan, stat)
         p = np.where(few | np.isnan(stat), np.nan, p)

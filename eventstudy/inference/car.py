@@ -4,6 +4,8 @@
 
     CAR = \\sum_{t \\in w} AR_t, \\qquad SE = \\sqrt{1' V_w 1}, \\qquad
     t = SCAR = CAR / SE, \\qquad p = 2 P(T_d > |t|)
+
+(``greater``: ``p = P(T_d > t)``; ``less``: ``P(T_d < t)``.)
 """
 
 from __future__ import annotations
@@ -15,12 +17,19 @@ from scipy import special
 
 
 def two_sided_t(stat: np.ndarray | float, df: np.ndarray | float) -> np.ndarray:
-    """``2 P(T_df > |stat|)`` (the regularised incomplete beta function, vectorised)."""
+    """``2 P(T_df > |stat|) = I_x(df/2, 1/2)``, ``x = df / (df + t^2)`` (the regularised
+    incomplete beta function, vectorised; ``1 - I_{1-x}(1/2, df/2)`` where ``x > 1/2``)."""
     stat = np.asarray(stat, dtype=float)
     df = np.asarray(df, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        x = df / (df + stat * stat)
-        p = special.betainc(df / 2.0, 0.5, x)
+        t2 = stat * stat
+        x = df / (df + t2)
+        # Near p = 1 (small |t|), 1 - x = t^2 / (df + t^2) is exact where x is not.
+        p = np.where(
+            x > 0.5,
+            1.0 - special.betainc(0.5, df / 2.0, t2 / (df + t2)),
+            special.betainc(df / 2.0, 0.5, x),
+        )
     return np.where(np.isinf(stat) & (df > 0), 0.0, p)
 
 
@@ -40,8 +49,15 @@ class CarStats:
     scar: np.ndarray
 
 
-def car_stats(ar: np.ndarray, car_var: np.ndarray, dof: np.ndarray, cols: np.ndarray) -> CarStats:
-    """``CAR = sum AR``; ``SE = sqrt(1'V_w 1)``; ``t = SCAR = CAR/SE``; p from ``t_d``.
+def car_stats(
+    ar: np.ndarray,
+    car_var: np.ndarray,
+    dof: np.ndarray,
+    cols: np.ndarray,
+    alternative: str = "two-sided",
+) -> CarStats:
+    """``CAR = sum AR``; ``SE = sqrt(1'V_w 1)``; ``t = SCAR = CAR/SE``; p from ``t_d``
+    (two-sided, or one-sided for ``alternative`` ``greater`` / ``less``).
 
     A window with any missing AR has no CAR (NaN).
     """
@@ -52,4 +68,8 @@ def car_stats(ar: np.ndarray, car_var: np.ndarray, dof: np.ndarray, cols: np.nda
         se = np.where(complete, np.sqrt(car_var), np.nan)
         t = car / se
     p = np.where(np.isfinite(t), two_sided_t(t, np.where(dof > 0, dof, 1)), np.nan)
+    if alternative != "two-sided":
+        from eventstudy.inference.alternative import from_two_sided
+
+        p = from_two_sided(p, t, alternative)
     return CarStats(car=car, se=se, t=t, p=p, scar=t)

@@ -244,6 +244,7 @@ def cross_sections(
     le: int,
     clock: Any = None,
     extra_in: extra.ExtraCollector | None = None,
+    alternative: str = "two-sided",
 ) -> CrossSections:
     """Run the battery on every CAR window and day (``extra_in``: the inputs of
     ``bw_crude`` and ``grank``; without it those two are NaN)."""
@@ -277,6 +278,7 @@ def cross_sections(
         corrado=corr,
         kp_r=r,
         precomputed=pre,
+        alternative=alternative,
     )
     tests = battery(cols)
     if clock is not None:

@@ -99,8 +99,9 @@ def _average_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ranks, sizes
 
 
-def wilcoxon_asymptotic(x: np.ndarray) -> tuple[float, float]:
-    """``W+`` and the two-sided p-value of ``scipy.stats.wilcoxon(x)`` for ``len(x) > 50``.
+def wilcoxon_asymptotic(x: np.ndarray, alternative: str = "two-sided") -> tuple[float, float]:
+    """``W+`` and the p-value of ``scipy.stats.wilcoxon(x, alternative=...)`` for
+    ``len(x) > 50``.
 
     scipy's ``method="auto"`` uses the normal approximation there: zeros
     dropped, ``z = (W+ - n(n+1)/4) / sqrt((n(n+1)(2n+1) - sum(t^3 - t)/2) / 24)``
@@ -115,15 +116,19 @@ def wilcoxon_asymptotic(x: np.ndarray) -> tuple[float, float]:
     tie = float(np.sum(sizes.astype(float) ** 3 - sizes))
     se = np.sqrt((n * (n + 1.0) * (2.0 * n + 1.0) - tie / 2.0) / 24.0)
     z = (w_plus - n * (n + 1.0) * 0.25) / se
+    if alternative == "greater":
+        return w_plus, float(stats.norm.sf(z))
+    if alternative == "less":
+        return w_plus, float(stats.norm.cdf(z))
     return w_plus, float(2.0 * stats.norm.sf(abs(z)))
 
 
 def wilcoxon_columns(
-    car: np.ndarray, included: np.ndarray
+    car: np.ndarray, included: np.ndarray, alternative: str = "two-sided"
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """``W+`` and its two-sided p-value for each column (NaN with a note when undefined).
+    """``W+`` and its p-value for each column (NaN with a note when undefined).
 
-    The p-value is scipy's (``scipy.stats.wilcoxon(CAR, alternative="two-sided")``):
+    The p-value is scipy's (``scipy.stats.wilcoxon(CAR, alternative=alternative)``):
     computed by scipy itself up to 50 events (exact or permutation), by the
     same normal approximation, vectorised here, above.
     """
@@ -139,9 +144,9 @@ def wilcoxon_columns(
             notes[j] = "every CAR is zero"
             continue
         if len(x) > 50:
-            w_plus[j], p[j] = wilcoxon_asymptotic(x)
+            w_plus[j], p[j] = wilcoxon_asymptotic(x, alternative)
             continue
         ranks = stats.rankdata(np.abs(nonzero))
         w_plus[j] = float(ranks[nonzero > 0].sum())
-        p[j] = float(stats.wilcoxon(x, alternative="two-sided").pvalue)
+        p[j] = float(stats.wilcoxon(x, alternative=alternative).pvalue)
     return w_plus, p, notes

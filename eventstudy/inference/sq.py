@@ -12,7 +12,8 @@ residuals present; overlapping sums, ``M_i`` of them):
     \\#\\{S_{ij} \\ge CAR_i\\}\\big)\\Big)
 
 the two-sided p-value of rejecting when the CAR lies in either tail of that
-distribution. It makes no normality assumption, which is what makes it the
+distribution (``greater``: ``#{S_ij >= CAR_i} / M_i``; ``less``:
+``#{S_ij <= CAR_i} / M_i``). It makes no normality assumption, which is what makes it the
 better test for one firm (the t-test of one CAR assumes normal residuals).
 Fewer than :data:`MIN_SUMS` sums: no p-value. The sums are differences of
 prefix sums (rounding of order 1e-18 on daily returns).
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from eventstudy.inference.alternative import tail_share
+
 __all__ = ["MIN_SUMS", "sq_test"]
 
 #: Fewest L-day sums for an SQ p-value (1/MIN_SUMS is the p-value's resolution).
@@ -29,7 +32,7 @@ MIN_SUMS = 20
 
 
 def sq_test(
-    resid_est: np.ndarray, car: np.ndarray, lengths: np.ndarray
+    resid_est: np.ndarray, car: np.ndarray, lengths: np.ndarray, alternative: str = "two-sided"
 ) -> tuple[np.ndarray, np.ndarray]:
     """SQ p-values and the number of sums, per event and window.
 
@@ -59,8 +62,7 @@ def sq_test(
             x = car[:, c][:, None]
             below = (full & (sums <= x)).sum(axis=1)
             above = (full & (sums >= x)).sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                pc = np.minimum(1.0, 2.0 * np.minimum(below, above) / count)
+            pc = tail_share(below, above, count, alternative)
             ok = np.isfinite(car[:, c]) & (count >= MIN_SUMS)
             p[:, c] = np.where(ok, pc, np.nan)
             m[:, c] = count

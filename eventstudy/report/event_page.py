@@ -73,6 +73,7 @@ def sentence(book: ReportBook, i: int) -> str:
             t=t,
             p=p,
             sq_p=sq,
+            alternative=book.settings.alternative,
         )
     )
     return text + split_sentence(book, i)

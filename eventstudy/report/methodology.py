@@ -90,6 +90,17 @@ REFERENCES = (
 )
 
 
+def _sided(alternative: str) -> str:
+    """``two-sided`` or ``one-sided (greater: H1 AR > 0)`` etc. for the methodology."""
+    if alternative == "two-sided":
+        return "two-sided"
+    sign = ">" if alternative == "greater" else "<"
+    return (
+        f"one-sided ({alternative}: the alternative is an abnormal return {sign} 0; "
+        f"confidence intervals are one-sided bounds)"
+    )
+
+
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
@@ -137,8 +148,9 @@ def methodology(res: StudyResult) -> Methodology:
         "the count stated.",
         "AR_t = R_t - x_t'b; sigma² = SSR / (L1 - k); V = sigma² (I + X*(X'X)^-1 X*'), the "
         "prediction-error covariance of the event-window ARs; SE(AR_t) = sqrt(V_tt); "
-        "CAR = sum of AR; SE(CAR) = sqrt(1'V_w 1); t = SCAR = CAR / SE(CAR), two-sided p from "
-        "Student t with d = L1 - k degrees of freedom (MacKinlay 1997; Campbell, Lo & "
+        "CAR = sum of AR; SE(CAR) = sqrt(1'V_w 1); t = SCAR = CAR / SE(CAR), "
+        f"{_sided(s.alternative)} p from Student t with d = L1 - k degrees of freedom "
+        "(MacKinlay 1997; Campbell, Lo & "
         "MacKinlay 1997).",
         "A CAR window that is not fully observed has no CAR; the event drops out of that "
         "window's cross-section only.",
@@ -146,7 +158,8 @@ def methodology(res: StudyResult) -> Methodology:
     names = list(dict.fromkeys(res.tests["statistic"])) if not res.tests.empty else list(TEST_TEXT)
     tests = [_sentence(TEST_TEXT.get(n, n)) for n in names]
     tests.append(
-        "All p-values are two-sided; no cross-sectional test with fewer than 2 events. "
+        f"All p-values are {_sided(s.alternative)}; no cross-sectional test with fewer than 2 "
+        "events. "
         "Single-day tests (AAR) use the same formulas on the window [t, t]."
     )
     kp_r = meta.get("kp_r") or {}
