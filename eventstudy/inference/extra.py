@@ -94,7 +94,7 @@ def grank(
     est_sum = np.zeros((le, k))
     est_cnt = np.zeros((le, k))
     rows = np.flatnonzero(included.any(axis=1))
-    step = max(1, _BLOCK // max(1, le * k))
+    step = max(1, _BLOCK // max(1, 16 * le))  # ~1,000 rows of 240 days: arrays stay in cache
     for a in range(0, len(rows), step):
         b = rows[a : a + step]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -104,18 +104,24 @@ def grank(
         finite = np.isfinite(s)
         n_est = finite.sum(axis=1).astype(float)[:, None]
         ti = n_est + 1.0  # estimation days + the CAR
-        # NaN compares False: missing days and excluded columns count nowhere.
-        gt = s[:, :, None] > g[:, None, :]
-        eq = s[:, :, None] == g[:, None, :]
-        ties = bool(eq.any())
-        above = gt.sum(axis=1) + (0.5 * eq.sum(axis=1) if ties else 0.0)
+        weight = inc / (ti + 1.0)
+        above = np.zeros(g.shape)
+        # One column at a time: (b, Le) comparisons and a matrix-vector product,
+        # no (b, Le, K) temporaries. NaN compares False: missing days and
+        # excluded columns count nowhere.
+        for c in range(k):
+            gc = g[:, c : c + 1]
+            gt = (s > gc).astype(float)
+            above[:, c] = gt.sum(axis=1)
+            est_sum[:, c] += gt.T @ weight[:, c]
+            eq = s == gc
+            if eq.any():
+                eqf = eq.astype(float)
+                above[:, c] += 0.5 * eqf.sum(axis=1)
+                est_sum[:, c] += 0.5 * (eqf.T @ weight[:, c])
         u0 += np.where(included[b], (n_est - above + 1.0) / (ti + 1.0) - 0.5, 0.0).sum(axis=0)
         base = np.where(finite, row_ranks(s) / (ti + 1.0) - 0.5, 0.0)
         est_sum += base.T @ inc
-        weight = inc / (ti + 1.0)
-        est_sum += np.einsum("btk,bk->tk", gt, weight)
-        if ties:
-            est_sum += 0.5 * np.einsum("btk,bk->tk", eq, weight)
         est_cnt += finite.astype(float).T @ inc
     with np.errstate(invalid="ignore", divide="ignore"):
         has = est_cnt > 0
