@@ -361,14 +361,13 @@ def run(
     written = res.to_files(str(out), fmts)
     if regress_formula:
         from eventstudy.atomic import atomic_path
-        from eventstudy.cs_regression import regress
         from eventstudy.output import write_table as _write_r
 
-        table, fit = regress(res, regress_formula, regress_window, regress_cov, regress_wls)
+        table, _fit = res.regression(regress_formula, regress_window, regress_cov, regress_wls)
         for fmt in (f for f in fmts if f in ("csv", "parquet")):
             written.append(str(_write_r(table, out / f"regression.{fmt}", fmt)))
         with atomic_path(out / "regression.txt") as tmp:
-            Path(tmp).write_text(str(fit.summary()) + "\n", encoding="utf-8")
+            Path(tmp).write_text(res.attachments["regression"]["summary"] + "\n", encoding="utf-8")
         written.append(str(out / "regression.txt"))
     if group_column:
         from eventstudy.output import write_table as _write_g

@@ -138,6 +138,8 @@ class StudyResult:
     prices: Mapping[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     engine: Any = field(default=None, repr=False, compare=False)
     price_set: Any = field(default=None, repr=False, compare=False)
+    #: The last regression and grouping computed on the result (shown in its report).
+    attachments: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @functools.cached_property
     def estimation(self) -> pd.DataFrame:
@@ -234,7 +236,9 @@ class StudyResult:
 
         if self.price_set is None:
             raise ValueError("this result holds no prices to re-run the groups on")
-        return group_tables(self, column, self.price_set)
+        tests, diff = group_tables(self, column, self.price_set)
+        self.attachments["groups"] = {"column": column, "tests": tests, "diff": diff}
+        return tests, diff
 
     def regress(
         self,
@@ -245,9 +249,22 @@ class StudyResult:
     ) -> Any:
         """Cross-sectional regression of CAR on events.csv columns; the statsmodels
         results (``.summary()``, ``.params``); see :mod:`eventstudy.cs_regression`."""
+        return self.regression(formula, window, cov, wls)[1]
+
+    def regression(
+        self,
+        formula: str,
+        window: tuple[int, int] | None = None,
+        cov: str = "HC1",
+        wls: bool = False,
+    ) -> tuple[pd.DataFrame, Any]:
+        """:meth:`regress` with its coefficient table (``regression.csv``) first;
+        the last one computed is shown in the report."""
         from eventstudy.cs_regression import regress
 
-        return regress(self, formula, window, cov, wls)[1]
+        table, fit = regress(self, formula, window, cov, wls)
+        self.attachments["regression"] = {"table": table, "summary": str(fit.summary())}
+        return table, fit
 
     def conf_int(self, level: float | None = None) -> pd.DataFrame:
         """Confidence intervals of every CAR and of the CAAR of every window.

@@ -126,6 +126,28 @@ class ReportBook:
         }
 
     @functools.cached_property
+    def volume(self) -> dict[str, dict[str, Any]]:
+        """Day 0's row of ``res.volume`` by event id.
+
+        Computed for studies of up to :data:`VOLUME_MAX_EVENTS` events, or at
+        any size when the result already holds it (``run --volume``)."""
+        from eventstudy.report.measures import VOLUME_MAX_EVENTS
+
+        res = self.res
+        if "_volume_pair" not in res.__dict__ and len(res.events) > VOLUME_MAX_EVENTS:
+            return {}
+        try:
+            vol = res.volume
+        except (AttributeError, TypeError):  # a result without prices
+            return {}
+        if not isinstance(vol, pd.DataFrame) or vol.empty:
+            return {}
+        day0 = vol[vol["rel_day"] == 0]
+        return {
+            str(r["event_id"]): {str(k): v for k, v in r.items()} for r in day0.to_dict("records")
+        }
+
+    @functools.cached_property
     def est(self) -> EstimationView:
         return EstimationView.from_result(self.res)
 

@@ -207,6 +207,22 @@ def day0_text(book: ReportBook, i: int) -> str:
     return text if text is not None else fmt.date(book.rows[i].get("day0"))
 
 
+def volume_text(row: dict[str, Any]) -> str:
+    """``+0.45 log points (1.57x the estimation-window level), t = 2.10`` or the note."""
+    note = fmt.text(row.get("note"))
+    av = fmt.as_float(row.get("abnormal_log_volume"))
+    if note or not math.isfinite(av):
+        return note or "no volume on day 0"
+    t = fmt.as_float(row.get("t"))
+    t_txt = f", t = {t:.2f}" if math.isfinite(t) else ""
+    shares = fmt.as_float(row.get("volume"))
+    traded = f"; {shares:,.0f} shares traded" if math.isfinite(shares) else ""
+    return (
+        f"{av:+.2f} log points, about {math.exp(av):.2f}x the usual volume "
+        f"(Campbell-Wasley mean-adjusted log volume){t_txt}{traded}"
+    )
+
+
 def facts(book: ReportBook, i: int) -> Markup:
     """The facts list (``<dl>`` items): timing, day 0, model estimates, the user's columns."""
     from eventstudy.models import PARAM_NAMES
@@ -238,6 +254,9 @@ def facts(book: ReportBook, i: int) -> Markup:
         items.append(("R²", fmt.num(r.get("r2"), 3)))
     if fmt.finite(r.get("sigma")):
         items.append(("sigma (daily)", fmt.pct(r.get("sigma"), sign=False)))
+    vol = book.volume.get(book.ids[i])
+    if vol is not None:
+        items.append(("Abnormal volume, day 0", volume_text(vol)))
     if fmt.text(r.get("data_flags")):
         items.append(("Data flags", fmt.text(r.get("data_flags"))))
     if fmt.text(r.get("confounding_events")):

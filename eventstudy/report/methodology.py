@@ -72,6 +72,9 @@ REFERENCES = (
     "Journal of Financial Economics 14, 3-31.",
     "Campbell, C. & Wasley, C. (1993). Measuring security price performance using daily NASDAQ "
     "returns. Journal of Financial Economics 33, 73-92.",
+    "Campbell, C. & Wasley, C. (1996). Measuring abnormal daily trading volume for samples of "
+    "NYSE/ASE and NASDAQ securities using parametric and nonparametric test statistics. Review "
+    "of Quantitative Finance and Accounting 6, 309-326.",
     "Campbell, J., Lo, A. & MacKinlay, A. C. (1997). The Econometrics of Financial Markets, "
     "chapter 4. Princeton University Press.",
     "Corrado, C. (1989). A nonparametric test for abnormal security-price performance in event "
@@ -81,8 +84,16 @@ REFERENCES = (
     "Analysis 27, 465-478.",
     "Cowan, A. (1992). Nonparametric event study tests. Review of Quantitative Finance and "
     "Accounting 2, 343-358.",
+    "Gelbach, J., Helland, E. & Klick, J. (2013). Valid inference in single-firm, single-event "
+    "studies. American Law and Economics Review 15, 495-541.",
+    "Hall, P. (1992). On the removal of skewness by transformation. Journal of the Royal "
+    "Statistical Society B 54, 221-228.",
     "Kolari, J. & Pynnönen, S. (2010). Event study testing with cross-sectional correlation of "
     "abnormal returns. Review of Financial Studies 23, 3996-4025.",
+    "Kolari, J. & Pynnönen, S. (2011). Nonparametric rank tests for event studies. Journal of "
+    "Empirical Finance 18, 953-971.",
+    "Lyon, J., Barber, B. & Tsai, C.-L. (1999). Improved methods for tests of long-run abnormal "
+    "stock returns. Journal of Finance 54, 165-201.",
     "MacKinlay, A. C. (1997). Event studies in economics and finance. Journal of Economic "
     "Literature 35, 13-39.",
     "Patell, J. (1976). Corporate forecasts of earnings per share and stock price behavior. "
@@ -175,12 +186,40 @@ def methodology(res: StudyResult) -> Methodology:
         "Event charts: AR whiskers are +-1.96 SE(AR_t); the CAR band is +-1.96 SE(CAR) of the "
         "CAR cumulated from the event-window start, with the full covariance V.",
     ]
+    level = f"{100 * s.conf_level:g}%"
+    more = [
+        "BHAR (bhar.csv): prod(1 + R_t) - prod(1 + expected_t) over each CAR window against the "
+        "model, and prod(1 + R_t) - prod(1 + R_m,t) against a buy-and-hold of the benchmark; "
+        "cross-section: mean, t (N - 1) and the skewness-adjusted t = sqrt(N) (S + g S²/3 + "
+        "g/(6N)), S = mean/sd, g the sample skewness (Hall 1992; Lyon, Barber & Tsai 1999).",
+        f"Bootstrap of the CAAR (bootstrap.csv): {s.bootstrap_reps} resamples of the events with "
+        f"replacement, numpy seed {s.seed}; {level} percentile interval, p = "
+        "min(1, 2 min(P*(mean* <= 0), P*(mean* >= 0))); bootstrap-t p = P*(|t*| >= |t|) with "
+        "t* = (mean* - CAAR) / (sd*/sqrt N).",
+        "Abnormal volume (volume.csv): v = ln(1 + volume), AV_t = v_t - mean(v) over the "
+        "estimation window (at least 30 sessions), t = AV_t / sd(v); per day the cross-sectional "
+        "t and the portfolio test AAV_t / S, S the time-series sd of the estimation-window "
+        "AAV (Campbell & Wasley 1996).",
+        "Abnormal volatility (volatility.csv): VR = mean(AR²) over the window / sigma², "
+        "one-sided p = P(F(L, d) > VR).",
+        "Day-0 split (day0_split.csv): overnight R_on = O_0 / C_-1 - 1 (adjusted), intraday "
+        "R_id = C_0 / O_0 - 1; AR_on = R_on - beta R_m,on, AR_id = R_id - alpha - beta R_m,id.",
+        "Sample-quantile test (sq_p in car.csv): the CAR against the event's own sums of L "
+        "consecutive estimation residuals (Gelbach, Helland & Klick 2013).",
+        "Same-firm events whose day 0 lies in another event's estimation or event window are "
+        "named in events.csv (confounding_events) and on the event page.",
+        "Cross-sectional regression (run --regress): statsmodels formula on the CARs of one "
+        "window, HC1 / HC0-3 / cluster-robust / classical covariance, optional WLS with weights "
+        "1 / SE(CAR)². Groups (run --group): each group studied alone with the same settings; "
+        "CAAR differences with Welch's t and the Mann-Whitney rank-sum test.",
+    ]
     return Methodology(
         [
             ("Event time", time),
             ("Returns", returns),
             (f"Model: {s.model}", model),
             ("Cross-sectional tests", tests),
+            ("Further measures", more),
             ("Charts", charts),
         ]
     )

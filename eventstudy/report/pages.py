@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from eventstudy.report import figures, fmt, tables
+from eventstudy.report import figures, fmt, measures, tables
 from eventstudy.report.methodology import methodology
 from eventstudy.wording import result_study_sentence
 
@@ -123,6 +123,11 @@ def study_context(res: StudyResult, stems: dict[str, str]) -> dict[str, Any]:
         "events": events,
         "events_data": events.data(),
         "aar": tables.aar_table(res),
+        "bhar": measures.bhar_table(res),
+        "bootstrap": measures.bootstrap_table(res),
+        "volume": measures.volume_table(res),
+        "regression": measures.regression_view(res),
+        "groups": measures.groups_view(res),
         "statuses": [x for x in STATUSES if x in present],
         "status_line": _status_line(res),
         "not_ok": bool(not_ok),
