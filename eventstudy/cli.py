@@ -155,6 +155,13 @@ def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Alternative hypothesis of every test: greater (less) = one-sided, a "
             "positive (negative) abnormal return; intervals become one-sided bounds.",
         ),
+        click.option(
+            "--exclude-confounded-days",
+            is_flag=True,
+            default=None,
+            help="Leave out of each estimation window the ticker's dividend and split dates "
+            "and the day 0 of its other events.",
+        ),
     ]
     for dec in reversed(decorators):
         func = dec(func)
@@ -227,6 +234,7 @@ def _build_study(
     bootstrap_reps: int | None = None,
     bootstrap_seed: int | None = None,
     alternative: str | None = None,
+    exclude_confounded_days: bool | None = None,
 ) -> Any:
     from eventstudy.study import EventStudy
 
@@ -242,6 +250,7 @@ def _build_study(
         factors=factors,
         conf_level=conf_level,
         alternative=alternative,
+        exclude_confounded_days=exclude_confounded_days,
         bootstrap_reps=bootstrap_reps,
         seed=bootstrap_seed,
     )

@@ -213,9 +213,16 @@ def _compute(
     # Placebo power simulations (eventstudy.placebo): a return added to every day-0 return.
     inject = float(settings.extra.get("inject_day0", 0.0))
     day0_col = np.flatnonzero(evt_days == 0)
+    excluded = None
+    if settings.exclude_confounded_days:
+        from eventstudy.corporate_actions import actions_of, excluded_keys
+
+        excluded = excluded_keys(store, index, actions_of(prices.table))
     for sel in chunks(index, chunk_size):
         part = index.take(sel)
         w = gather(store, part, est_days, evt_days, fac)
+        if excluded is not None:
+            _exclude_days(w, part, store, excluded, est_days)
         if inject and len(day0_col):
             w.ret_evt[:, day0_col] += inject
         clock.lap("panel")
@@ -246,6 +253,21 @@ def _compute(
     )
     clock.lap("tables")
     return dataclasses.replace(out, timings=clock.seconds)
+
+
+def _exclude_days(
+    w: Any, part: EventIndex, store: Any, keys: dict[str, np.ndarray], est_days: np.ndarray
+) -> None:
+    """Estimation returns on excluded sessions (:mod:`eventstudy.corporate_actions`) -> NaN."""
+    from eventstudy.corporate_actions import excluded_mask
+
+    if not len(part):
+        return
+    mic = part.mics[int(part.calendar[0])]
+    n_sessions = len(store.calendars[mic].sessions)
+    pos = part.p0[:, None] + est_days[None, :]
+    mask = excluded_mask(keys.get(mic, np.zeros(0, np.int64)), n_sessions, part.stock, pos)
+    w.ret_est[mask] = np.nan
 
 
 class _Stages:

@@ -38,6 +38,7 @@ TAIL_COLUMNS = [
     "r2",
     "data_flags",
     "confounding_events",
+    "corporate_actions",
     "exchange",
     "date",
     "time",

@@ -29,6 +29,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "r2",
     "data_flags",
     "confounding_events",
+    "corporate_actions",
 )
 #: Model parameters of every model (``alpha, beta`` for ``market``, ...).
 PARAMETER_COLUMNS: tuple[str, ...] = (

@@ -63,6 +63,8 @@ class StudySettings:
     #: Alternative hypothesis of every test: two-sided, greater or less (one-sided).
     alternative: str = "two-sided"
     #: Resamples and seed of the CAAR bootstrap (bootstrap.csv).
+    #: Leave each ticker's dividend, split and other-event day-0 sessions out of estimation.
+    exclude_confounded_days: bool = False
     bootstrap_reps: int = 1999
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -133,6 +135,7 @@ class StudySettings:
                 f"{', '.join(ALTERNATIVES)}"
             )
         object.__setattr__(self, "alternative", alt)
+        object.__setattr__(self, "exclude_confounded_days", bool(self.exclude_confounded_days))
         for name, low in (("bootstrap_reps", 1), ("seed", 0)):
             try:
                 value = int(getattr(self, name))

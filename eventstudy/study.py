@@ -21,6 +21,8 @@ import pandas as pd
 
 from eventstudy import checks, engine, event_time
 from eventstudy.confounders import confounding_events
+from eventstudy.corporate_actions import actions_of
+from eventstudy.corporate_actions import describe as describe_actions
 from eventstudy.data.base import PriceProvider, PriceSet
 from eventstudy.data.factors import load_factors
 from eventstudy.duplicates import describe_duplicates, duplicate_events
@@ -87,6 +89,7 @@ class EventStudy:
         kp_max_pairs: int | None = None,
         conf_level: float | None = None,
         alternative: str | None = None,
+        exclude_confounded_days: bool | None = None,
         bootstrap_reps: int | None = None,
         seed: int | None = None,
         return_type: str = "simple",
@@ -103,6 +106,7 @@ class EventStudy:
             kp_max_pairs=kp_max_pairs,
             conf_level=conf_level,
             alternative=alternative,
+            exclude_confounded_days=exclude_confounded_days,
             bootstrap_reps=bootstrap_reps,
             seed=seed,
         )
@@ -267,7 +271,14 @@ class EventStudy:
             lo,
             hi,
         )
-        events = ev.assign(data_flags=texts, confounding_events=confounding_events(ev, lo, hi))
+        actions = describe_actions(
+            ev["ticker"].astype(str).to_numpy(dtype=object), lo, hi, actions_of(prices.table)
+        )
+        events = ev.assign(
+            data_flags=texts,
+            confounding_events=confounding_events(ev, lo, hi),
+            corporate_actions=actions,
+        )
         quality = {"events_flagged": int(sum(bool(t) for t in texts)), "by_kind": dict(counts)}
         return dataclasses.replace(out, events=events), quality
 

@@ -261,6 +261,8 @@ def facts(book: ReportBook, i: int) -> Markup:
         items.append(("Data flags", fmt.text(r.get("data_flags"))))
     if fmt.text(r.get("confounding_events")):
         items.append(("Same-firm events in its windows", fmt.text(r.get("confounding_events"))))
+    if fmt.text(r.get("corporate_actions")):
+        items.append(("Dividends and splits in its windows", fmt.text(r.get("corporate_actions"))))
     for c in book.extras:
         items.append((str(c), fmt.text(r.get(c))))
     return Markup("".join(f"<dt>{h(k)}</dt><dd>{h(v)}</dd>" for k, v in items))

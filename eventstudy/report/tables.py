@@ -53,6 +53,7 @@ BASE_EVENT_COLUMNS = frozenset(
         "line",
         "data_flags",
         "confounding_events",
+        "corporate_actions",
     }
 )
 
