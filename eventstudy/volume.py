@@ -54,11 +54,15 @@ def volume_tables(
     cols = ["event_id", "rel_day", "date", "volume", "log_volume", "abnormal_log_volume", "t"]
     ticker = events.set_index(events["event_id"].astype(str))["ticker"].astype(str)
     per_event, est_means = [], []
+    # Each event's estimation rows, found once (not one scan of the table per event).
+    est_ids = estimation["event_id"].astype(str).to_numpy()
+    est_rows = pd.Series(np.arange(len(est_ids))).groupby(est_ids, sort=False).indices
+    est_dates, est_days = estimation["date"].to_numpy(), estimation["rel_day"].to_numpy()
     for eid, g in ar.groupby(ar["event_id"].astype(str), sort=False, observed=True):
         sym = str(ticker.get(eid, ""))
         frame = prices.get(sym)
-        e = estimation[estimation["event_id"].astype(str) == eid]
-        v_est = np.log1p(_volume(frame, e["date"].to_numpy()))
+        rows = est_rows.get(eid, np.zeros(0, np.int64))
+        v_est = np.log1p(_volume(frame, est_dates[rows]))
         v_evt = np.log1p(_volume(frame, g["date"].to_numpy()))
         ok = np.isfinite(v_est)
         note = ""
@@ -74,7 +78,7 @@ def volume_tables(
             mean, sd = np.nan, np.nan
         else:
             mean, sd = float(np.mean(v_est[ok])), float(np.std(v_est[ok], ddof=1))
-            est_means.append(pd.Series(v_est - mean, index=e["rel_day"].to_numpy(), name=eid))
+            est_means.append(pd.Series(v_est - mean, index=est_days[rows], name=eid))
         av = v_evt - mean
         with np.errstate(invalid="ignore", divide="ignore"):
             t = av / sd
