@@ -485,6 +485,18 @@ def default_out_dir(events_file: Path) -> Path:
     help="Text file of tickers (one per line) to draw pseudo-events from.",
 )
 @click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run blocks of trials on this Dask scheduler (tcp://HOST:PORT; the dask extra).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Run blocks of trials on a local Dask cluster of N worker processes (the dask extra).",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(path_type=Path),
@@ -502,6 +514,8 @@ def placebo(
     inject: float,
     cluster: bool,
     universe: Path | None,
+    scheduler: str | None,
+    workers: int | None,
     out_dir: Path | None,
     prices: Path | None,
     offline: bool,
@@ -517,6 +531,7 @@ def placebo(
     Examples:
       eventstudy placebo events.csv --prices examples/prices --trials 200
       eventstudy placebo events.csv --trials 500 --inject 0.01 --seed 7
+      eventstudy placebo events.csv --trials 5000 --workers 4
     """
     from eventstudy.data.base import PriceSet
     from eventstudy.placebo import PlaceboSpec, run_placebo
@@ -548,7 +563,9 @@ def placebo(
             hi = max(r[1] for r in ranges.values())
             ranges = {**ranges, **{t: (lo, hi) for t in tickers}}
         price_set = provider if isinstance(provider, PriceSet) else fetch_prices(provider, ranges)
-        result = run_placebo(study, price_set, spec)
+        if scheduler is not None and workers is not None:
+            raise SettingsError("give either --scheduler or --workers, not both")
+        result = run_placebo(study, price_set, spec, scheduler=scheduler, workers=workers)
     out = out_dir or Path("reports") / f"{default_out_dir(events_file).name}-placebo"
     write_placebo(result, out, str(events_file))
     if not quiet:
@@ -561,7 +578,7 @@ def placebo(
         )
         for r in five.to_dict("records"):
             click.echo(
-                f"  [{int(r['start']):+d},{int(r['end']):+d}] {r['statistic']!s:<10} "
+                f"  [{int(r['start']):+d},{int(r['end']):+d}] {r['statistic']!s:<14} "
                 f"{100 * float(r['rate']):5.1f}%  (95% CI {100 * float(r['ci_low']):.1f}-"
                 f"{100 * float(r['ci_high']):.1f}%, N {int(r['trials'])})"
             )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,18 +188,7 @@ def _compute(
     if settings.factor_names and factors is None:
         raise ValueError(f"model {settings.model!r} needs daily factors")
     store, index, status, reason = _prepare(events, prices, settings, sessions_for, exchange_of)
-    fac = _factors(factors, settings, store, index) if settings.factor_names else None
-    if fac is not None:
-        index = EventIndex(
-            index.rows,
-            index.mics,
-            index.calendar,
-            index.p0,
-            index.stock,
-            index.bench,
-            index.last,
-            _factor_last(fac, index),
-        )
+    fac, index = with_factors(factors, settings, store, index)
     est_days = np.arange(settings.estimation_window[0], settings.estimation_window[1] + 1)
     evt_days = np.arange(settings.event_window[0], settings.event_window[1] + 1)
     windows = _car_columns(settings, evt_days)
@@ -210,25 +199,7 @@ def _compute(
     kp_in = KpCollector(index, store, settings, est_days, evt_days)
     extra_in = ExtraCollector(len(index), len(est_days))
     clock.lap("store")
-    # Placebo power simulations (eventstudy.placebo): a return added to every day-0 return.
-    inject = float(settings.extra.get("inject_day0", 0.0))
-    day0_col = np.flatnonzero(evt_days == 0)
-    excluded = None
-    if settings.exclude_confounded_days:
-        from eventstudy.corporate_actions import actions_of, excluded_keys
-
-        excluded = excluded_keys(store, index, actions_of(prices.table))
-    for sel in chunks(index, chunk_size):
-        part = index.take(sel)
-        w = gather(store, part, est_days, evt_days, fac)
-        if excluded is not None:
-            _exclude_days(w, part, store, excluded, est_days)
-        if inject and len(day0_col):
-            w.ret_evt[:, day0_col] += inject
-        clock.lap("panel")
-        fit = models.fit(settings.model, w)
-        clock.lap("fit")
-        _collect(arr, sel, w, fit, settings, windows)
+    for sel, w, fit in fitted_chunks(store, index, prices, settings, fac, arr, clock, chunk_size):
         included = (
             np.concatenate([np.isfinite(arr.window["car"][sel]), np.isfinite(arr.ar[sel])], axis=1)
             & arr.numbers[sel, None]
@@ -253,6 +224,46 @@ def _compute(
     )
     clock.lap("tables")
     return dataclasses.replace(out, timings=clock.seconds)
+
+
+def fitted_chunks(
+    store: PriceStore,
+    index: EventIndex,
+    prices: PriceSet,
+    settings: StudySettings,
+    fac: Factors | None,
+    arr: EventArrays,
+    clock: Any,
+    chunk_size: int = CHUNK,
+) -> Iterator[tuple[np.ndarray, Any, models.ModelFit]]:
+    """Each chunk's positions, stacked windows and fit, its per-event numbers already
+    stored in ``arr`` (:func:`_collect`).
+
+    ``settings.extra["inject_day0"]`` (placebo power simulations,
+    :mod:`eventstudy.placebo`) adds a return to every day-0 return first.
+    """
+    est_days = np.arange(settings.estimation_window[0], settings.estimation_window[1] + 1)
+    evt_days = np.arange(settings.event_window[0], settings.event_window[1] + 1)
+    windows = _car_columns(settings, evt_days)
+    inject = float(settings.extra.get("inject_day0", 0.0))
+    day0_col = np.flatnonzero(evt_days == 0)
+    excluded = None
+    if settings.exclude_confounded_days:
+        from eventstudy.corporate_actions import actions_of, excluded_keys
+
+        excluded = excluded_keys(store, index, actions_of(prices.table))
+    for sel in chunks(index, chunk_size):
+        part = index.take(sel)
+        w = gather(store, part, est_days, evt_days, fac)
+        if excluded is not None:
+            _exclude_days(w, part, store, excluded, est_days)
+        if inject and len(day0_col):
+            w.ret_evt[:, day0_col] += inject
+        clock.lap("panel")
+        fit = models.fit(settings.model, w)
+        clock.lap("fit")
+        _collect(arr, sel, w, fit, settings, windows)
+        yield sel, w, fit
 
 
 def _exclude_days(
@@ -381,6 +392,27 @@ def _prepare(
     huge = np.full(len(comp), np.iinfo(np.int64).max // 4, np.int64)
     index = EventIndex(comp, mic_list, calendar, p0, stock, bench, last, huge)
     return store, index, status, reason
+
+
+def with_factors(
+    factors: pd.DataFrame | None, settings: StudySettings, store: PriceStore, index: EventIndex
+) -> tuple[Factors | None, EventIndex]:
+    """The factors on each calendar (``None`` for models without factors) and ``index``
+    with the last session that has factors."""
+    if not settings.factor_names:
+        return None, index
+    fac = _factors(factors, settings, store, index)
+    index = EventIndex(
+        index.rows,
+        index.mics,
+        index.calendar,
+        index.p0,
+        index.stock,
+        index.bench,
+        index.last,
+        _factor_last(fac, index),
+    )
+    return fac, index
 
 
 def _factors(

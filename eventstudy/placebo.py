@@ -78,26 +78,43 @@ class PlaceboResult:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def _span(prices: PriceSet, symbol: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    try:
-        frame = prices.frames[symbol]
-    except KeyError:
-        return None
-    dates = frame.index[frame["adj_close"].notna().to_numpy()]
-    return (dates.min(), dates.max()) if len(dates) else None
+def _spans(prices: PriceSet, symbols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last date with a price of each symbol (NaT: none), ``datetime64[D]``."""
+    table = prices.table
+    valid = np.isfinite(table.values["adj_close"])
+    code = np.repeat(np.arange(len(table.tickers)), np.diff(table.starts))
+    rows = np.flatnonzero(valid)
+    vc = code[rows]
+    k = np.arange(len(table.tickers))
+    lo_at, hi_at = np.searchsorted(vc, k, "left"), np.searchsorted(vc, k, "right") - 1
+    has = hi_at >= lo_at
+    nat = np.datetime64("NaT", "D")
+    first = np.where(has, table.dates[rows[np.minimum(lo_at, len(rows) - 1)]], nat)
+    last = np.where(has, table.dates[rows[np.maximum(hi_at, 0)]], nat)
+    if not len(rows):
+        first = last = np.full(len(k), nat)
+    at = pd.Index(table.tickers.astype(str)).get_indexer(pd.Index(symbols.astype(str)))
+    out_first = (
+        np.where(at >= 0, first[np.maximum(at, 0)], nat) if len(k) else np.full(len(at), nat)
+    )
+    out_last = np.where(at >= 0, last[np.maximum(at, 0)], nat) if len(k) else np.full(len(at), nat)
+    return out_first, out_last
 
 
-def _feasible(
-    sessions: pd.DatetimeIndex, spans: list[tuple[pd.Timestamp, pd.Timestamp]], settings: Any
-) -> tuple[int, int]:
-    """Session positions ``[a, b]`` whose windows lie inside every span (``a > b``: none)."""
-    lo = max(s[0] for s in spans)
-    hi = min(s[1] for s in spans)
-    est0 = settings.estimation_window[0]
-    evt1 = settings.event_window[1]
-    a = int(sessions.searchsorted(lo)) + 1 - est0  # one session before for the first return
-    b = int(sessions.searchsorted(hi, side="right")) - 1 - evt1
-    return a, b
+def _positions(
+    sessions: np.ndarray, first: np.ndarray, last: np.ndarray, settings: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Session positions ``[a, b]`` of day 0 whose windows lie inside ``[first, last]``
+    (``a > b``: none): one session before the estimation window for its first return."""
+    ok = ~(np.isnat(first) | np.isnat(last))
+    a = (
+        np.searchsorted(sessions, np.where(ok, first, sessions[0]))
+        + 1
+        - settings.estimation_window[0]
+    )
+    b = np.searchsorted(sessions, np.where(ok, last, sessions[0]), side="right") - 1
+    b = b - settings.event_window[1]
+    return np.where(ok, a, 1), np.where(ok, b, 0)
 
 
 def draw_events(
@@ -106,62 +123,78 @@ def draw_events(
     settings: Any,
     spec: PlaceboSpec,
     sessions_for: Callable[[str], pd.DatetimeIndex],
-) -> list[pd.DataFrame]:
-    """The pseudo-events of every trial (one frame per trial)."""
+) -> pd.DataFrame:
+    """The pseudo-events of every trial, stacked, with their ``trial`` (0-based).
+
+    Trial ``t``'s pseudo-event ``k`` (``event_id`` ``t{t}-{k}``) has event ``k``'s
+    benchmark and exchange and its ticker (or, with a universe, a ticker drawn
+    uniformly from it); its day 0 is drawn uniformly from the sessions where its
+    ticker's and benchmark's prices cover the whole estimation and event window
+    (``cluster``: one session per trial, drawn from those every pseudo-event of
+    the trial can use). A pseudo-event with no such session is left out.
+    """
     rng = np.random.default_rng(spec.seed)
     base = events[["ticker", "benchmark", "exchange"]].astype(str)
+    n, trials = len(base), int(spec.trials)
     if spec.universe:
-        picks = rng.integers(0, len(spec.universe), (spec.trials, len(base)))
-        tickers = np.asarray(list(spec.universe), dtype=object)[picks]
+        picks = rng.integers(0, len(spec.universe), (trials, n))
+        tickers = np.asarray([str(u) for u in spec.universe], dtype=object)[picks]
     else:
-        tickers = np.tile(base["ticker"].to_numpy(dtype=object), (spec.trials, 1))
-    spans: dict[str, tuple[pd.Timestamp, pd.Timestamp] | None] = {}
-
-    def span(sym: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-        if sym not in spans:
-            spans[sym] = _span(prices, sym)
-        return spans[sym]
-
-    out = []
-    bench = base["benchmark"].to_numpy(dtype=object)
-    mics = base["exchange"].to_numpy(dtype=object)
-    for trial in range(spec.trials):
-        rows = []
-        usable = []
-        for k in range(len(base)):
-            s_t, s_b = span(tickers[trial, k]), span(bench[k])
-            if s_t is None or s_b is None:
-                continue
-            sessions = sessions_for(mics[k])
-            a, b = _feasible(sessions, [s_t, s_b], settings)
-            if a <= b:
-                usable.append((k, sessions, a, b))
-        if spec.cluster and usable:
-            a = max(u[2] for u in usable)
-            b = min(u[3] for u in usable)
-            if a > b:
+        tickers = np.tile(base["ticker"].to_numpy(dtype=object), (trials, 1))
+    bench = np.tile(base["benchmark"].to_numpy(dtype=object), (trials, 1))
+    mics = np.tile(base["exchange"].to_numpy(dtype=object), (trials, 1))
+    t_first, t_last = _spans(prices, tickers.ravel())
+    b_first, b_last = _spans(prices, bench.ravel())
+    first = np.maximum(t_first, b_first)  # NaT propagates
+    last = np.minimum(t_last, b_last)
+    a = np.zeros(trials * n, np.int64)
+    b = np.full(trials * n, -1, np.int64)
+    flat_mics = mics.ravel()
+    cal: dict[str, np.ndarray] = {}
+    for mic in np.unique(flat_mics.astype(str)):
+        rows = np.flatnonzero(flat_mics == mic)
+        cal[mic] = pd.DatetimeIndex(sessions_for(mic)).to_numpy().astype("datetime64[D]")
+        a[rows], b[rows] = _positions(cal[mic], first[rows], last[rows], settings)
+    usable = (a <= b).reshape(trials, n)
+    a2, b2 = a.reshape(trials, n), b.reshape(trials, n)
+    day = np.full((trials, n), np.datetime64("NaT", "D"))
+    if spec.cluster:
+        a_date = np.full((trials, n), np.datetime64("NaT", "D"))
+        b_date = a_date.copy()
+        for mic, sessions in cal.items():
+            here = (mics == mic) & usable
+            a_date[here] = sessions[a2[here]]
+            b_date[here] = sessions[b2[here]]
+        any_usable = usable.any(axis=1)
+        lo = np.where(usable, a_date, np.datetime64("1000-01-01")).max(axis=1)
+        hi = np.where(usable, b_date, np.datetime64("9000-01-01")).min(axis=1)
+        first_k = usable.argmax(axis=1)
+        for t in np.flatnonzero(any_usable):
+            sessions = cal[str(mics[t, first_k[t]])]
+            i0, i1 = np.searchsorted(sessions, lo[t]), np.searchsorted(sessions, hi[t], "right") - 1
+            if i0 > i1:
                 raise SettingsError(
                     "--cluster: no session lets every ticker's windows fit in its prices; "
                     "use tickers with overlapping price histories"
                 )
-            day = usable[0][1][int(rng.integers(a, b + 1))]
-            dates = [day] * len(usable)
-        else:
-            dates = [u[1][int(rng.integers(u[2], u[3] + 1))] for u in usable]
-        for (k, _, _, _), day in zip(usable, dates, strict=True):
-            rows.append(
-                {
-                    "event_id": f"t{trial}-{k}",
-                    "ticker": tickers[trial, k],
-                    "benchmark": bench[k],
-                    "date": f"{day:%Y-%m-%d}",
-                    "timing": "during_market",
-                }
-            )
-        out.append(
-            pd.DataFrame(rows, columns=["event_id", "ticker", "benchmark", "date", "timing"])
-        )
-    return out
+            day[t, usable[t]] = sessions[int(rng.integers(i0, i1 + 1))]
+    else:
+        pos = np.zeros((trials, n), np.int64)
+        pos[usable] = rng.integers(a2[usable], b2[usable] + 1)
+        for mic, sessions in cal.items():
+            here = (mics == mic) & usable
+            day[here] = sessions[pos[here]]
+    t_idx, k_idx = np.nonzero(usable)
+    return pd.DataFrame(
+        {
+            "event_id": [f"t{t}-{k}" for t, k in zip(t_idx.tolist(), k_idx.tolist(), strict=True)],
+            "ticker": tickers[t_idx, k_idx].astype(str),
+            "benchmark": bench[t_idx, k_idx].astype(str),
+            "date": pd.DatetimeIndex(day[t_idx, k_idx]).strftime("%Y-%m-%d"),
+            "timing": "during_market",
+            "trial": t_idx,
+        }
+    )
 
 
 def _clopper_pearson(k: np.ndarray, n: np.ndarray, conf: float = 0.95) -> tuple[np.ndarray, ...]:
@@ -176,81 +209,90 @@ def _clopper_pearson(k: np.ndarray, n: np.ndarray, conf: float = 0.95) -> tuple[
 
 
 def run_placebo(
-    study: Any, prices: PriceSet, spec: PlaceboSpec, progress: Callable[[int], None] | None = None
+    study: Any,
+    prices: PriceSet,
+    spec: PlaceboSpec,
+    progress: Callable[[int], None] | None = None,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> PlaceboResult:
-    """Run ``spec.trials`` pseudo-studies of ``study`` (an :class:`EventStudy`) on ``prices``."""
+    """Run ``spec.trials`` pseudo-studies of ``study`` (an :class:`EventStudy`) on ``prices``.
+
+    Every pseudo-event of every trial is computed in one vectorised pass
+    (:func:`eventstudy.trials.compute_trials`), with the study's settings (model,
+    windows, alternative, ...). ``scheduler`` (a Dask scheduler address) or
+    ``workers`` (a local Dask cluster of that many processes) spread blocks of
+    trials over Dask workers (the ``dask`` extra); the draws are made here, once,
+    so the rates are the same as a local run's for the same seed.
+    """
     import warnings
 
-    from eventstudy import event_time
-    from eventstudy.study import EventStudy
+    from eventstudy import scale_out
+    from eventstudy.study import EventStudy, load_factors
 
     t0 = time.perf_counter()
     settings = study.settings
-    trials = draw_events(study.events, prices, settings, spec, event_time.sessions)
-    p_tests: list[pd.DataFrame] = []
-    p_events: list[pd.DataFrame] = []
-    sizes = []
-    options = {
-        "model": settings.model,
-        "estimation_window": settings.estimation_window,
-        "event_window": settings.event_window,
-        "car_windows": settings.car_windows,
-        "min_estimation": settings.min_estimation,
-        "return_type": settings.return_type,
-        "kp_max_pairs": settings.kp_max_pairs,
-        "factors": study.factors_source,
-    }
-    for trial, frame in enumerate(trials):
-        if frame.empty:
-            sizes.append(0)
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pseudo-events may share a ticker and day 0
-            pseudo = EventStudy(frame, **options)
-            pseudo.settings = dataclasses.replace(
-                pseudo.settings, extra={**pseudo.settings.extra, "inject_day0": spec.inject}
-            )
-            res = pseudo.run(prices=prices)
-        sizes.append(int((res.events["status"] == "ok").sum()))
-        p_tests.append(res.tests[["start", "end", "statistic", "p_value"]].assign(trial=trial))
-        p_events.append(res.car[["start", "end", "p_value", "sq_p"]])
-        if progress is not None:
-            progress(trial + 1)
+    frame = draw_events(study.events, prices, settings, spec, _sessions)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pseudo-events may share a ticker and day 0
+        pseudo = EventStudy(
+            frame.rename(columns={"trial": "placebo_trial"}),
+            estimation_window=settings.estimation_window,
+            event_window=settings.event_window,
+        )
+    events = pseudo.events
+    trial = events["placebo_trial"].to_numpy(dtype=np.int64)
+    run_settings = dataclasses.replace(
+        settings, extra={**settings.extra, "inject_day0": spec.inject}
+    )
+    factors = None
+    if settings.factor_names and study.factors_source is not None:
+        factors, _ = load_factors(study.factors_source)
+    t1 = time.perf_counter()
+    blocks = scale_out.trial_blocks(spec.trials, scheduler, workers)
+    res = scale_out.compute_blocks(
+        events, trial, blocks, prices, run_settings, factors, scheduler=scheduler, workers=workers
+    )
+    if progress is not None:
+        progress(spec.trials)
     rows = []
-    tests = pd.concat(p_tests, ignore_index=True) if p_tests else pd.DataFrame()
-    for (a, b), ok in _groups(tests, ["start", "end"]):
-        for stat, g in ok.groupby("statistic", sort=False):
-            p = g["p_value"].to_numpy(dtype=float)
-            rows += _rates(int(a), int(b), str(stat), p)
-    cars = pd.concat(p_events, ignore_index=True) if p_events else pd.DataFrame()
-    for (a, b), g in _groups(cars, ["start", "end"]):
-        rows += _rates(int(a), int(b), "event_t", g["p_value"].to_numpy(dtype=float))
-        rows += _rates(int(a), int(b), "event_sq", g["sq_p"].to_numpy(dtype=float))
+    for c, (a, b) in enumerate(settings.car_windows):
+        for j, stat in enumerate(res.names):
+            rows += _rates(int(a), int(b), stat, res.p[:, j, c])
+    for c, (a, b) in enumerate(settings.car_windows):
+        rows += _rates(int(a), int(b), "event_t", res.event_p[:, c])
+        rows += _rates(int(a), int(b), "event_sq", res.event_sq[:, c])
     table = pd.DataFrame(rows, columns=COLUMNS[:-2])
     k = table["rejections"].to_numpy(dtype=float)
     n = table["trials"].to_numpy(dtype=float)
     table["ci_low"], table["ci_high"] = _clopper_pearson(k, n)
     table["inject"] = spec.inject
     table["cluster"] = spec.cluster
+    sizes = res.ok
     meta = {
         "trials": spec.trials,
         "seed": spec.seed,
         "inject": spec.inject,
         "cluster": spec.cluster,
         "universe": list(spec.universe) if spec.universe else None,
-        "events_per_trial_mean": float(np.mean(sizes)) if sizes else 0.0,
-        "events_per_trial_min": int(min(sizes)) if sizes else 0,
+        "events_per_trial_mean": float(np.mean(sizes)) if len(sizes) else 0.0,
+        "events_per_trial_min": int(sizes.min()) if len(sizes) else 0,
+        "pseudo_events": len(events),
+        "alternative": settings.alternative,
+        "scheduler": scheduler or (f"LocalCluster({workers} workers)" if workers else "local"),
         "seconds": time.perf_counter() - t0,
+        "seconds_draw": t1 - t0,
         "settings": settings.to_dict(),
     }
     logger.info("placebo: %d trials in %.1f s", spec.trials, meta["seconds"])
     return PlaceboResult(table[COLUMNS], meta)
 
 
-def _groups(df: pd.DataFrame, keys: list[str]) -> Any:
-    if df.empty:
-        return iter(())
-    return df.groupby(keys, sort=False)
+def _sessions(mic: str) -> pd.DatetimeIndex:
+    from eventstudy import event_time
+
+    return event_time.sessions(mic)
 
 
 def _rates(start: int, end: int, stat: str, p: np.ndarray) -> list[dict[str, Any]]:

@@ -73,15 +73,91 @@ def test_draws_keep_securities_and_cluster_puts_a_trial_on_one_day(null_prices):
     plain = draw_events(
         study.events, prices, study.settings, PlaceboSpec(5, 1), event_time.sessions
     )
-    assert all(sorted(f["ticker"]) == sorted(study.events["ticker"]) for f in plain)
+    assert sorted(plain["trial"].unique()) == list(range(5))
+    for _, f in plain.groupby("trial"):
+        assert sorted(f["ticker"]) == sorted(study.events["ticker"])
     clustered = draw_events(
         study.events, prices, study.settings, PlaceboSpec(5, 1, cluster=True), event_time.sessions
     )
-    assert all(f["date"].nunique() == 1 for f in clustered)
-    assert len({f["date"].iloc[0] for f in clustered}) > 1  # a new day per trial
+    assert (clustered.groupby("trial")["date"].nunique() == 1).all()
+    assert clustered.groupby("trial")["date"].first().nunique() > 1  # a new day per trial
     sessions = event_time.sessions("XNYS")
-    for f in plain:
-        assert pd.DatetimeIndex(f["date"]).isin(sessions).all()
+    assert pd.DatetimeIndex(plain["date"]).isin(sessions).all()
+    # every drawn day 0 leaves the whole estimation and event window inside the data
+    pos = sessions.get_indexer(pd.DatetimeIndex(plain["date"]))
+    data = sessions.get_indexer(pd.DatetimeIndex(null_prices["date"].agg(["min", "max"])))
+    assert (pos + study.settings.estimation_window[0] - 1 >= data[0]).all()
+    assert (pos + study.settings.event_window[1] <= data[1]).all()
+
+
+def test_draws_leave_out_pseudo_events_whose_windows_cannot_fit(null_prices):
+    """A universe ticker with 100 sessions of prices can never hold a 250-day window."""
+    from eventstudy import event_time
+
+    short = null_prices[null_prices["ticker"] == "S0"].head(100).assign(ticker="SHORT")
+    prices = _prices(_study(), pd.concat([null_prices, short], ignore_index=True))
+    spec = PlaceboSpec(40, 2, universe=["S1", "SHORT"])
+    frame = draw_events(_study().events, prices, _study().settings, spec, event_time.sessions)
+    assert "SHORT" not in set(frame["ticker"]) and len(frame) > 0
+    assert set(frame["ticker"]) == {"S1"}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"alternative": "greater", "car_windows": [(0, 0), (-1, 1), (-3, 5)]},
+        {"model": "constant_mean", "estimation_window": (-120, -11), "min_estimation": 60},
+    ],
+)
+def test_stacked_trials_equal_one_study_per_trial(null_prices, options):
+    """The vectorised pass gives, trial by trial, the p-values of a study of that
+    trial's pseudo-events alone (``EventStudy.run``), with the injected return."""
+    import dataclasses
+    import warnings
+
+    from eventstudy import event_time
+    from eventstudy.inference.battery import TEST_NAMES
+    from eventstudy.placebo import _sessions
+    from eventstudy.scale_out import _xnys_fallback
+    from eventstudy.trials import compute_trials
+
+    study = es.EventStudy(_study().events[["ticker", "date"]], **options)
+    prices = _prices(study, null_prices)
+    spec = PlaceboSpec(trials=4, seed=9, universe=TICKERS[:5])
+    frame = draw_events(study.events, prices, study.settings, spec, _sessions)
+    settings = dataclasses.replace(study.settings, extra={"inject_day0": 0.004})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stacked = es.EventStudy(frame.rename(columns={"trial": "placebo_trial"}), **options)
+    got = compute_trials(
+        stacked.events,
+        stacked.events["placebo_trial"].to_numpy(),
+        spec.trials,
+        prices,
+        settings,
+        event_time.sessions,
+        _xnys_fallback,
+    )
+    for t in range(spec.trials):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            one = es.EventStudy(frame[frame["trial"] == t].drop(columns="trial"), **options)
+        one.settings = settings
+        res = one.run(prices=prices)
+        for c, (a, b) in enumerate(settings.car_windows):
+            want = res.tests[(res.tests["start"] == a) & (res.tests["end"] == b)]
+            want = want.set_index("statistic")["p_value"].reindex(list(TEST_NAMES))
+            np.testing.assert_allclose(got.p[t, :, c], want.to_numpy(float), rtol=1e-12, atol=0)
+            car = res.car[(res.car["start"] == a) & (res.car["end"] == b)]
+            mine = got.event_trial == t
+            np.testing.assert_allclose(
+                np.sort(got.event_p[mine, c]), np.sort(car["p_value"].to_numpy(float)), rtol=1e-12
+            )
+            np.testing.assert_allclose(
+                np.sort(got.event_sq[mine, c]), np.sort(car["sq_p"].to_numpy(float)), rtol=1e-12
+            )
+        assert got.ok[t] == (res.events["status"] == "ok").sum()
 
 
 def test_injection_adds_exactly_x_to_the_day0_abnormal_return(null_prices):

@@ -52,7 +52,8 @@ class CorradoSums:
         ranks = row_ranks(resid_all)
         finite = np.isfinite(resid_all) & estimated[:, None]
         d = np.isfinite(resid_all).sum(axis=1) + 1
-        num = np.where(finite, np.rint(2.0 * ranks).astype(np.int64) - d[:, None], 0)
+        twice = np.rint(2.0 * np.where(finite, ranks, 0.0)).astype(np.int64)
+        num = np.where(finite, twice - d[:, None], 0)
         self.count += finite.sum(axis=0)
         excluded = estimated[:, None] & ~included
         for denom in np.unique(d[estimated]):
