@@ -181,7 +181,7 @@ def _compute(
 ) -> EngineOutput:
     from eventstudy import assemble
     from eventstudy.inference.crosssection import KpCollector, cross_sections
-    from eventstudy.inference.extra import ExtraCollector
+    from eventstudy.inference.extra import SKEW_REPS, ExtraCollector
 
     clock = _Stages()
     events = events.reset_index(drop=True)
@@ -217,7 +217,17 @@ def _compute(
     status[index.rows] = arr.status
     reason[index.rows] = arr.reason
     cs = cross_sections(
-        arr, index, windows, corrado, kp_in, len(est_days), clock, extra_in, settings.alternative
+        arr,
+        index,
+        windows,
+        corrado,
+        kp_in,
+        len(est_days),
+        clock,
+        extra_in,
+        settings.alternative,
+        SKEW_REPS,
+        (settings.seed,),
     )
     out = assemble.engine_output(
         events, status, reason, index, arr, store, settings, cs, est_days, evt_days, fac

@@ -226,9 +226,11 @@ class StudyResult:
         """Mean BHAR per window with its t and skewness-adjusted t."""
         from eventstudy.bhar import bhar_tests
         from eventstudy.inference.alternative import one_sided_columns
+        from eventstudy.inference.extra import SKEW_REPS
 
-        pairs = (("t", "p_value"), ("skew_t", "skew_p"))
-        return one_sided_columns(bhar_tests(self.bhar), pairs, self.settings.alternative)
+        s = self.settings
+        table = bhar_tests(self.bhar, SKEW_REPS, s.seed, s.alternative)
+        return one_sided_columns(table, (("t", "p_value"),), s.alternative)
 
     def by_group(self, column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Every test per group of ``column`` and the CAAR differences between groups

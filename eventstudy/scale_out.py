@@ -61,6 +61,7 @@ def _block(
         event_time.sessions,
         _xnys_fallback,
         factors,
+        block.start,
     )
 
 

@@ -24,7 +24,7 @@ from eventstudy import engine, models
 from eventstudy.data.base import PriceSet
 from eventstudy.inference.battery import TEST_NAMES
 from eventstudy.inference.crosssection import KpCollector, cross_sections
-from eventstudy.inference.extra import ExtraCollector
+from eventstudy.inference.extra import SKEW_REPS, ExtraCollector
 from eventstudy.inference.rank import CorradoSums
 from eventstudy.settings import StudySettings
 
@@ -53,14 +53,25 @@ def compute_trials(
     sessions_for: engine.SessionsFor,
     exchange_of: engine.ExchangeOf,
     factors: pd.DataFrame | None = None,
+    first_trial: int = 0,
 ) -> TrialTests:
     """The tests of ``n_trials`` studies whose events are ``events`` (day 0 resolved),
-    event ``i`` belonging to trial ``trial[i]``."""
+    event ``i`` belonging to trial ``trial[i]``; ``first_trial`` numbers them in the
+    whole run (trial ``t`` bootstraps ``skew_t`` with seed ``(seed, first_trial + t + 1)``),
+    so a block of trials gives the numbers of the same trials in one pass."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
         return _compute(
-            events, trial, n_trials, prices, settings, sessions_for, exchange_of, factors
+            events,
+            trial,
+            n_trials,
+            prices,
+            settings,
+            sessions_for,
+            exchange_of,
+            factors,
+            first_trial,
         )
 
 
@@ -73,6 +84,7 @@ def _compute(
     sessions_for: engine.SessionsFor,
     exchange_of: engine.ExchangeOf,
     factors: pd.DataFrame | None,
+    first_trial: int,
 ) -> TrialTests:
     events = events.reset_index(drop=True)
     trial = np.asarray(trial, dtype=np.int64)
@@ -121,6 +133,7 @@ def _compute(
             included,
             est_days,
             evt_days,
+            (settings.seed, first_trial + t + 1),
         )
     numbers = arr.numbers[:, None]
     return TrialTests(
@@ -145,6 +158,7 @@ def _trial_p(
     included: np.ndarray,
     est_days: np.ndarray,
     evt_days: np.ndarray,
+    seed: tuple[int, ...],
 ) -> np.ndarray:
     """(tests, W) p-values of one trial's events ``sel`` (positions in the index)."""
     n, le = len(sel), len(est_days)
@@ -166,6 +180,16 @@ def _trial_p(
         pos_share=arr.pos_share[sel],
     )
     cs = cross_sections(
-        view, sub, windows, corrado, kp_in, le, None, extra_in, settings.alternative
+        view,
+        sub,
+        windows,
+        corrado,
+        kp_in,
+        le,
+        None,
+        extra_in,
+        settings.alternative,
+        SKEW_REPS,
+        seed,
     )
     return np.stack([tc.p_value for tc in cs.tests])

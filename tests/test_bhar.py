@@ -8,7 +8,9 @@ from scipy import stats
 
 import eventstudy as es
 from eventstudy.bhar import skewness_adjusted_t
+from eventstudy.inference.extra import SKEW_REPS
 from tests.conftest import ROOT, SAMPLE_PRICES
+from tests.test_extra_tests import plain_skew_boot_p
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +42,11 @@ def test_bhar_tests_by_hand(res):
     g = ((x - m) ** 3).sum() / (n * sd**3)
     s = m / sd
     assert row["skew_t"] == pytest.approx(np.sqrt(n) * (s + g * s * s / 3 + g / (6 * n)), abs=1e-12)
+    assert row["skew_p_normal"] == pytest.approx(2 * stats.norm.sf(abs(row["skew_t"])), abs=1e-12)
+    j = list(t.index).index((-5, 5, "bhar"))  # the bootstrap stream of this window and measure
+    cfg = res.settings
+    want = plain_skew_boot_p(list(x), row["skew_t"], SKEW_REPS, (cfg.seed, 2, j))
+    assert row["skew_p"] == pytest.approx(want, abs=1e-15)
 
 
 def test_skewness_adjusted_t_reduces_to_t_for_symmetric_data():

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from eventstudy.inference.battery import CLASSIC_NAMES, DISTRIBUTIONS, EXTRA_NAMES, TEST_NAMES
-from eventstudy.inference.extra import binom_two_sided
+from eventstudy.inference.extra import SKEW_REPS, binom_two_sided
 from tests.test_scale import _compute, _study
 
 YAHOO = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices_yahoo"
@@ -37,9 +37,39 @@ def _rank_avg(values: list[float]) -> list[float]:
     return out
 
 
-def plain_tests(members: list[dict], length: int, r: float, est_days: list[int]) -> dict:
+def plain_skew_boot_p(car: list[float], t_sa: float, reps: int, seed: tuple[int, ...]) -> float:
+    """Lyon-Barber-Tsai bootstrap p of Hall's t, one resample at a time."""
+    n = len(car)
+    xs = np.sort(car)
+    dev = (xs - xs.mean()).tolist()
+    rng = np.random.default_rng(seed)
+    le = ge = valid = 0
+    for _ in range(reps):
+        xb = [dev[i] for i in rng.integers(0, n, size=n).tolist()]
+        mb = sum(xb) / n
+        var = sum((x - mb) ** 2 for x in xb) / (n - 1)
+        if min(xb) == max(xb):
+            continue
+        valid += 1
+        sd = math.sqrt(var)
+        s = mb / sd  # centred on the sample: the deviations have mean 0
+        gamma = sum((x - mb) ** 3 for x in xb) / (n * sd**3)
+        tb = math.sqrt(n) * (s + gamma * s * s / 3 + gamma / (6 * n))
+        le += tb <= t_sa
+        ge += tb >= t_sa
+    return min(1.0, 2 * min(le + 1, ge + 1) / (valid + 1))
+
+
+def plain_tests(
+    members: list[dict],
+    length: int,
+    r: float,
+    est_days: list[int],
+    boot: tuple[int, tuple[int, ...]] | None = None,
+) -> dict:
     """Every extra statistic of one window from per-event dicts with ``car``,
-    ``scar``, ``resid`` (rel_day -> residual) and ``sigma``."""
+    ``scar``, ``resid`` (rel_day -> residual) and ``sigma``; ``boot``: resamples
+    and seed of skew_t's bootstrap p (without it, skew_t is not checked)."""
     n = len(members)
     car = [m["car"] for m in members]
     caar = sum(car) / n
@@ -80,7 +110,8 @@ def plain_tests(members: list[dict], length: int, r: float, est_days: list[int])
     s = caar / sd
     gamma = sum((c - caar) ** 3 for c in car) / (n * sd**3)
     t_sa = math.sqrt(n) * (s + gamma * s * s / 3 + gamma / (6 * n))
-    out["skew_t"] = (t_sa, 2 * stats.norm.sf(abs(t_sa)))
+    if boot is not None:
+        out["skew_t"] = (t_sa, plain_skew_boot_p(car, t_sa, *boot))
     # Exact binomial sign tests.
     w = sum(1 for c in car if c > 0)
     p_hat = sum(m["pos_share"] for m in members) / n
@@ -127,14 +158,22 @@ def _k(res) -> int:
 
 
 def _check(res, windows, kp_r: dict[str, float], est_days: list[int]) -> int:
-    """Compare every window's and day's extra tests; return the columns checked."""
+    """Compare every window's and day's extra tests; return the columns checked.
+
+    The default settings (``windows`` are their CAR windows, in order): skew_t's
+    bootstrap stream of column ``k`` is ``(seed, k)``, windows first, then days."""
+    from eventstudy.settings import StudySettings
+
+    cfg = StudySettings()
+    assert list(cfg.car_windows) == windows
     checked = 0
     tests = res.tests.set_index(["start", "end", "statistic"])
     for a, b in windows:
         members = _members(res, a, b)
         if len(members) < 2:
             continue
-        want = plain_tests(members, b - a + 1, kp_r[f"{a},{b}"], est_days)
+        boot = (SKEW_REPS, (cfg.seed, windows.index((a, b))))
+        want = plain_tests(members, b - a + 1, kp_r[f"{a},{b}"], est_days, boot)
         for name, (v, p) in want.items():
             row = tests.loc[(a, b, name)]
             assert row["value"] == pytest.approx(v, rel=TOL, abs=TOL), (a, b, name)
@@ -146,7 +185,8 @@ def _check(res, windows, kp_r: dict[str, float], est_days: list[int]) -> int:
         members = _members(res, t, t)
         if len(members) < 2:
             continue
-        want = plain_tests(members, 1, float("nan"), est_days)  # per-day r is not output
+        boot = (SKEW_REPS, (cfg.seed, len(windows) + t - cfg.event_window[0]))
+        want = plain_tests(members, 1, float("nan"), est_days, boot)  # per-day r: not output
         for name, (v, p) in want.items():
             if name == "adj_patell":
                 continue  # checked below through the KP factor kp / bmp
@@ -300,3 +340,41 @@ def test_mirrored_returns_mirror_the_statistics(seed, m, le):
     nn = np.full(5, 12.0)
     half = np.full(5, 0.5)
     np.testing.assert_allclose(binom_two_sided(w, nn, half), binom_two_sided(nn - w, nn, half))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 40), st.floats(1e-3, 1e3))
+def test_skew_bootstrap_p_ignores_event_order_and_scale(seed, n, scale):
+    """The bootstrap p of skew_t is a function of the CARs, not of their order or
+    unit; the one-sided p-values make up the two-sided one."""
+    from eventstudy.inference.extra import skew_t, skew_t_bootstrap_p
+
+    rng = np.random.default_rng(seed)
+    car = rng.standard_t(3, size=(n, 2)) * 0.01 + 0.002
+    inc = np.ones((n, 2), bool)
+    nf = np.full(2, float(n))
+    t = skew_t(car, inc, nf)
+    p2 = skew_t_bootstrap_p(car, inc, t, "two-sided", 199, (seed, 1))
+    perm = car[rng.permutation(n)]
+    np.testing.assert_array_equal(p2, skew_t_bootstrap_p(perm, inc, t, "two-sided", 199, (seed, 1)))
+    t_scaled = skew_t(car * scale, inc, nf)
+    np.testing.assert_allclose(t_scaled, t, rtol=1e-9, atol=1e-12)
+    g = skew_t_bootstrap_p(car, inc, t, "greater", 199, (seed, 1))
+    le = skew_t_bootstrap_p(car, inc, t, "less", 199, (seed, 1))
+    ok = np.isfinite(p2)
+    assert ((p2[ok] >= 1 / 200) & (p2[ok] <= 1)).all()
+    np.testing.assert_allclose(p2[ok], np.minimum(1, 2 * np.minimum(g, le))[ok], atol=1e-15)
+    assert ((g[ok] + le[ok]) >= 1).all()  # ties count on both sides
+
+
+def test_skew_bootstrap_p_near_the_normal_one_for_many_normal_cars():
+    """With many roughly normal CARs, Hall's t is close to N(0, 1) and the bootstrap
+    p close to the normal p (the bootstrap matters for few, skewed, fat-tailed CARs)."""
+    from eventstudy.inference.extra import skew_t, skew_t_bootstrap_p
+
+    rng = np.random.default_rng(11)
+    car = rng.normal(0.0005, 0.02, size=(2000, 4))
+    inc = np.ones(car.shape, bool)
+    t = skew_t(car, inc, np.full(4, 2000.0))
+    p = skew_t_bootstrap_p(car, inc, t, "two-sided", 4999, (0,))
+    np.testing.assert_allclose(p, 2 * stats.norm.sf(np.abs(t)), atol=0.03)

@@ -22,7 +22,8 @@ After the eight tests of section 5 (:data:`CLASSIC_NAMES`) come those of
 :mod:`eventstudy.inference.extra` (:data:`EXTRA_NAMES`, formulas and
 references there): ``bw_crude`` and ``grank`` arrive precomputed in
 ``Columns.precomputed``; ``adj_patell``, ``skew_t`` and the exact binomial
-``sign_exact`` / ``gen_sign_exact`` (statistic ``w``) are computed here.
+``sign_exact`` / ``gen_sign_exact`` (statistic ``w``) are computed here,
+``skew_t`` with its bootstrap p-value (``Columns.skew_reps``, ``seed``).
 
 p-values follow ``Columns.alternative`` (two-sided by default; ``greater`` /
 ``less`` one-sided, see :mod:`eventstudy.inference.alternative`).
@@ -56,7 +57,7 @@ DISTRIBUTIONS = {
     "bw_crude": "t",
     "grank": "t",
     "adj_patell": "normal",
-    "skew_t": "normal",
+    "skew_t": "bootstrap",
     "sign_exact": "binomial",
     "gen_sign_exact": "binomial",
 }
@@ -80,6 +81,9 @@ class Columns:
     precomputed: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
     #: ``two-sided``, ``greater`` or ``less`` (:mod:`~eventstudy.inference.alternative`).
     alternative: str = "two-sided"
+    #: Resamples and seed of ``skew_t``'s bootstrap p-value (0 resamples: normal p).
+    skew_reps: int = extra.SKEW_REPS
+    seed: tuple[int, ...] = (0,)
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,12 @@ def battery(c: Columns) -> list[TestColumn]:
     alt = c.alternative
     w_plus, w_p, w_notes = wilcoxon_columns(c.car, inc, alt)
     half = np.full(len(n), 0.5)
+    skew_p = alternative.from_two_sided(two_sided_normal(skew), skew, alt)
+    if c.skew_reps > 0:
+        boot = extra.skew_t_bootstrap_p(c.car, inc, skew, alt, c.skew_reps, c.seed)
+        skew_p = np.where(n <= extra.SKEW_BOOT_MAX_N, boot, skew_p)
     exact_p = {
+        "skew_t": skew_p,
         "sign_exact": alternative.binom_p(w, nf, half, alt, extra.binom_two_sided(w, nf, half)),
         "gen_sign_exact": alternative.binom_p(
             w, nf, p_hat, alt, extra.binom_two_sided(w, nf, p_hat)

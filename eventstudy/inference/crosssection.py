@@ -245,9 +245,12 @@ def cross_sections(
     clock: Any = None,
     extra_in: extra.ExtraCollector | None = None,
     alternative: str = "two-sided",
+    skew_reps: int = extra.SKEW_REPS,
+    seed: tuple[int, ...] = (0,),
 ) -> CrossSections:
     """Run the battery on every CAR window and day (``extra_in``: the inputs of
-    ``bw_crude`` and ``grank``; without it those two are NaN)."""
+    ``bw_crude`` and ``grank``; without it those two are NaN; ``skew_reps``,
+    ``seed``: the bootstrap of ``skew_t``)."""
     lw = arr.ar.shape[1]
     car = np.concatenate([arr.window["car"], arr.ar], axis=1)
     scar = np.concatenate([arr.window["scar"], arr.day_scar], axis=1)
@@ -279,6 +282,8 @@ def cross_sections(
         kp_r=r,
         precomputed=pre,
         alternative=alternative,
+        skew_reps=skew_reps,
+        seed=seed,
     )
     tests = battery(cols)
     if clock is not None:

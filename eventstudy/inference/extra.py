@@ -25,7 +25,20 @@ window or one single day, row ``i`` event ``i``, ``N`` the included events,
   with the ``r`` of ``kp``; normal.
 - ``skew_t`` (Hall 1992; Lyon, Barber & Tsai 1999): ``S = CAAR / sd(CAR)``
   (ddof 1), ``gamma = sum (CAR_i - CAAR)^3 / (N sd^3)``,
-  ``t = sqrt(N) (S + gamma S^2 / 3 + gamma / (6 N))``; normal.
+  ``t = sqrt(N) (S + gamma S^2 / 3 + gamma / (6 N))``. Its p-value is the
+  bootstrap one of Lyon, Barber & Tsai (1999), because the normal one
+  over-rejects with fat-tailed daily returns (8.4% at 5% in the placebo on
+  the 505-stock universe, N = 50): ``B`` resamples of size ``N`` drawn with
+  replacement from the column's CARs, each giving ``t_b`` from the same formula
+  with ``S_b = (mean_b - CAAR) / sd_b`` (centred on the sample, so the null
+  holds in the resampling world); two-sided
+  ``p = min(1, 2 min(#(t_b <= t) + 1, #(t_b >= t) + 1) / (B' + 1))``,
+  ``greater`` ``(#(t_b >= t) + 1) / (B' + 1)``, ``less`` the mirror, ``B'``
+  the resamples whose ``t_b`` is defined (not all one value); ``B = 999``.
+  Columns of more than 2,000 events take the normal p, where the two agree
+  (and the bootstrap would cost ``N x B`` per column). Seeded
+  (``seed`` of the study, one stream per column, resampling the sorted CARs), so
+  a rerun, or the same events in another order, gives the same p.
 - ``sign_exact`` / ``gen_sign_exact``: ``w``, the events with ``CAR_i > 0``,
   with the exact two-sided binomial p-value of ``scipy.stats.binomtest(w, N,
   p)`` for ``p = 1/2`` and Cowan's (1992) ``p-hat`` respectively.
@@ -149,6 +162,69 @@ def skew_t(car: np.ndarray, inc: np.ndarray, n: np.ndarray) -> np.ndarray:
         s = mean / sd
         gamma = (dev**3).sum(axis=0) / (n * sd**3)
         return np.sqrt(n) * (s + gamma * s * s / 3.0 + gamma / (6.0 * n))
+
+
+#: Resamples of ``skew_t``'s bootstrap (Lyon, Barber & Tsai 1999 use 1,000).
+SKEW_REPS = 999
+#: Beyond this many events a column's ``skew_t`` takes the normal p (the two agree
+#: there and the bootstrap would cost ``N x B`` per column).
+SKEW_BOOT_MAX_N = 2000
+
+
+def _hall_t_rows(xb: np.ndarray) -> np.ndarray:
+    """Hall's t of each row of deviations ``xb`` from the sample mean, centred on it
+    (``S_b = mean_b / sd_b``), from power sums; NaN where a row is one value repeated."""
+    n = float(xb.shape[1])
+    x2 = xb * xb
+    s1, s2, s3 = xb.sum(axis=1), x2.sum(axis=1), (x2 * xb).sum(axis=1)
+    m1 = s1 / n
+    ss = s2 - n * m1 * m1  # sum of squared deviations from the resample mean
+    c3 = s3 - 3.0 * m1 * s2 + 2.0 * n * m1**3
+    sd = np.sqrt(np.maximum(ss, 0.0) / (n - 1.0))
+    s = m1 / sd
+    gamma = c3 / (n * sd**3)
+    t = np.sqrt(n) * (s + gamma * s * s / 3.0 + gamma / (6.0 * n))
+    return np.where(ss > 1e-12 * s2, t, np.nan)
+
+
+def skew_t_bootstrap_p(
+    car: np.ndarray,
+    inc: np.ndarray,
+    stat: np.ndarray,
+    alternative: str,
+    reps: int,
+    seed: tuple[int, ...],
+) -> np.ndarray:
+    """Lyon, Barber & Tsai (1999) bootstrap p-value of :func:`skew_t` per column
+    (NaN for columns of more than :data:`SKEW_BOOT_MAX_N` events: the caller takes
+    the normal p there)."""
+    out = np.full(car.shape[1], np.nan)
+    for k in range(car.shape[1]):
+        x = car[inc[:, k], k]
+        n = len(x)
+        if n < 2 or not np.isfinite(stat[k]) or n > SKEW_BOOT_MAX_N:
+            continue
+        rng = np.random.default_rng((*seed, k))
+        # sorted CARs: the resamples depend on the CARs, not on the event order
+        xs = np.sort(x)
+        d = xs - xs.mean()
+        le = ge = valid = 0
+        step = max(1, _BLOCK // (8 * n))
+        for a in range(0, reps, step):
+            b = min(reps, a + step)
+            xb = d[rng.integers(0, n, size=(b - a, n))]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                tb = _hall_t_rows(xb)
+            valid += int(np.count_nonzero(np.isfinite(tb)))
+            le += int(np.count_nonzero(tb <= stat[k]))
+            ge += int(np.count_nonzero(tb >= stat[k]))
+        if alternative == "greater":
+            out[k] = (ge + 1) / (valid + 1)
+        elif alternative == "less":
+            out[k] = (le + 1) / (valid + 1)
+        else:
+            out[k] = min(1.0, 2.0 * min(le + 1, ge + 1) / (valid + 1))
+    return out
 
 
 def binom_two_sided(w: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:

@@ -61,7 +61,8 @@ TEST_TEXT = {
     "window's SCAR as one observation, t with T-2 df (Kolari & Pynnönen 2011)",
     "adj_patell": "adjusted Patell Z: Patell x sqrt((1 - r) / (1 + (N - 1) r)), normal "
     "(Kolari & Pynnönen 2010)",
-    "skew_t": "skewness-adjusted t of the CARs, normal (Hall 1992; Lyon, Barber & Tsai 1999)",
+    "skew_t": "skewness-adjusted t of the CARs, sqrt(N) (S + g S²/3 + g/(6N)), with the "
+    "bootstrap p of Lyon, Barber & Tsai (1999): resamples of the centred CARs, seeded (Hall 1992)",
     "sign_exact": "sign test with the exact binomial p (scipy.stats.binomtest, p = 1/2)",
     "gen_sign_exact": "generalised sign test with the exact binomial p against Cowan's p-hat",
 }
