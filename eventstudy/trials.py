@@ -57,8 +57,8 @@ def compute_trials(
 ) -> TrialTests:
     """The tests of ``n_trials`` studies whose events are ``events`` (day 0 resolved),
     event ``i`` belonging to trial ``trial[i]``; ``first_trial`` numbers them in the
-    whole run (trial ``t`` bootstraps ``skew_t`` with seed ``(seed, first_trial + t + 1)``),
-    so a block of trials gives the numbers of the same trials in one pass."""
+    whole run. Every trial bootstraps ``skew_t`` with the study's seed, as its own
+    study would, so each trial's p-values equal those of one study of its events."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
@@ -133,7 +133,7 @@ def _compute(
             included,
             est_days,
             evt_days,
-            (settings.seed, first_trial + t + 1),
+            (settings.seed,),
         )
     numbers = arr.numbers[:, None]
     return TrialTests(
