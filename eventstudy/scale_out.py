@@ -39,6 +39,14 @@ def trial_blocks(trials: int, scheduler: str | None, workers: int | None) -> lis
     return [range(a, min(a + size, trials)) for a in range(0, trials, size)]
 
 
+def _in_block(
+    events: pd.DataFrame, trial: np.ndarray, block: range
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The events of ``block``'s trials and their trial numbers."""
+    keep = (trial >= block.start) & (trial < block.stop)
+    return events[keep], trial[keep]
+
+
 def _block(
     events: pd.DataFrame,
     trial: np.ndarray,
@@ -47,21 +55,20 @@ def _block(
     settings: Any,
     factors: pd.DataFrame | None,
 ) -> Any:
-    """One block's :class:`~eventstudy.trials.TrialTests` (trials renumbered from 0)."""
+    """The :class:`~eventstudy.trials.TrialTests` of one block's events (from
+    :func:`_in_block`), trials renumbered from 0."""
     from eventstudy import event_time
     from eventstudy.trials import compute_trials
 
-    keep = (trial >= block.start) & (trial < block.stop)
     return compute_trials(
-        events[keep],
-        trial[keep] - block.start,
+        events,
+        trial - block.start,
         len(block),
         prices,
         settings,
         event_time.sessions,
         _xnys_fallback,
         factors,
-        block.start,
     )
 
 
@@ -87,7 +94,7 @@ def compute_blocks(
     if scheduler or workers:
         parts = _on_dask(events, trial, blocks, prices, settings, factors, scheduler, workers)
     else:
-        parts = [_block(events, trial, b, prices, settings, factors) for b in blocks]
+        parts = [_block(*_in_block(events, trial, b), b, prices, settings, factors) for b in blocks]
     return _join(parts, blocks)
 
 
@@ -141,12 +148,10 @@ def _on_dask(
         remote_prices = client.scatter(prices, broadcast=True)
         futures = []
         for b in blocks:
-            keep = (trial >= b.start) & (trial < b.stop)
             futures.append(
                 client.submit(
                     _block,
-                    events[keep],
-                    trial[keep],
+                    *_in_block(events, trial, b),
                     b,
                     remote_prices,
                     settings,

@@ -53,25 +53,16 @@ def compute_trials(
     sessions_for: engine.SessionsFor,
     exchange_of: engine.ExchangeOf,
     factors: pd.DataFrame | None = None,
-    first_trial: int = 0,
 ) -> TrialTests:
     """The tests of ``n_trials`` studies whose events are ``events`` (day 0 resolved),
-    event ``i`` belonging to trial ``trial[i]``; ``first_trial`` numbers them in the
-    whole run. Every trial bootstraps ``skew_t`` with the study's seed, as its own
-    study would, so each trial's p-values equal those of one study of its events."""
+    event ``i`` belonging to trial ``trial[i]``. Every trial bootstraps ``skew_t``
+    with the study's seed, as its own study would, so each trial's p-values equal
+    those of one study of its events."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
         return _compute(
-            events,
-            trial,
-            n_trials,
-            prices,
-            settings,
-            sessions_for,
-            exchange_of,
-            factors,
-            first_trial,
+            events, trial, n_trials, prices, settings, sessions_for, exchange_of, factors
         )
 
 
@@ -84,7 +75,6 @@ def _compute(
     sessions_for: engine.SessionsFor,
     exchange_of: engine.ExchangeOf,
     factors: pd.DataFrame | None,
-    first_trial: int,
 ) -> TrialTests:
     events = events.reset_index(drop=True)
     trial = np.asarray(trial, dtype=np.int64)
