@@ -43,7 +43,7 @@ def plain_skew_boot_p(car: list[float], t_sa: float, reps: int, seed: tuple[int,
     xs = np.sort(car)
     dev = (xs - xs.mean()).tolist()
     rng = np.random.default_rng(seed)
-    le = ge = valid = 0
+    le = ge = far = valid = 0
     for _ in range(reps):
         xb = [dev[i] for i in rng.integers(0, n, size=n).tolist()]
         mb = sum(xb) / n
@@ -57,7 +57,8 @@ def plain_skew_boot_p(car: list[float], t_sa: float, reps: int, seed: tuple[int,
         tb = math.sqrt(n) * (s + gamma * s * s / 3 + gamma / (6 * n))
         le += tb <= t_sa
         ge += tb >= t_sa
-    return min(1.0, 2 * min(le + 1, ge + 1) / (valid + 1))
+        far += abs(tb) >= abs(t_sa)
+    return (far + 1) / (valid + 1)
 
 
 def plain_tests(
@@ -346,7 +347,7 @@ def test_mirrored_returns_mirror_the_statistics(seed, m, le):
 @given(st.integers(0, 2**32 - 1), st.integers(2, 40), st.floats(1e-3, 1e3))
 def test_skew_bootstrap_p_ignores_event_order_and_scale(seed, n, scale):
     """The bootstrap p of skew_t is a function of the CARs, not of their order or
-    unit; the one-sided p-values make up the two-sided one."""
+    unit; the one-sided tails beyond +-|t| make up the two-sided (symmetric) one."""
     from eventstudy.inference.extra import skew_t, skew_t_bootstrap_p
 
     rng = np.random.default_rng(seed)
@@ -363,8 +364,16 @@ def test_skew_bootstrap_p_ignores_event_order_and_scale(seed, n, scale):
     le = skew_t_bootstrap_p(car, inc, t, "less", 199, (seed, 1))
     ok = np.isfinite(p2)
     assert ((p2[ok] >= 1 / 200) & (p2[ok] <= 1)).all()
-    np.testing.assert_allclose(p2[ok], np.minimum(1, 2 * np.minimum(g, le))[ok], atol=1e-15)
     assert ((g[ok] + le[ok]) >= 1).all()  # ties count on both sides
+    # symmetric two-sided p: the resamples beyond |t| on either side, counted once,
+    # so p2 = P(t_b >= |t|) + P(t_b <= -|t|) less the one "+1" counted twice
+    g_abs = skew_t_bootstrap_p(car, inc, np.abs(t), "greater", 199, (seed, 1))
+    le_neg = skew_t_bootstrap_p(car, inc, -np.abs(t), "less", 199, (seed, 1))
+    ok &= np.abs(t) > 0
+    valid_plus_1 = 1 / (g_abs + le_neg - p2)[ok]
+    np.testing.assert_allclose(valid_plus_1, np.round(valid_plus_1), rtol=1e-9)
+    assert ((valid_plus_1 > 1.5) & (valid_plus_1 < 200.5)).all()
+    assert (p2[ok] >= np.minimum(g, le)[ok] - 1e-15).all()
 
 
 def test_skew_bootstrap_p_near_the_normal_one_for_many_normal_cars():

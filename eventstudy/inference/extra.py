@@ -31,8 +31,10 @@ window or one single day, row ``i`` event ``i``, ``N`` the included events,
   the 505-stock universe, N = 50): ``B`` resamples of size ``N`` drawn with
   replacement from the column's CARs, each giving ``t_b`` from the same formula
   with ``S_b = (mean_b - CAAR) / sd_b`` (centred on the sample, so the null
-  holds in the resampling world); two-sided
-  ``p = min(1, 2 min(#(t_b <= t) + 1, #(t_b >= t) + 1) / (B' + 1))``,
+  holds in the resampling world); two-sided the symmetric bootstrap p
+  ``p = (#(|t_b| >= |t|) + 1) / (B' + 1)`` (Hall 1988: its error is of lower
+  order than the equal-tailed one's, and on the 505-stock placebo it holds
+  the 5% size on day 0, 5.6%, where the equal-tailed p gave 7.6%),
   ``greater`` ``(#(t_b >= t) + 1) / (B' + 1)``, ``less`` the mirror, ``B'``
   the resamples whose ``t_b`` is defined (not all one value); ``B = 999``.
   Columns of more than 2,000 events take the normal p, where the two agree
@@ -208,7 +210,7 @@ def skew_t_bootstrap_p(
         # sorted CARs: the resamples depend on the CARs, not on the event order
         xs = np.sort(x)
         d = xs - xs.mean()
-        le = ge = valid = 0
+        le = ge = far = valid = 0
         step = max(1, _BLOCK // (8 * n))
         for a in range(0, reps, step):
             b = min(reps, a + step)
@@ -218,12 +220,13 @@ def skew_t_bootstrap_p(
             valid += int(np.count_nonzero(np.isfinite(tb)))
             le += int(np.count_nonzero(tb <= stat[k]))
             ge += int(np.count_nonzero(tb >= stat[k]))
+            far += int(np.count_nonzero(np.abs(tb) >= abs(stat[k])))
         if alternative == "greater":
             out[k] = (ge + 1) / (valid + 1)
         elif alternative == "less":
             out[k] = (le + 1) / (valid + 1)
         else:
-            out[k] = min(1.0, 2.0 * min(le + 1, ge + 1) / (valid + 1))
+            out[k] = (far + 1) / (valid + 1)
     return out
 
 
