@@ -315,6 +315,23 @@ def _build_study(
     is_flag=True,
     help="Also write abnormal trading volume (volume.csv, volume_tests.csv).",
 )
+@click.option(
+    "--placebo",
+    "placebo_trials",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="TRIALS",
+    help="Also run a placebo of TRIALS trials on the study's tickers and prices "
+    "(placebo.csv and a section of the report; see `eventstudy placebo`).",
+)
+@click.option(
+    "--placebo-inject",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="With --placebo: day-0 return added to every pseudo-event (power).",
+)
+@click.option("--placebo-seed", type=int, default=0, show_default=True, help="Seed of the draws.")
 @click.option("--self-contained", is_flag=True, help="HTML: one file per page with plotly inlined.")
 @click.option("--cdn", is_flag=True, help="HTML: load plotly.js from its CDN (needs internet).")
 @study_options
@@ -332,6 +349,9 @@ def run(
     regress_wls: bool,
     group_column: str | None,
     with_volume: bool,
+    placebo_trials: int | None,
+    placebo_inject: float,
+    placebo_seed: int,
     self_contained: bool,
     cdn: bool,
     prices: Path | None,
@@ -367,7 +387,16 @@ def run(
         res = study.run(prices=source, offline=offline, cache=cache_path)
     out = out_dir or default_out_dir(events_file)
     res.meta["events_source"] = str(events_file)
+    placebo = None
+    if placebo_trials is not None:
+        with _warnings_to_stderr(quiet):
+            placebo = res.placebo(placebo_trials, inject=placebo_inject, seed=placebo_seed)
     written = res.to_files(str(out), fmts)
+    if placebo is not None:
+        from eventstudy.output import write_table as _write_p
+
+        for fmt in (f for f in fmts if f in ("csv", "parquet")):
+            written.append(str(_write_p(placebo.table, out / f"placebo.{fmt}", fmt)))
     if regress_formula:
         from eventstudy.atomic import atomic_path
         from eventstudy.output import write_table as _write_r

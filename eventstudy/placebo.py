@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.data.base import PriceSet
-from eventstudy.errors import SettingsError
+from eventstudy.errors import EventStudyWarning, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +156,7 @@ def draw_events(
         rows = np.flatnonzero(flat_mics == mic)
         cal[mic] = pd.DatetimeIndex(sessions_for(mic)).to_numpy().astype("datetime64[D]")
         a[rows], b[rows] = _positions(cal[mic], first[rows], last[rows], settings)
+    _warn_few_sessions(tickers.ravel(), a, b)
     usable = (a <= b).reshape(trials, n)
     a2, b2 = a.reshape(trials, n), b.reshape(trials, n)
     day = np.full((trials, n), np.datetime64("NaT", "D"))
@@ -197,6 +199,37 @@ def draw_events(
     )
 
 
+#: Fewer candidate day-0 sessions than this for a ticker: its pseudo-events barely
+#: vary between trials, and the rates say little about the tests' size.
+MIN_SESSIONS = 20
+
+
+def few_session_tickers(tickers: np.ndarray, a: np.ndarray, b: np.ndarray) -> dict[str, int]:
+    """Tickers whose windows fit in their prices on fewer than :data:`MIN_SESSIONS`
+    sessions (and at least one), with that number."""
+    count = b - a + 1
+    few = (count >= 1) & (count < MIN_SESSIONS)
+    out: dict[str, int] = {}
+    for t, c in zip(tickers[few].tolist(), count[few].tolist(), strict=True):
+        out[str(t)] = int(c)
+    return dict(sorted(out.items()))
+
+
+def _warn_few_sessions(tickers: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    few = few_session_tickers(tickers, a, b)
+    if few:
+        names = ", ".join(f"{t} ({c})" for t, c in list(few.items())[:10])
+        more = f" and {len(few) - 10} more" if len(few) > 10 else ""
+        warnings.warn(
+            f"placebo: the prices of {names}{more} leave fewer than {MIN_SESSIONS} possible "
+            "day-0 sessions (in brackets), so their pseudo-events barely vary between "
+            "trials and the rates do not measure the tests' size; give full price "
+            "histories (Yahoo, or a longer --prices file)",
+            EventStudyWarning,
+            stacklevel=3,
+        )
+
+
 def _clopper_pearson(k: np.ndarray, n: np.ndarray, conf: float = 0.95) -> tuple[np.ndarray, ...]:
     """Exact binomial confidence interval of ``k`` successes in ``n`` trials."""
     from scipy import stats
@@ -226,14 +259,17 @@ def run_placebo(
     trials over Dask workers (the ``dask`` extra); the draws are made here, once,
     so the rates are the same as a local run's for the same seed.
     """
-    import warnings
-
     from eventstudy import scale_out
     from eventstudy.study import EventStudy, load_factors
 
     t0 = time.perf_counter()
     settings = study.settings
-    frame = draw_events(study.events, prices, settings, spec, _sessions)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", EventStudyWarning)
+        frame = draw_events(study.events, prices, settings, spec, _sessions)
+    notes = [str(w.message) for w in caught]
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pseudo-events may share a ticker and day 0
         pseudo = EventStudy(
@@ -284,6 +320,7 @@ def run_placebo(
         "seconds": time.perf_counter() - t0,
         "seconds_draw": t1 - t0,
         "settings": settings.to_dict(),
+        "warnings": notes,
     }
     logger.info("placebo: %d trials in %.1f s", spec.trials, meta["seconds"])
     return PlaceboResult(table[COLUMNS], meta)

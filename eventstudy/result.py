@@ -19,6 +19,7 @@ from eventstudy.settings import StudySettings
 
 if TYPE_CHECKING:
     from eventstudy.engine import EngineOutput
+    from eventstudy.placebo import PlaceboResult
 
 EVENT_COLUMNS = [
     "event_id",
@@ -139,8 +140,10 @@ class StudyResult:
     prices: Mapping[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     engine: Any = field(default=None, repr=False, compare=False)
     price_set: Any = field(default=None, repr=False, compare=False)
-    #: The last regression and grouping computed on the result (shown in its report).
+    #: The last regression, grouping and placebo computed on the result (shown in its report).
     attachments: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: The factor file or folder of the run (what :meth:`placebo` re-reads).
+    factors_source: Any = field(default=None, repr=False, compare=False)
 
     @functools.cached_property
     def estimation(self) -> pd.DataFrame:
@@ -149,7 +152,12 @@ class StudyResult:
 
     @classmethod
     def from_engine(
-        cls, out: EngineOutput, settings: StudySettings, meta: dict[str, Any], prices: PriceSet
+        cls,
+        out: EngineOutput,
+        settings: StudySettings,
+        meta: dict[str, Any],
+        prices: PriceSet,
+        factors_source: Any = None,
     ) -> StudyResult:
         from eventstudy.models import PARAM_NAMES
 
@@ -165,6 +173,7 @@ class StudyResult:
             prices=prices.frames,
             engine=out,
             price_set=prices,
+            factors_source=factors_source,
         )
 
     @functools.cached_property
@@ -242,6 +251,47 @@ class StudyResult:
         tests, diff = group_tables(self, column, self.price_set)
         self.attachments["groups"] = {"column": column, "tests": tests, "diff": diff}
         return tests, diff
+
+    def placebo(
+        self,
+        trials: int = 200,
+        *,
+        inject: float = 0.0,
+        seed: int = 0,
+        cluster: bool = False,
+        universe: list[str] | None = None,
+        workers: int | None = None,
+        scheduler: str | None = None,
+    ) -> PlaceboResult:
+        """``eventstudy placebo`` on this study: ``trials`` sets of pseudo-events with
+        its tickers (or ``universe``, whose prices must be in the run), settings and
+        prices, on random sessions; each test's rejection rate at 1%, 5% and 10%
+        (:func:`eventstudy.placebo.run_placebo`). Shown in the study's report."""
+        from types import SimpleNamespace
+
+        from eventstudy.placebo import PlaceboSpec, run_placebo
+
+        if self.price_set is None:
+            raise ValueError("this result holds no prices to draw pseudo-events from")
+        spec = PlaceboSpec(
+            trials=trials, seed=seed, inject=inject, cluster=cluster, universe=universe
+        )
+        study = SimpleNamespace(
+            settings=self.settings, events=self.events, factors_source=self.factors_source
+        )
+        got = run_placebo(study, self.price_set, spec, workers=workers, scheduler=scheduler)
+        self.attachments["placebo"] = got
+        keep = (
+            "trials",
+            "seed",
+            "inject",
+            "cluster",
+            "events_per_trial_mean",
+            "seconds",
+            "warnings",
+        )
+        self.meta["placebo"] = {k: got.meta[k] for k in keep}
+        return got
 
     def regress(
         self,

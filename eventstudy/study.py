@@ -237,7 +237,9 @@ class EventStudy:
         meta["duplicate_events"] = [list(g) for g in duplicate_events(self.events)]
         if factor_desc:
             meta["factors_source"] = factor_desc
-        return StudyResult.from_engine(out, self.settings, meta, price_set)
+        return StudyResult.from_engine(
+            out, self.settings, meta, price_set, factors_source=self.factors_source
+        )
 
     def event_spans(self) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
         """Each event's dates from its estimation-window start to its event-window end."""

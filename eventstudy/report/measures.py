@@ -19,7 +19,16 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from eventstudy.report import fmt
-from eventstudy.report.tables import Cell, Table, num_cell, p_cell, pct_cell, records, text_cell
+from eventstudy.report.tables import (
+    Cell,
+    Record,
+    Table,
+    num_cell,
+    p_cell,
+    pct_cell,
+    records,
+    text_cell,
+)
 
 if TYPE_CHECKING:
     from eventstudy.result import StudyResult
@@ -252,3 +261,60 @@ def groups_view(res: StudyResult) -> GroupsView | None:
         Table(cols, rows, [f"{a}:{b}:{s}" for a, b, s in keys]),
         Table(d_cols, d_rows, [str(k) for k in range(len(d_rows))]),
     )
+
+
+@dataclass(frozen=True)
+class PlaceboView:
+    """The rejection rates of a placebo run on the study (``res.placebo``)."""
+
+    heading: str
+    table: Table
+    warnings: list[str]
+
+
+def placebo_view(res: StudyResult) -> PlaceboView | None:
+    """The last :meth:`StudyResult.placebo` of ``res`` (``None``: none): per CAR
+    window and test the rates at 1%, 5%, 10% and the exact 95% interval of the 5% one."""
+    got = res.attachments.get("placebo")
+    if got is None:
+        return None
+    m = got.meta
+    what = (
+        f"power against {100 * m['inject']:+.2f}% added to day 0"
+        if m["inject"]
+        else "size: nothing was added, so a test of the right size rejects at about its level"
+    )
+    heading = (
+        f"{m['trials']} trials of {m['events_per_trial_mean']:.1f} pseudo-events on average "
+        f"(these tickers and settings, random sessions, seed {m['seed']}"
+        f"{', all on one day per trial' if m['cluster'] else ''}); {what}. "
+        f"{m['seconds']:.1f} s."
+    )
+    notes = [str(w) for w in m.get("warnings", [])]
+    t = got.table
+    rates: dict[tuple[int, int, str], dict[float, Record]] = {}
+    for r in records(t):
+        rates.setdefault((int(r["start"]), int(r["end"]), str(r["statistic"])), {})[
+            float(r["level"])
+        ] = r
+    cols = [
+        ("window", "Window"),
+        ("test", "Test"),
+        ("n", "Trials"),
+        ("r1", "1%"),
+        ("r5", "5%"),
+        ("r10", "10%"),
+        ("ci", "95% CI of the 5% rate"),
+    ]
+    rows, keys = [], []
+    for (a, b, stat), by in rates.items():
+        five = by.get(0.05, {})
+        ci = (
+            f"{fmt.pct(five.get('ci_low'), 1, sign=False)} to "
+            f"{fmt.pct(five.get('ci_high'), 1, sign=False)}"
+        )
+        cells = [text_cell(fmt.window(a, b)), text_cell(stat), num_cell(five.get("trials"), 0)]
+        cells += [pct_cell(by.get(lv, {}).get("rate"), sign=False) for lv in (0.01, 0.05, 0.1)]
+        rows.append([*cells, text_cell(ci)])
+        keys.append(f"{a}_{b}_{stat}")
+    return PlaceboView(heading, Table(cols, rows, keys), notes)

@@ -128,6 +128,7 @@ def study_context(res: StudyResult, stems: dict[str, str]) -> dict[str, Any]:
         "volume": measures.volume_table(res),
         "regression": measures.regression_view(res),
         "groups": measures.groups_view(res),
+        "placebo": measures.placebo_view(res),
         "statuses": [x for x in STATUSES if x in present],
         "status_line": _status_line(res),
         "not_ok": bool(not_ok),
