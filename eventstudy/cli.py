@@ -88,7 +88,16 @@ def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--model",
             type=click.Choice(
-                ["market", "constant_mean", "market_adjusted", "ff3", "carhart", "ff5"]
+                [
+                    "market",
+                    "constant_mean",
+                    "market_adjusted",
+                    "scholes_williams",
+                    "dimson",
+                    "ff3",
+                    "carhart",
+                    "ff5",
+                ]
             ),
             default="market",
             show_default=True,

@@ -47,7 +47,7 @@ CHUNK = 20_000
 
 
 def uses_benchmark(model: str) -> bool:
-    return model in ("market", "market_adjusted")
+    return model in ("market", "market_adjusted", "scholes_williams", "dimson")
 
 
 @dataclass(frozen=True)

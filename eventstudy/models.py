@@ -21,8 +21,9 @@ two passes); with ``\\bar x``, ``S_{xx} = \\sum (x - \\bar x)^2``:
     \\quad 1'V_w 1 = \\sigma^2 \\left(L + \\frac{L^2}{L_1} +
     \\frac{(\\sum_w x_t - L \\bar x)^2}{S_{xx}}\\right)
 
-Factor models use a batched QR decomposition (zero rows for missing days
-leave the estimate unchanged). No Python loop over events anywhere.
+``scholes_williams`` and ``dimson`` (thin trading) are in
+:mod:`eventstudy.thin_trading`. Factor models use a batched QR decomposition
+(zero rows for missing days leave the estimate unchanged). No Python loop over events anywhere.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ import numpy as np
 from eventstudy.panel import Windows
 from eventstudy.settings import FACTOR_MODELS
 
+#: Models whose expected return is ``alpha + beta R_m`` (the market model's variance).
+MARKET_LIKE = ("market", "scholes_williams", "dimson")
+
 #: Relative size below which a regressor's spread counts as zero (collinear design).
 RANK_TOL = 1e-10
 
@@ -41,6 +45,8 @@ PARAM_NAMES: dict[str, tuple[str, ...]] = {
     "market": ("alpha", "beta"),
     "constant_mean": ("mu",),
     "market_adjusted": (),
+    "scholes_williams": ("alpha", "beta"),
+    "dimson": ("alpha", "beta"),
     **{m: ("alpha", *(f"b_{f.lower()}" for f in fs)) for m, fs in FACTOR_MODELS.items()},
 }
 
@@ -82,7 +88,7 @@ class ModelFit:
         extra = (1,) * (np.ndim(length) and 1)
         n = self.n_est.astype(float).reshape((-1, *extra))
         with np.errstate(invalid="ignore", divide="ignore"):
-            if self.model == "market":
+            if self.model in MARKET_LIKE:
                 assert self.xbar is not None and self.sxx is not None
                 xbar = self.xbar.reshape(n.shape)
                 return length**2 / n + (s - length * xbar) ** 2 / self.sxx.reshape(n.shape)
@@ -123,6 +129,10 @@ def fit(model: str, w: Windows) -> ModelFit:
         return _fit_constant_mean(w)
     if model == "market_adjusted":
         return _fit_market_adjusted(w)
+    if model in ("scholes_williams", "dimson"):
+        from eventstudy.thin_trading import fit_thin_trading
+
+        return fit_thin_trading(model, w)
     if model in FACTOR_MODELS:
         if w.factors_est is None:
             raise ValueError(f"model {model!r} needs factor returns")

@@ -12,7 +12,16 @@ from typing import Any, Literal, get_args
 
 from eventstudy.errors import SettingsError
 
-ModelName = Literal["market", "constant_mean", "market_adjusted", "ff3", "carhart", "ff5"]
+ModelName = Literal[
+    "market",
+    "constant_mean",
+    "market_adjusted",
+    "scholes_williams",
+    "dimson",
+    "ff3",
+    "carhart",
+    "ff5",
+]
 ReturnType = Literal["simple", "log"]
 
 MODELS: tuple[str, ...] = get_args(ModelName)
@@ -150,7 +159,13 @@ class StudySettings:
         """Number of fitted parameters of the model."""
         if self.model in FACTOR_MODELS:
             return 1 + len(FACTOR_MODELS[self.model])
-        return {"market": 2, "constant_mean": 1, "market_adjusted": 0}[self.model]
+        return {
+            "market": 2,
+            "constant_mean": 1,
+            "market_adjusted": 0,
+            "scholes_williams": 2,
+            "dimson": 4,
+        }[self.model]
 
     @property
     def factor_names(self) -> tuple[str, ...]:

@@ -92,7 +92,12 @@ def split_sentence(book: ReportBook, i: int) -> str:
 
 
 def _regressors(book: ReportBook) -> str:
-    return {"market": "a constant and the benchmark return", "constant_mean": "a constant"}.get(
+    return {
+        "market": "a constant and the benchmark return",
+        "constant_mean": "a constant",
+        "scholes_williams": "a constant and the benchmark return (Scholes-Williams beta)",
+        "dimson": "a constant and the benchmark return (Dimson beta)",
+    }.get(
         book.model,
         f"a constant and the factors {', '.join(book.settings.factor_names)} (excess returns)",
     )
@@ -111,6 +116,12 @@ def event_context(book: ReportBook, i: int, figure_json: Any) -> dict[str, Any]:
     ols = summary(book.diagnostics, i, names) if names else None
     if s.model == "market_adjusted":
         no_ols = "The market-adjusted model fits nothing (AR = R − R_m)."
+    elif s.model in ("scholes_williams", "dimson"):
+        no_ols = (
+            "The thin-trading beta combines regressions on the previous, same and next "
+            "day's benchmark return, so there is no single OLS table; alpha, beta and "
+            "sigma are above."
+        )
     elif n_est:
         no_ols = (
             "The estimation regression cannot be shown: the result does not carry this "

@@ -27,6 +27,18 @@ MODEL_TEXT = {
         "is the variance (ddof 1) of R - R_m on the estimation window and "
         "d = L1 - 1."
     ),
+    "scholes_williams": (
+        "Scholes-Williams (1977) market model for thin trading: beta = (b_-1 + b_0 + b_+1) "
+        "/ (1 + 2 rho), b_j the OLS slope of R_t on R_m,t+j and rho the first-order "
+        "autocorrelation of R_m, on the estimation days with R_t and R_m,t-1..t+1; "
+        "alpha = mean(R) - beta mean(R_m); AR_t = R_t - alpha - beta R_m,t; d = L1 - 2."
+    ),
+    "dimson": (
+        "Dimson (1979) market model for thin trading: OLS of R_t on R_m,t-1, R_m,t and "
+        "R_m,t+1, beta the sum of the three slopes, on the estimation days with all four "
+        "returns; alpha = mean(R) - beta mean(R_m); AR_t = R_t - alpha - beta R_m,t; "
+        "d = L1 - 4."
+    ),
     "ff3": (
         "Fama-French three-factor model: R_t - RF_t = alpha + b_mkt (MKT-RF)_t + b_smb SMB_t "
         "+ b_hml HML_t + e_t, OLS on the estimation window (k = 4), daily factors of the "
