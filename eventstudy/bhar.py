@@ -28,11 +28,18 @@ makes the normal p unreliable; ``skew_p_normal`` keeps the normal p beside it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["bhar_table", "bhar_tests"]
+__all__ = ["bhar_table", "bhar_tests", "long_bhar_table"]
+
+BHAR_COLUMNS = [
+    *("event_id", "start", "end", "bh_return", "bh_expected", "bh_benchmark"),
+    *("bhar", "bhar_benchmark"),
+]
 
 
 def _dense(ar: pd.DataFrame, days: list[int], cols: tuple[str, ...]) -> tuple[pd.Index, dict]:
@@ -62,13 +69,21 @@ def bhar_table(
         )
     ids, d = _dense(ar, days, cols)
     gross = {c: (np.exp(v) if return_type == "log" else 1.0 + v) for c, v in d.items()}
+    frames = _windows_frame(np.asarray(ids, dtype=object), gross, np.asarray(days), windows)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _windows_frame(
+    ids: np.ndarray,
+    gross: dict[str, np.ndarray],
+    days: np.ndarray,
+    windows: list[tuple[int, int]],
+) -> list[pd.DataFrame]:
     frames = []
-    day_arr = np.asarray(days)
     for a, b in windows:
-        sel = (day_arr >= a) & (day_arr <= b)
+        sel = (days >= a) & (days <= b)
         bh = {c: np.prod(g[:, sel], axis=1) - 1.0 for c, g in gross.items()}
-        ok = np.isfinite(bh["ret"]) & np.isfinite(bh["expected"])
-        rows = np.flatnonzero(ok)
+        rows = np.flatnonzero(np.isfinite(bh["ret"]) & np.isfinite(bh["expected"]))
         frames.append(
             pd.DataFrame(
                 {
@@ -83,7 +98,46 @@ def bhar_table(
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    return frames
+
+
+def long_bhar_table(src: Any, windows: list[tuple[int, int]], chunk: int = 5_000) -> pd.DataFrame:
+    """BHARs over windows that may reach beyond the event window (``[0, +250]``).
+
+    The returns of each window's sessions (relative to day 0 on the event's
+    calendar) are read from the study's price store and the expected returns
+    come from the same estimation-window fit as the study's (re-fitted chunk
+    by chunk, the same numbers): ``E[R_t] = R_t - AR_t``. An event enters a
+    window only with every session's return and expected return present (a
+    window past the last price leaves it out; ``n`` in ``bhar_tests`` counts).
+    """
+    from eventstudy import models
+    from eventstudy.panel import chunks, gather
+
+    if not windows or src is None:
+        return pd.DataFrame(columns=BHAR_COLUMNS)
+    s = src
+    days = np.arange(min(a for a, _ in windows), max(b for _, b in windows) + 1)
+    estimated = np.flatnonzero(s.numbers)
+    frames = []
+    for sel in chunks(s.index.take(estimated), chunk):
+        keep = estimated[sel]
+        w = gather(s.store, s.index.take(keep), s.est_days, days, s.factors)
+        fit = models.fit(s.settings.model, w)
+        expected = w.ret_evt - fit.ar
+        values = {"ret": w.ret_evt, "expected": expected, "benchmark_ret": w.bench_evt}
+        log = s.settings.return_type == "log"
+        gross = {c: (np.exp(v) if log else 1.0 + v) for c, v in values.items()}
+        ids = np.asarray(s.event_ids, dtype=object)[keep]
+        frames += _windows_frame(ids, gross, days, windows)
+    if not frames:
+        return pd.DataFrame(columns=BHAR_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    order = {w: k for k, w in enumerate(windows)}
+    out["_w"] = [order[(a, b)] for a, b in zip(out["start"], out["end"], strict=True)]
+    out["_e"] = pd.Index(s.event_ids.astype(str)).get_indexer(out["event_id"].astype(str))
+    out = out.sort_values(["_w", "_e"], kind="stable").drop(columns=["_w", "_e"])
+    return out.reset_index(drop=True)
 
 
 def skewness_adjusted_t(x: np.ndarray) -> float:

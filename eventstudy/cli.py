@@ -114,6 +114,14 @@ def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="A CAR window; repeat for several [default: 0 0, 0 1, -1 1, -5 5, -10 10].",
         ),
         click.option(
+            "--bhar-window",
+            "bhar_windows",
+            type=(int, int),
+            multiple=True,
+            metavar="START END",
+            help="A long buy-and-hold window, e.g. 0 60 or 0 250 (bhar.csv); repeat for several.",
+        ),
+        click.option(
             "--min-estimation",
             type=int,
             default=None,
@@ -244,6 +252,7 @@ def _build_study(
     bootstrap_seed: int | None = None,
     alternative: str | None = None,
     exclude_confounded_days: bool | None = None,
+    bhar_windows: Any = (),
 ) -> Any:
     from eventstudy.study import EventStudy
 
@@ -253,6 +262,7 @@ def _build_study(
         estimation_window=estimation_window,
         event_window=event_window,
         car_windows=list(car_windows) or None,
+        bhar_windows=list(bhar_windows) or None,
         min_estimation=min_estimation,
         return_type=return_type,
         benchmark=benchmark,

@@ -187,10 +187,16 @@ class StudyResult:
     @functools.cached_property
     def bhar(self) -> pd.DataFrame:
         """Buy-and-hold abnormal returns per event and CAR window (:mod:`eventstudy.bhar`)."""
-        from eventstudy.bhar import bhar_table
+        from eventstudy.bhar import bhar_table, long_bhar_table
 
         windows = [(int(a), int(b)) for a, b in self.settings.car_windows]
-        return bhar_table(self.ar, self.settings.event_days, windows, self.settings.return_type)
+        table = bhar_table(self.ar, self.settings.event_days, windows, self.settings.return_type)
+        longs = [w for w in self.settings.bhar_windows if w not in set(windows)]
+        if not longs:
+            return table
+        source = self.engine.source if self.engine is not None else None
+        extra = long_bhar_table(source, [(int(a), int(b)) for a, b in longs])
+        return pd.concat([table, extra], ignore_index=True) if len(extra) else table
 
     @functools.cached_property
     def volatility(self) -> pd.DataFrame:

@@ -40,6 +40,8 @@ DEFAULT_ESTIMATION_WINDOW = (-250, -11)
 DEFAULT_EVENT_WINDOW = (-10, 10)
 DEFAULT_CAR_WINDOWS = ((0, 0), (0, 1), (-1, 1), (-5, 5), (-10, 10))
 DEFAULT_MIN_ESTIMATION = 120
+#: Longest BHAR window in sessions.
+MAX_BHAR_DAYS = 2520
 
 
 def _window(value: Sequence[int], name: str) -> tuple[int, int]:
@@ -76,6 +78,8 @@ class StudySettings:
     exclude_confounded_days: bool = False
     bootstrap_reps: int = 1999
     seed: int = 0
+    #: Long buy-and-hold windows (bhar.csv), which may reach beyond the event window.
+    bhar_windows: tuple[tuple[int, int], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -110,6 +114,19 @@ class StudySettings:
                     f"[{evt[0]}, {evt[1]}]; widen --event-window or narrow the CAR window"
                 )
         object.__setattr__(self, "car_windows", tuple(dict.fromkeys(cars)))
+        longs = tuple(_window(w, "BHAR window") for w in self.bhar_windows)
+        for w in longs:
+            if w[0] <= est[1]:
+                raise SettingsError(
+                    f"BHAR window [{w[0]}, {w[1]}] overlaps the estimation window "
+                    f"[{est[0]}, {est[1]}]; start it after day {est[1]}"
+                )
+            if w[1] - w[0] + 1 > MAX_BHAR_DAYS:
+                raise SettingsError(
+                    f"BHAR window [{w[0]}, {w[1]}] is longer than {MAX_BHAR_DAYS} sessions "
+                    "(about ten years); shorten it"
+                )
+        object.__setattr__(self, "bhar_windows", tuple(dict.fromkeys(longs)))
         try:
             min_est = int(self.min_estimation)
         except (TypeError, ValueError):
@@ -188,6 +205,10 @@ class StudySettings:
         d["estimation_window"] = list(self.estimation_window)
         d["event_window"] = list(self.event_window)
         d["car_windows"] = [list(w) for w in self.car_windows]
+        if self.bhar_windows:
+            d["bhar_windows"] = [list(w) for w in self.bhar_windows]
+        else:  # absent when unused: earlier runs keep their fingerprints
+            d.pop("bhar_windows")
         d.pop("extra", None)
         return d
 

@@ -92,6 +92,7 @@ class EventStudy:
         exclude_confounded_days: bool | None = None,
         bootstrap_reps: int | None = None,
         seed: int | None = None,
+        bhar_windows: Sequence[Sequence[int]] | None = None,
         return_type: str = "simple",
         benchmark: str | None = None,
         factors: pd.DataFrame | str | os.PathLike[str] | None = None,
@@ -109,6 +110,7 @@ class EventStudy:
             exclude_confounded_days=exclude_confounded_days,
             bootstrap_reps=bootstrap_reps,
             seed=seed,
+            bhar_windows=tuple(tuple(w) for w in bhar_windows) if bhar_windows else None,
         )
         self.events_source = (
             str(events) if not isinstance(events, pd.DataFrame) else "events DataFrame"
@@ -144,7 +146,8 @@ class EventStudy:
             yield grp, lo, hi
 
     def date_ranges(self) -> dict[str, tuple[dt.date, dt.date]]:
-        """Dates each ticker and benchmark must cover (estimation start - 1 .. event end).
+        """Dates each ticker and benchmark must cover (estimation start - 1 .. event end,
+        or the end of the longest ``bhar_windows``).
 
         A stock needs its price on the session before the estimation window and
         up to the event window's last session. A benchmark on the stock's
@@ -154,6 +157,7 @@ class EventStudy:
         """
         parts = []
         first, last = self.settings.estimation_window[0], self.settings.event_window[1]
+        last = max([last, *(b for _, b in self.settings.bhar_windows)])  # long BHARs
         for grp, est_start, hi in self._window_bounds(first, last):
             mic = str(grp["exchange"].iloc[0])
             own = event_time.sessions(mic)
