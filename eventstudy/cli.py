@@ -94,6 +94,7 @@ def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
                     "market_adjusted",
                     "scholes_williams",
                     "dimson",
+                    "garch",
                     "ff3",
                     "carhart",
                     "ff5",

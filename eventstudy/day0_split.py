@@ -127,7 +127,7 @@ def _coefficients(ev: pd.DataFrame, model: str) -> tuple[np.ndarray, np.ndarray,
             return ev[name].to_numpy(dtype=float, na_value=np.nan)
         return np.full(n, default)
 
-    if model in ("market", "scholes_williams", "dimson"):
+    if model in ("market", "scholes_williams", "dimson", "garch"):
         return col("alpha", np.nan), col("beta", np.nan), f"{model} (alpha in the session)"
     if model == "constant_mean":
         return col("mu", np.nan), np.zeros(n), "constant mean (in the session)"

@@ -47,7 +47,7 @@ CHUNK = 20_000
 
 
 def uses_benchmark(model: str) -> bool:
-    return model in ("market", "market_adjusted", "scholes_williams", "dimson")
+    return model in ("market", "market_adjusted", "scholes_williams", "dimson", "garch")
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,9 @@ def _statuses(w: Any, fit: models.ModelFit, min_estimation: int) -> tuple[np.nda
     skipped = np.flatnonzero(status == SKIPPED)
     if len(skipped):
         reason[skipped] = [f"only {int(v)} estimation returns" for v in n_est[skipped]]
+    if fit.fail_reason is not None:
+        own = (status == FAILED) & (fit.fail_reason != "")
+        reason[own] = fit.fail_reason[own]
     return status, reason
 
 

@@ -22,8 +22,10 @@ two passes); with ``\\bar x``, ``S_{xx} = \\sum (x - \\bar x)^2``:
     \\frac{(\\sum_w x_t - L \\bar x)^2}{S_{xx}}\\right)
 
 ``scholes_williams`` and ``dimson`` (thin trading) are in
-:mod:`eventstudy.thin_trading`. Factor models use a batched QR decomposition
-(zero rows for missing days leave the estimate unchanged). No Python loop over events anywhere.
+:mod:`eventstudy.thin_trading`, ``garch`` in :mod:`eventstudy.garch` (the one
+model fitted event by event). Factor models use a batched QR decomposition
+(zero rows for missing days leave the estimate unchanged). No other Python
+loop over events.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ PARAM_NAMES: dict[str, tuple[str, ...]] = {
     "market_adjusted": (),
     "scholes_williams": ("alpha", "beta"),
     "dimson": ("alpha", "beta"),
+    "garch": ("alpha", "beta", "omega", "arch_a", "garch_b"),
     **{m: ("alpha", *(f"b_{f.lower()}" for f in fs)) for m, fs in FACTOR_MODELS.items()},
 }
 
@@ -80,6 +83,11 @@ class ModelFit:
     xbar: np.ndarray | None = None
     sxx: np.ndarray | None = None
     xtx_inv: np.ndarray | None = None
+    #: (n, Lw) variance of each event-window AR when it varies by day (GARCH):
+    #: then ``Var(CAR_w) = sum_w var_path`` (no parameter-error terms).
+    var_path: np.ndarray | None = None
+    #: (n,) why a fit failed, where the model knows ("" elsewhere).
+    fail_reason: np.ndarray | None = None
 
     def _quad(self, s: np.ndarray, length: np.ndarray | int) -> np.ndarray:
         """``s'(X'X)^{-1}s`` for the sums ``s`` of the event-window regressors over
@@ -111,11 +119,15 @@ class ModelFit:
 
     def car_variance(self, cols: np.ndarray) -> np.ndarray:
         """``1' V_w 1 = sigma^2 (L + s'(X'X)^{-1}s)``, ``s`` = column sums of ``X*_w``."""
+        if self.var_path is not None:
+            return self.var_path[:, cols].sum(axis=1)
         length = len(cols)
         return self.sigma2 * (length + self._quad(self._regressor_sums(cols), length))
 
     def cumulative_car_variance(self) -> np.ndarray:
         """(n, Lw) variance of the CAR from the event-window start to each day."""
+        if self.var_path is not None:
+            return np.cumsum(self.var_path, axis=1)
         length = np.arange(1, self.ar.shape[1] + 1)[None, :]
         quad = self._quad(self._regressor_sums(None), length)
         return self.sigma2[:, None] * (length + quad)
@@ -133,6 +145,10 @@ def fit(model: str, w: Windows) -> ModelFit:
         from eventstudy.thin_trading import fit_thin_trading
 
         return fit_thin_trading(model, w)
+    if model == "garch":
+        from eventstudy.garch import fit_garch
+
+        return fit_garch(w)
     if model in FACTOR_MODELS:
         if w.factors_est is None:
             raise ValueError(f"model {model!r} needs factor returns")

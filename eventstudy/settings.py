@@ -18,6 +18,7 @@ ModelName = Literal[
     "market_adjusted",
     "scholes_williams",
     "dimson",
+    "garch",
     "ff3",
     "carhart",
     "ff5",
@@ -182,6 +183,7 @@ class StudySettings:
             "market_adjusted": 0,
             "scholes_williams": 2,
             "dimson": 4,
+            "garch": 2,
         }[self.model]
 
     @property

@@ -97,6 +97,7 @@ def _regressors(book: ReportBook) -> str:
         "constant_mean": "a constant",
         "scholes_williams": "a constant and the benchmark return (Scholes-Williams beta)",
         "dimson": "a constant and the benchmark return (Dimson beta)",
+        "garch": "a constant and the benchmark return, GARCH(1,1) errors",
     }.get(
         book.model,
         f"a constant and the factors {', '.join(book.settings.factor_names)} (excess returns)",
@@ -121,6 +122,11 @@ def event_context(book: ReportBook, i: int, figure_json: Any) -> dict[str, Any]:
             "The thin-trading beta combines regressions on the previous, same and next "
             "day's benchmark return, so there is no single OLS table; alpha, beta and "
             "sigma are above."
+        )
+    elif s.model == "garch":
+        no_ols = (
+            "The GARCH(1,1) market model is fitted by maximum likelihood (arch), so there "
+            "is no OLS table; alpha, beta and the variance parameters are above."
         )
     elif n_est:
         no_ols = (

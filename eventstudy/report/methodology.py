@@ -39,6 +39,12 @@ MODEL_TEXT = {
         "returns; alpha = mean(R) - beta mean(R_m); AR_t = R_t - alpha - beta R_m,t; "
         "d = L1 - 4."
     ),
+    "garch": (
+        "GARCH(1,1) market model: R_t = alpha + beta R_m,t + e_t, e_t with conditional "
+        "variance h_t = omega + a e_t-1² + b h_t-1, maximum likelihood (arch package) on the "
+        "estimation window; AR_t = R_t - alpha - beta R_m,t with variance the forecast "
+        "h_T+k from the last estimation day, Var(CAR) = sum of h_t (k = 2 in d = L1 - 2)."
+    ),
     "ff3": (
         "Fama-French three-factor model: R_t - RF_t = alpha + b_mkt (MKT-RF)_t + b_smb SMB_t "
         "+ b_hml HML_t + e_t, OLS on the estimation window (k = 4), daily factors of the "

@@ -100,7 +100,7 @@ def _regressor_columns(model: str, df: pd.DataFrame) -> list[str] | None:
         return ["benchmark_ret"] if "benchmark_ret" in df.columns else None
     if model in ("constant_mean", "market_adjusted"):
         return []
-    if model in ("scholes_williams", "dimson"):
+    if model in ("scholes_williams", "dimson", "garch"):
         return None  # not one OLS fit on [1, R_m]
     cols = [_factor_column(df, f) for f in FACTOR_MODELS.get(model, ())]
     if not cols or any(c is None for c in cols):
