@@ -239,6 +239,10 @@ def test_binomial_p_equals_binomtest():
         for n in rng.integers(1, 400, 300)
     ]
     cases += [(w, n, p) for n in (10, 11, 57) for p in (0.3, 0.4871, 0.62) for w in range(n + 1)]
+    # edges and large N (where the p is found by bisection over 10,001 outcomes)
+    cases += [(0, 5, 0.0), (1, 5, 0.0), (5, 5, 1.0), (3, 5, 1.0), (0, 1, 0.5)]
+    cases += [(w, 10_000, 0.5) for w in (0, 4_990, 5_000, 5_210, 10_000)]
+    cases += [(2, 10_000, 0.001), (31, 10_000, 0.001), (6_000, 10_000, 0.613)]
     w, n, p = (np.array(v, dtype=float) for v in zip(*cases, strict=True))
     got = binom_two_sided(w, n, p)
     want = np.array([stats.binomtest(int(a), int(b), c).pvalue for a, b, c in cases])

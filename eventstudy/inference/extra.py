@@ -48,6 +48,8 @@ window or one single day, row ``i`` event ``i``, ``N`` the included events,
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy import stats
 
@@ -230,6 +232,18 @@ def skew_t_bootstrap_p(
     return out
 
 
+def _first(pred: Any, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per column, the first whole ``x`` in ``[lo, hi)`` where the monotone ``pred``
+    (False then True) holds, ``hi`` where it never does."""
+    lo, hi = lo.astype(float).copy(), hi.astype(float).copy()
+    while (active := lo < hi).any():
+        mid = np.floor((lo + hi) / 2)
+        hit = pred(mid) & active
+        hi = np.where(hit, mid, hi)
+        lo = np.where(active & ~hit, mid + 1, lo)
+    return lo
+
+
 def binom_two_sided(w: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     """``scipy.stats.binomtest(w, n, p).pvalue`` (two-sided) for every column at once.
 
@@ -244,14 +258,13 @@ def binom_two_sided(w: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     if not ok.any():
         return out
     wk, nk, pk = w[ok], n[ok], p[ok]
-    x = np.arange(int(nk.max()) + 1, dtype=float)[None, :]
-    pmf = stats.binom.pmf(x, nk[:, None], pk[:, None])
     d = stats.binom.pmf(wk, nk, pk) * (1.0 + 1e-7)
-    small = pmf <= d[:, None]
-    inside = x <= nk[:, None]
     pn = pk * nk
-    upper = (small & inside & (x >= np.ceil(pn)[:, None])).sum(axis=1)
-    lower = (small & (x <= np.floor(pn)[:, None])).sum(axis=1)
+    # pmf is non-increasing on [ceil(pn), n] and non-decreasing on [0, floor(pn)]:
+    # the outcomes with pmf <= d are a suffix and a prefix, found by bisection
+    # (as binomtest does) instead of evaluating the pmf at every outcome
+    upper = nk + 1 - _first(lambda x: stats.binom.pmf(x, nk, pk) <= d, np.ceil(pn), nk + 1)
+    lower = _first(lambda x: stats.binom.pmf(x, nk, pk) > d, np.zeros_like(nk), np.floor(pn) + 1)
     p_low = stats.binom.cdf(wk, nk, pk) + stats.binom.sf(nk - upper, nk, pk)
     p_high = stats.binom.cdf(lower - 1, nk, pk) + stats.binom.sf(wk - 1, nk, pk)
     pv = np.where(wk < pn, p_low, p_high)
