@@ -430,6 +430,20 @@ def test_changed_settings_recompute_every_event(study):
     assert set(pd.read_csv(study["out"] / "car.csv")["end"]) == {0, 1}
 
 
+def test_bhar_windows_key_adds_long_windows_and_is_a_setting(study):
+    writer = FakeWriter()
+    run(study["config"], writer=writer)
+    with study["config"].open("a") as f:
+        f.write("bhar_windows = [[0, 20]]\n")
+    o = run(study["config"], writer=writer).outcomes[0]
+    assert o.recomputed == 12  # a new setting: every event again
+    bhar = pd.read_csv(study["out"] / "bhar.csv")
+    long = bhar[bhar["end"] == 20]
+    assert len(long) >= 6 and set(long["event_id"]) <= set(bhar.loc[bhar["end"] == 0, "event_id"])
+    settings = json.loads((study["out"] / "run.json").read_text())["settings"]
+    assert settings["bhar_windows"] == [[0, 20]]
+
+
 def test_failed_events_and_fail_on(tmp_path: Path):
     prices = write_prices(tmp_path / "prices")
     events = write_events(tmp_path / "events.csv", [*event_rows(3), "zz,ZZZ,2024-01-10,,x"])
@@ -585,6 +599,12 @@ BAD_CONFIGS = [
         3,
         "studies.a.car_windows",
         "outside the event window",
+    ),
+    (
+        '[studies.a]\nevents = "e.csv"\nbhar_windows = [\n  [0, 60],\n  [-30, 5],\n]\n',
+        3,
+        "studies.a.bhar_windows",
+        "overlaps the estimation window",
     ),
     (
         '[studies.a]\nevents = "e.csv"\nformats = ["pdf"]\n',
