@@ -382,9 +382,12 @@ def fit_notes(row: dict[str, Any], model: str) -> list[Spec]:
         v = _num(row.get(col))
         if v == v:
             label = {"alpha": "α", "mu": "μ", "beta": "β"}.get(col, esc(col))
-            lines.append(
-                f"{label} = {100 * v:.3f}%" if col in ("alpha", "mu") else f"{label} = {v:.3f}"
-            )
+            if col in ("alpha", "mu"):
+                lines.append(f"{label} = {100 * v:.3f}%")
+            elif col == "omega":  # GARCH: a variance per day, tiny in decimals
+                lines.append(f"{label} = {v:.3g}")
+            else:
+                lines.append(f"{label} = {v:.3f}")
     for col, label in (("r2", "R²"), ("sigma", "σ")):
         v = _num(row.get(col))
         if v == v and not (col == "r2" and model == "constant_mean"):

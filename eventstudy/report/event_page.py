@@ -138,7 +138,9 @@ def event_context(book: ReportBook, i: int, figure_json: Any) -> dict[str, Any]:
     why = reason or "not estimated"
     ticker = fmt.text(r.get("ticker"))
     car_caption = "CAR cumulated from the event-window start; shaded: ±1.96 SE(CAR) " + (
-        "with the full prediction-error covariance."
+        "from the GARCH conditional-variance forecasts (sum of h_t)."
+        if s.model == "garch"
+        else "with the full prediction-error covariance."
         if exact
         else "approximated by sqrt(sum SE(AR)²), covariance ignored."
     )
