@@ -68,17 +68,21 @@ def bhar_table(
             ]
         )
     ids, d = _dense(ar, days, cols)
-    gross = {c: (np.exp(v) if return_type == "log" else 1.0 + v) for c, v in d.items()}
-    frames = _windows_frame(np.asarray(ids, dtype=object), gross, np.asarray(days), windows)
+    frames = _windows_frame(
+        np.asarray(ids, dtype=object), d, np.asarray(days), windows, return_type
+    )
     return pd.concat(frames, ignore_index=True)
 
 
 def _windows_frame(
     ids: np.ndarray,
-    gross: dict[str, np.ndarray],
+    values: dict[str, np.ndarray],
     days: np.ndarray,
     windows: list[tuple[int, int]],
+    return_type: str,
 ) -> list[pd.DataFrame]:
+    """One frame per window of the events with every ``ret`` and ``expected`` day."""
+    gross = {c: (np.exp(v) if return_type == "log" else 1.0 + v) for c, v in values.items()}
     frames = []
     for a, b in windows:
         sel = (days >= a) & (days <= b)
@@ -126,10 +130,8 @@ def long_bhar_table(src: Any, windows: list[tuple[int, int]], chunk: int = 5_000
         fit = models.fit(s.settings.model, w)
         expected = w.ret_evt - fit.ar
         values = {"ret": w.ret_evt, "expected": expected, "benchmark_ret": w.bench_evt}
-        log = s.settings.return_type == "log"
-        gross = {c: (np.exp(v) if log else 1.0 + v) for c, v in values.items()}
         ids = np.asarray(s.event_ids, dtype=object)[keep]
-        frames += _windows_frame(ids, gross, days, windows)
+        frames += _windows_frame(ids, values, days, windows, s.settings.return_type)
     if not frames:
         return pd.DataFrame(columns=BHAR_COLUMNS)
     out = pd.concat(frames, ignore_index=True)

@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from eventstudy.errors import EventsFileError, EventStudyError, SettingsError
+from eventstudy.settings import MODELS
 
 EXIT_OK, EXIT_FAILED_EVENTS, EXIT_USAGE, EXIT_TEMPFAIL = 0, 1, 2, 75
 
@@ -87,19 +88,7 @@ def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
     decorators = [
         click.option(
             "--model",
-            type=click.Choice(
-                [
-                    "market",
-                    "constant_mean",
-                    "market_adjusted",
-                    "scholes_williams",
-                    "dimson",
-                    "garch",
-                    "ff3",
-                    "carhart",
-                    "ff5",
-                ]
-            ),
+            type=click.Choice(list(MODELS)),
             default="market",
             show_default=True,
             help="Expected-return model.",

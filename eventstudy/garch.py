@@ -58,18 +58,6 @@ def _arch_model() -> object:
     return arch_model
 
 
-def variance_path(  # the recursion of arch's forecast (for the docs and tests)
-    omega: float, a: float, b: float, e_last: float, h_last: float, steps: np.ndarray
-) -> np.ndarray:
-    """``h_{T+k}`` for each ``k`` in ``steps`` (``k >= 1``)."""
-    k_max = int(steps.max()) if len(steps) else 0
-    h = np.empty(max(k_max, 1))
-    h[0] = omega + a * e_last * e_last + b * h_last
-    for k in range(1, k_max):
-        h[k] = omega + (a + b) * h[k - 1]
-    return h[np.asarray(steps, dtype=int) - 1]
-
-
 def fit_garch(w: Windows) -> ModelFit:
     """GARCH(1,1) market model for every event of the chunk (one ``arch`` fit each)."""
     from threadpoolctl import threadpool_limits
@@ -91,41 +79,43 @@ def fit_garch(w: Windows) -> ModelFit:
     why = np.full(n_ev, "", dtype=object)
     est_days = np.asarray(w.est_days)
     evt_days = np.asarray(w.evt_days)
-    for i in range(n_ev):
-        used = used_all[i]
-        if n_est[i] < MIN_DAYS or np.ptp(x_all[i, used]) == 0:
-            why[i] = f"GARCH needs at least {MIN_DAYS} estimation returns and a varying benchmark"
-            continue
-        ys, xs = SCALE * y_all[i, used], SCALE * x_all[i, used]
-        model = arch_model(  # type: ignore[operator]
-            ys, x=xs[:, None], mean="LS", vol="GARCH", p=1, q=1, dist="normal", rescale=False
-        )
-        # one BLAS thread, as in the engine: the optimum of a flat likelihood moves
-        # with the last bits of the linear algebra, and every re-fit (estimation
-        # table, long BHARs, placebo) must give the study's numbers
-        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
-            warnings.simplefilter("ignore")
-            res = model.fit(disp="off", show_warning=False)
-        if res.convergence_flag != 0:
-            logger.info("garch: event %d did not converge (flag %s)", i, res.convergence_flag)
-            why[i] = "the GARCH(1,1) likelihood did not converge"
-            continue
-        p = res.params
-        const, beta = float(p["Const"]), float(p["x0"])
-        omega, a, b = float(p["omega"]), float(p["alpha[1]"]), float(p["beta[1]"])
-        e = (ys - const - beta * xs) / SCALE
-        steps = evt_days - int(est_days[used][-1])  # sessions after the last fitted day
-        horizon = int(steps.max())
-        with threadpool_limits(limits=1, user_api="blas"):
+    # one BLAS thread, as in the engine: the optimum of a flat likelihood moves
+    # with the last bits of the linear algebra, and every re-fit (estimation
+    # table, long BHARs, placebo) must give the study's numbers
+    with threadpool_limits(limits=1, user_api="blas"):
+        for i in range(n_ev):
+            used = used_all[i]
+            if n_est[i] < MIN_DAYS or np.ptp(x_all[i, used]) == 0:
+                why[i] = (
+                    f"GARCH needs at least {MIN_DAYS} estimation returns and a varying benchmark"
+                )
+                continue
+            ys, xs = SCALE * y_all[i, used], SCALE * x_all[i, used]
+            model = arch_model(  # type: ignore[operator]
+                ys, x=xs[:, None], mean="LS", vol="GARCH", p=1, q=1, dist="normal", rescale=False
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = model.fit(disp="off", show_warning=False)
+            if res.convergence_flag != 0:
+                logger.info("garch: event %d did not converge (flag %s)", i, res.convergence_flag)
+                why[i] = "the GARCH(1,1) likelihood did not converge"
+                continue
+            p = res.params
+            const, beta = float(p["Const"]), float(p["x0"])
+            omega, a, b = float(p["omega"]), float(p["alpha[1]"]), float(p["beta[1]"])
+            e = (ys - const - beta * xs) / SCALE
+            steps = evt_days - int(est_days[used][-1])  # sessions after the last fitted day
+            horizon = int(steps.max())
             fc = res.forecast(horizon=horizon, x={"x0": np.zeros((1, horizon))}, reindex=False)
-        var_path[i] = fc.variance.to_numpy()[0][steps - 1] / SCALE**2
-        params[i] = (const / SCALE, beta, omega / SCALE**2, a, b)
-        resid[i, used] = e
-        ssr = float(e @ e)
-        sigma2[i] = ssr / (n_est[i] - 2)
-        dy = y_all[i, used] - y_all[i, used].mean()
-        r2[i] = 1.0 - ssr / float(dy @ dy)
-        rank_ok[i] = True
+            var_path[i] = fc.variance.to_numpy()[0][steps - 1] / SCALE**2
+            params[i] = (const / SCALE, beta, omega / SCALE**2, a, b)
+            resid[i, used] = e
+            ssr = float(e @ e)
+            sigma2[i] = ssr / (n_est[i] - 2)
+            dy = y_all[i, used] - y_all[i, used].mean()
+            r2[i] = 1.0 - ssr / float(dy @ dy)
+            rank_ok[i] = True
     with np.errstate(invalid="ignore"):
         expected = params[:, 0:1] + params[:, 1:2] * w.bench_evt
     return ModelFit(

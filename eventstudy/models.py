@@ -161,7 +161,7 @@ def _masked_mean(values: np.ndarray, used: np.ndarray, n: np.ndarray) -> np.ndar
         return np.where(used, values, 0.0).sum(axis=1) / n
 
 
-def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``sum_t a_it b_it`` per row, without a temporary product array."""
     return np.einsum("ij,ij->i", a, b)
 
@@ -178,33 +178,57 @@ def _fit_market(w: Windows) -> ModelFit:
     with np.errstate(invalid="ignore", divide="ignore"):
         xbar, ybar = xz.sum(axis=1) / n, dy.sum(axis=1) / n
     # The rank test of a QR on [1, x]: |R_22| = sqrt(Sxx) against the larger column norm.
-    scale = np.maximum(n, _rowdot(xz, xz))
+    scale = np.maximum(n, rowdot(xz, xz))
     dx = xz
     dx -= xbar[:, None]
     dx *= used
     dy -= ybar[:, None]
     dy *= used
-    sxx, sxy, syy = _rowdot(dx, dx), _rowdot(dx, dy), _rowdot(dy, dy)
+    sxx, sxy, syy = rowdot(dx, dx), rowdot(dx, dy), rowdot(dy, dy)
     rank_ok = (n_est > 2) & (sxx > RANK_TOL**2 * np.maximum(scale, 1e-300))
     with np.errstate(invalid="ignore", divide="ignore"):
         beta = np.where(rank_ok, sxy / sxx, np.nan)
         alpha = ybar - beta * xbar
         resid = dy
         resid -= beta[:, None] * dx
-        ssr = _rowdot(resid, resid)
+        ssr = rowdot(resid, resid)
         resid[~used] = np.nan
         ssr = np.where(rank_ok, ssr, np.nan)
         dof = n_est - 2
         sigma2 = np.where(rank_ok & (dof > 0), ssr / np.maximum(dof, 1), np.nan)
         r2 = np.where(rank_ok, 1.0 - ssr / syy, np.nan)
+    return market_like_fit(
+        "market", w, alpha, beta, sigma2, r2, n_est, dof, resid, rank_ok, xbar, sxx
+    )
+
+
+def market_like_fit(
+    model: str,
+    w: Windows,
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    sigma2: np.ndarray,
+    r2: np.ndarray,
+    n_est: np.ndarray,
+    dof: np.ndarray,
+    resid: np.ndarray,
+    rank_ok: np.ndarray,
+    xbar: np.ndarray,
+    sxx: np.ndarray,
+) -> ModelFit:
+    """The event window of a model with ``E[R_t] = alpha + beta R_m,t`` (the market
+    model, the thin-trading betas): ``AR_t = R_t - alpha - beta R_m,t`` and
+    ``V_tt = sigma^2 (1 + 1/n + (R_m,t - xbar)^2 / Sxx)``."""
+    n = n_est.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
         expected = alpha[:, None] + beta[:, None] * w.bench_evt
         ar = w.ret_evt - expected
         var_ar = sigma2[:, None] * (
             1.0 + 1.0 / n[:, None] + (w.bench_evt - xbar[:, None]) ** 2 / sxx[:, None]
         )
     return ModelFit(
-        model="market",
-        param_names=PARAM_NAMES["market"],
+        model=model,
+        param_names=PARAM_NAMES[model],
         params=np.column_stack([alpha, beta]),
         sigma2=sigma2,
         r2=r2,

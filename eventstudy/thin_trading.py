@@ -50,7 +50,7 @@ def _centred(v: np.ndarray, used: np.ndarray, n: np.ndarray) -> tuple[np.ndarray
 
 def fit_thin_trading(model: str, w: Windows) -> ModelFit:
     """``scholes_williams`` or ``dimson`` for every event of the chunk at once."""
-    from eventstudy.models import PARAM_NAMES, RANK_TOL, ModelFit
+    from eventstudy.models import RANK_TOL, market_like_fit, rowdot
 
     y, x = w.ret_est, w.bench_est
     lag, lead = _shifted(x)
@@ -62,19 +62,17 @@ def fit_thin_trading(model: str, w: Windows) -> ModelFit:
     dl, _ = _centred(lag, used, n)
     dd, _ = _centred(lead, used, n)
 
-    def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.einsum("ij,ij->i", a, b)
-
-    sxx, syy = dot(dx, dx), dot(dy, dy)
-    sll, sdd = dot(dl, dl), dot(dd, dd)
-    scale = np.maximum(n, dot(np.where(used, x, 0.0), np.where(used, x, 0.0)))
+    sxx, syy = rowdot(dx, dx), rowdot(dy, dy)
+    sll, sdd = rowdot(dl, dl), rowdot(dd, dd)
+    xz = np.where(used, x, 0.0)
+    scale = np.maximum(n, rowdot(xz, xz))
     tiny = RANK_TOL**2 * np.maximum(scale, 1e-300)
     k = 2 if model == "scholes_williams" else 4
     rank_ok = (n_est > k) & (sxx > tiny) & (sll > tiny) & (sdd > tiny)
     with np.errstate(invalid="ignore", divide="ignore"):
         if model == "scholes_williams":
-            rho = dot(dx, dl) / np.sqrt(sxx * sll)
-            slopes = dot(dy, dl) / sll + dot(dy, dx) / sxx + dot(dy, dd) / sdd
+            rho = rowdot(dx, dl) / np.sqrt(sxx * sll)
+            slopes = rowdot(dy, dl) / sll + rowdot(dy, dx) / sxx + rowdot(dy, dd) / sdd
             denom = 1.0 + 2.0 * rho
             rank_ok &= np.abs(denom) > RANK_TOL
             beta = slopes / denom
@@ -97,25 +95,4 @@ def fit_thin_trading(model: str, w: Windows) -> ModelFit:
         dof = n_est - k
         sigma2 = np.where(rank_ok & (dof > 0), ssr / np.maximum(dof, 1), np.nan)
         r2 = np.where(rank_ok, 1.0 - ssr / syy, np.nan)
-        expected = alpha[:, None] + beta[:, None] * w.bench_evt
-        ar = w.ret_evt - expected
-        var_ar = sigma2[:, None] * (
-            1.0 + 1.0 / n[:, None] + (w.bench_evt - xbar[:, None]) ** 2 / sxx[:, None]
-        )
-    return ModelFit(
-        model=model,
-        param_names=PARAM_NAMES[model],
-        params=np.column_stack([alpha, beta]),
-        sigma2=sigma2,
-        r2=r2,
-        n_est=n_est,
-        dof=dof,
-        resid_est=resid,
-        expected_evt=expected,
-        ar=ar,
-        var_ar=var_ar,
-        rank_ok=rank_ok,
-        x_evt=w.bench_evt,
-        xbar=xbar,
-        sxx=sxx,
-    )
+    return market_like_fit(model, w, alpha, beta, sigma2, r2, n_est, dof, resid, rank_ok, xbar, sxx)

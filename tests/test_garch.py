@@ -15,10 +15,21 @@ from hypothesis import strategies as st
 
 import eventstudy as es
 from eventstudy.errors import SettingsError
-from eventstudy.garch import variance_path
 
 YAHOO = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices_yahoo"
 arch = pytest.importorskip("arch", reason="the garch extra (arch) is not installed")
+
+
+def variance_path(
+    omega: float, a: float, b: float, e_last: float, h_last: float, steps: np.ndarray
+) -> np.ndarray:
+    """The GARCH(1,1) forecast by its recursion: ``h_{T+k}`` for each ``k >= 1`` in ``steps``."""
+    k_max = int(steps.max()) if len(steps) else 0
+    h = np.empty(max(k_max, 1))
+    h[0] = omega + a * e_last * e_last + b * h_last
+    for k in range(1, k_max):
+        h[k] = omega + (a + b) * h[k - 1]
+    return h[np.asarray(steps, dtype=int) - 1]
 
 
 def _direct(y: np.ndarray, x: np.ndarray, horizon: int):
