@@ -9,7 +9,6 @@ synthetic data and on one real-data study of ../shared/data/prices_yahoo.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,9 +19,9 @@ from scipy import stats
 
 from eventstudy.inference.battery import CLASSIC_NAMES, DISTRIBUTIONS, EXTRA_NAMES, TEST_NAMES
 from eventstudy.inference.extra import SKEW_REPS, binom_two_sided
+from tests.real_data import NO_YAHOO, YAHOO, yahoo_long
 from tests.test_scale import _compute, _study
 
-YAHOO = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices_yahoo"
 TOL = 1e-9
 
 
@@ -249,19 +248,11 @@ def test_binomial_p_equals_binomtest():
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
 
 
-@pytest.mark.skipif(not YAHOO.is_dir(), reason="../shared/data/prices_yahoo is not available")
+@pytest.mark.skipif(not YAHOO.is_dir(), reason=NO_YAHOO)
 def test_real_data_study_matches_plain_loops():
     from eventstudy.data.frame import FramePriceProvider  # noqa: F401
 
-    frames = []
-    for name, ticker in (("MSFT", "MSFT"), ("AAPL", "AAPL"), ("NVDA", "NVDA"), ("SPY", "^GSPC")):
-        df = pd.read_csv(YAHOO / f"{name}.csv", usecols=["Date", "Adj Close"])
-        frames.append(
-            pd.DataFrame(
-                {"date": pd.to_datetime(df["Date"]), "ticker": ticker, "adj_close": df["Adj Close"]}
-            )
-        )
-    long = pd.concat(frames, ignore_index=True).dropna()
+    long = yahoo_long({"MSFT": "MSFT", "AAPL": "AAPL", "NVDA": "NVDA", "SPY": "^GSPC"})
     dates = ["2019-04-24", "2020-03-16", "2021-01-26", "2022-10-25", "2023-01-24", "2016-07-19"]
     events = pd.DataFrame(
         {

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,8 +14,8 @@ from hypothesis import strategies as st
 
 import eventstudy as es
 from eventstudy.errors import SettingsError
+from tests.real_data import NO_YAHOO, YAHOO, daily_returns, yahoo_long
 
-YAHOO = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices_yahoo"
 arch = pytest.importorskip("arch", reason="the garch extra (arch) is not installed")
 
 
@@ -45,17 +44,9 @@ def _direct(y: np.ndarray, x: np.ndarray, horizon: int):
     return res.params, fc.variance.to_numpy()[0] / 1e4
 
 
-@pytest.mark.skipif(not YAHOO.is_dir(), reason="../shared/data/prices_yahoo is not available")
+@pytest.mark.skipif(not YAHOO.is_dir(), reason=NO_YAHOO)
 def test_garch_market_model_on_real_prices_equals_arch_directly():
-    frames = []
-    for name in ("MSFT", "NVDA", "SPY"):
-        df = pd.read_csv(YAHOO / f"{name}.csv", usecols=["Date", "Adj Close"])
-        frames.append(
-            pd.DataFrame(
-                {"date": pd.to_datetime(df["Date"]), "ticker": name, "adj_close": df["Adj Close"]}
-            )
-        )
-    long = pd.concat(frames, ignore_index=True).dropna()
+    long = yahoo_long(("MSFT", "NVDA", "SPY"))
     events = pd.DataFrame(
         {
             "ticker": ["MSFT", "NVDA"],
@@ -65,8 +56,7 @@ def test_garch_market_model_on_real_prices_equals_arch_directly():
         }
     )
     res = es.EventStudy(events, model="garch").run(prices=long)
-    wide = long.pivot(index="date", columns="ticker", values="adj_close").sort_index()
-    rets = wide.pct_change(fill_method=None).iloc[1:]
+    rets = daily_returns(long)
     for ev in res.events.itertuples():
         assert ev.status == "ok", ev.reason
         i = rets.index.get_loc(pd.Timestamp(ev.day0))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,8 +13,7 @@ from click.testing import CliRunner
 import eventstudy as es
 from eventstudy.cli import main
 from eventstudy.errors import SettingsError
-
-YAHOO = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices_yahoo"
+from tests.real_data import NO_YAHOO, YAHOO, daily_returns, yahoo_long
 
 
 def _synthetic() -> pd.DataFrame:
@@ -104,17 +102,9 @@ def test_cli_bhar_window_adds_rows_to_bhar_csv(tmp_path):
     assert (pd.read_csv(out / "bhar_tests.csv")["end"] == 40).sum() == 2
 
 
-@pytest.mark.skipif(not YAHOO.is_dir(), reason="../shared/data/prices_yahoo is not available")
+@pytest.mark.skipif(not YAHOO.is_dir(), reason=NO_YAHOO)
 def test_long_bhar_on_real_prices_equals_a_plain_computation():
-    frames = []
-    for name in ("MSFT", "NVDA", "AAPL", "SPY"):
-        df = pd.read_csv(YAHOO / f"{name}.csv", usecols=["Date", "Adj Close"])
-        frames.append(
-            pd.DataFrame(
-                {"date": pd.to_datetime(df["Date"]), "ticker": name, "adj_close": df["Adj Close"]}
-            )
-        )
-    long = pd.concat(frames, ignore_index=True).dropna()
+    long = yahoo_long(("MSFT", "NVDA", "AAPL", "SPY"))
     events = pd.DataFrame(
         {
             "ticker": ["MSFT", "NVDA", "AAPL", "MSFT"],
@@ -127,8 +117,7 @@ def test_long_bhar_on_real_prices_equals_a_plain_computation():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = es.EventStudy(events, bhar_windows=windows).run(prices=long)
-    wide = long.pivot(index="date", columns="ticker", values="adj_close").sort_index()
-    rets = wide.pct_change(fill_method=None).iloc[1:]
+    rets = daily_returns(long)
     seen = 0
     for ev in res.events.itertuples():
         i = rets.index.get_loc(pd.Timestamp(ev.day0))

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import eventstudy as es
+from tests.real_data import NO_YAHOO, YAHOO, daily_returns, yahoo_long
 
-YAHOO = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices_yahoo"
 EST = (-250, -11)
 
 
@@ -46,16 +45,11 @@ def _plain(model: str, y: np.ndarray, x: np.ndarray) -> dict[str, float]:
     }
 
 
-def _returns(long: pd.DataFrame) -> pd.DataFrame:
-    wide = long.pivot(index="date", columns="ticker", values="adj_close").sort_index()
-    return wide.pct_change(fill_method=None).iloc[1:]
-
-
 def _check(long: pd.DataFrame, events: pd.DataFrame, model: str, bench: str) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = es.EventStudy(events, model=model, estimation_window=EST).run(prices=long)
-    rets = _returns(long)
+    rets = daily_returns(long)
     dates = rets.index
     checked = 0
     for ev in res.events.itertuples():
@@ -156,18 +150,10 @@ def test_thin_trading_beta_scales_with_the_stock(scale, shift, seed):
         np.testing.assert_allclose(b.ar, scale * a.ar, rtol=1e-8, atol=1e-14)
 
 
-@pytest.mark.skipif(not YAHOO.is_dir(), reason="../shared/data/prices_yahoo is not available")
+@pytest.mark.skipif(not YAHOO.is_dir(), reason=NO_YAHOO)
 @pytest.mark.parametrize("model", ["scholes_williams", "dimson"])
 def test_thin_trading_on_real_prices(model):
-    frames = []
-    for name in ("MSFT", "NVDA", "ORCL", "SPY"):
-        df = pd.read_csv(YAHOO / f"{name}.csv", usecols=["Date", "Adj Close"])
-        frames.append(
-            pd.DataFrame(
-                {"date": pd.to_datetime(df["Date"]), "ticker": name, "adj_close": df["Adj Close"]}
-            )
-        )
-    long = pd.concat(frames, ignore_index=True).dropna()
+    long = yahoo_long(("MSFT", "NVDA", "ORCL", "SPY"))
     events = pd.DataFrame(
         {
             "ticker": ["MSFT", "NVDA", "ORCL", "MSFT"],
