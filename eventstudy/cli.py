@@ -286,7 +286,7 @@ def _build_study(
     type=click.Path(path_type=Path),
     default=None,
     help="Minute bars (CSV/Parquet, tz-aware timestamp) for intraday ARs around each "
-    "announcement (intraday_car.csv, intraday_ar.csv).",
+    "announcement (intraday_car, intraday_ar, intraday_tests tables; a chart on each event page).",
 )
 @click.option(
     "--regress",
@@ -400,6 +400,8 @@ def run(
     if placebo_trials is not None:
         with _warnings_to_stderr(quiet):
             placebo = res.placebo(placebo_trials, inject=placebo_inject, seed=placebo_seed)
+    if intraday_prices is not None:
+        res.intraday(intraday_prices)
     written = res.to_files(str(out), fmts)
     if placebo is not None:
         from eventstudy.output import write_table as _write_p
@@ -423,16 +425,6 @@ def run(
         for fmt in (f for f in fmts if f in ("csv", "parquet")):
             written.append(str(_write_g(g_tests, out / f"groups_tests.{fmt}", fmt)))
             written.append(str(_write_g(g_diff, out / f"groups_diff.{fmt}", fmt)))
-    if intraday_prices is not None:
-        from eventstudy.inference.alternative import one_sided_columns
-        from eventstudy.intraday import load_intraday, study_intraday
-        from eventstudy.output import write_table as _write
-
-        i_car, i_ar = study_intraday(res.events, load_intraday(intraday_prices))
-        i_car = one_sided_columns(i_car, (("t", "p_value"),), res.settings.alternative)
-        for fmt in (f for f in fmts if f in ("csv", "parquet")):
-            written.append(str(_write(i_car, out / f"intraday_car.{fmt}", fmt)))
-            written.append(str(_write(i_ar, out / f"intraday_ar.{fmt}", fmt)))
     if with_volume:
         from eventstudy.output import OPTIONAL_TABLES, write_table
 

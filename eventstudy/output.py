@@ -106,6 +106,8 @@ def write_tables(
             continue
         for name in TABLES:
             written.append(write_table(getattr(res, name), out / f"{name}.{fmt}", fmt))
+        for name, table in res.attachments.get("intraday", {}).items():
+            written.append(write_table(table, out / f"intraday_{name}.{fmt}", fmt))
     written.append(write_run_json(res, out / "run.json"))
     return written
 

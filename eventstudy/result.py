@@ -258,6 +258,36 @@ class StudyResult:
         self.attachments["groups"] = {"column": column, "tests": tests, "diff": diff}
         return tests, diff
 
+    def intraday(
+        self, bars: Any, *, estimation_sessions: int = 10, source: str = ""
+    ) -> dict[str, pd.DataFrame]:
+        """Abnormal returns in minutes around each announcement from minute ``bars``
+        (a long frame, or a path for :func:`eventstudy.intraday.load_intraday`):
+        ``{"car", "ar", "tests"}`` (:mod:`eventstudy.intraday`), written as
+        ``intraday_car``, ``intraday_ar`` and ``intraday_tests`` tables and shown
+        on the event pages."""
+        from eventstudy.inference.alternative import one_sided_columns
+        from eventstudy.intraday import intraday_tests, load_intraday, study_intraday
+
+        if not isinstance(bars, pd.DataFrame):
+            source = source or str(bars)
+            bars = load_intraday(bars)
+        car, ar = study_intraday(self.events, bars, estimation_sessions=estimation_sessions)
+        alt = self.settings.alternative
+        tests = intraday_tests(car, alt)
+        car = one_sided_columns(car, (("t", "p_value"),), alt)
+        got = {"car": car, "ar": ar, "tests": tests}
+        self.attachments["intraday"] = got
+        measured = car.dropna(subset=["car"])
+        self.meta["intraday"] = {
+            "source": source,
+            "estimation_sessions": estimation_sessions,
+            "tickers": sorted(bars["ticker"].astype(str).str.upper().unique().tolist()),
+            "events_measured": int(measured["event_id"].nunique()),
+            "events_without": int(car["event_id"].nunique() - measured["event_id"].nunique()),
+        }
+        return got
+
     def placebo(
         self,
         trials: int = 200,

@@ -56,8 +56,11 @@ def test_during_market_event_equals_a_plain_loop_constant_mean():
     bars = load_intraday(BARS)
     anchor = pd.Timestamp("2025-09-05 11:02", tz=TZ)
     windows, _ = intraday_car(bars, "MSFT", anchor, "during_market")
+    bar = anchor.floor("5min")  # the bar that holds the announcement
+    assert (windows["anchor"] == bar.isoformat()).all()
+    assert list(windows["window"]) == ["[-30,+0)", "[+0,+15)", "[+0,+60)", "to_open"]
     for row in windows.itertuples(index=False):
-        car, se, p = _reference(raw, anchor, row.start, row.end)
+        car, se, p = _reference(raw, bar, row.start, row.end)
         assert row.car == pytest.approx(car, abs=1e-10)
         assert row.se == pytest.approx(se, abs=1e-10)
         assert row.p_value == pytest.approx(p, abs=1e-10)
@@ -79,7 +82,7 @@ def test_market_model_on_synthetic_spy_bars():
     rm = np.where(first, spy["close"] / spy["open"] - 1, spy["close"] / spy["close"].shift() - 1)
     x = pd.Series(rm, index=pd.DatetimeIndex(et))
     for row in windows.itertuples(index=False):
-        car, se, p = _reference(raw, anchor, row.start, row.end, x=x)
+        car, se, p = _reference(raw, anchor.floor("5min"), row.start, row.end, x=x)
         assert row.model == "market"
         assert row.p_value == pytest.approx(p, abs=1e-10)
         assert row.car == pytest.approx(car, abs=1e-10)
@@ -95,7 +98,8 @@ def test_after_close_event_is_measured_from_the_next_open():
     w = windows.set_index(["start", "end"])
     assert w.loc[(0, 15), "anchor"] == "2025-09-12T09:30:00-04:00"
     assert w.loc[(0, 15), "n_bars"] == 3 and w.loc[(0, 15), "car"] > 0
-    assert "outside the session" in w.loc[(-30, 0), "note"]
+    assert "outside the bars' hours" in w.loc[(-30, 0), "note"]
+    assert "no bars between the announcement and the open" in w.loc[(0, 0), "note"]
 
 
 def test_naive_timestamps_are_refused(tmp_path: Path):

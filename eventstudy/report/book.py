@@ -59,6 +59,7 @@ PARTS = (
     "edges",
     "car_se",
     "notices",
+    "intraday",
     "est_text",
     "window_text",
     "edge_text",
@@ -124,6 +125,13 @@ class ReportBook:
         return {
             str(r["event_id"]): {str(k): v for k, v in r.items()} for r in split.to_dict("records")
         }
+
+    @functools.cached_property
+    def intraday(self) -> dict[str, Any]:
+        """Intraday windows and bars by event id (:mod:`eventstudy.report.intraday_view`)."""
+        from eventstudy.report.intraday_view import by_event
+
+        return by_event(self.res)
 
     @functools.cached_property
     def volume(self) -> dict[str, dict[str, Any]]:

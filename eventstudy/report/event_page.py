@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from markupsafe import Markup
 
-from eventstudy.report import event_figures, event_tables, fmt
+from eventstudy.report import event_figures, event_tables, fmt, intraday_view
 from eventstudy.report.event_tables import h
 from eventstudy.report.regression import summary, x_names
 from eventstudy.wording import EventNumbers, event_sentence, headline_window
@@ -76,7 +76,9 @@ def sentence(book: ReportBook, i: int) -> str:
             alternative=book.settings.alternative,
         )
     )
-    return text + split_sentence(book, i)
+    got = book.intraday.get(book.ids[i])
+    tail = intraday_view.sentence(got, str(r["ticker"])) if got is not None else ""
+    return text + split_sentence(book, i) + tail
 
 
 def split_sentence(book: ReportBook, i: int) -> str:
@@ -159,6 +161,10 @@ def event_context(book: ReportBook, i: int, figure_json: Any) -> dict[str, Any]:
     figures = [
         (name, figure_json(build[name](book, i).page())) for name, _, _, ok, _ in charts if ok
     ]
+    intraday = book.intraday.get(eid)
+    if intraday is not None and intraday.labels:
+        charts.append(("intraday", intraday_view.CAPTION, True, True, ""))
+        figures.append(("intraday", figure_json(intraday_view.figure(intraday, ticker))))
     n_est_row = fmt.as_float(r.get("n_est"))
     return {
         "title": f"{eid} · event study",
@@ -185,6 +191,7 @@ def event_context(book: ReportBook, i: int, figure_json: Any) -> dict[str, Any]:
         "n_est": int(n_est_row) if n_est_row == n_est_row else "",
         "charts": charts_html(charts, bool(figures)),
         "figures": figures,
+        "intraday": Markup(intraday_view.table(intraday)) if intraday is not None else None,
     }
 
 
