@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from eventstudy.errors import DataUnavailable, EventsFileError, EventStudyError
+from eventstudy.safe_text import printable
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class DataCommandError(click.ClickException):
         self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True, file=file)
+        click.echo(f"error: {printable(self.format_message())}", err=True, file=file)
 
 
 def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -283,18 +284,21 @@ def cache() -> None:
 @_cache_option
 @_clean_errors
 def cache_info(cache_path: Path | None) -> None:
-    """List the cached tickers: fetched ranges, rows, last fetch and file size.
+    """List the cached tickers: fetched ranges, rows, last fetch and file size,
+    then the archived intraday bars (local exchange times), if any.
 
     \b
     Example:
       eventstudy cache info --cache prices.sqlite
     """
-    from rich.markup import escape
     from rich.table import Table
 
     from eventstudy.data.cache import PriceCache
+    from eventstudy.safe_text import rich_text as escape
 
-    info = PriceCache(cache_path).info()
+    store = PriceCache(cache_path)
+    store.verify(full=True)  # the recovery tool says so when the file is damaged
+    info = store.info()
     console = _console()
     title = f"{escape(str(info.path))}: {len(info.tickers)} ticker(s), {_size(info.size_bytes)}"
     table = Table(title=title, title_justify="left")
@@ -310,6 +314,46 @@ def cache_info(cache_path: Path | None) -> None:
             str(t.last or "-"),
             str(t.rows),
             last_fetch,
+        )
+    console.print(table)
+    _print_intraday(console, store)
+
+
+def _print_intraday(console: Any, store: Any) -> None:
+    """The "Intraday bars" table of ``cache info`` (nothing when there are none)."""
+    from rich.table import Table
+
+    from eventstudy.data.intraday_cache import IntradayCache
+    from eventstudy.event_time import get_calendar
+    from eventstudy.safe_text import rich_text as escape
+
+    coverage = IntradayCache(store).coverage()
+    if not coverage:
+        return
+    table = Table(title="Intraday bars", title_justify="left")
+    for col in (
+        "ticker",
+        "interval",
+        "first bar",
+        "last bar",
+        "bars",
+        "sessions",
+        "segments",
+        "last fetch (UTC)",
+    ):
+        table.add_column(col, overflow="fold")
+    for c in coverage:
+        tz = str(get_calendar(c.mic).tz)
+        first, last = c.first.tz_convert(tz), c.last.tz_convert(tz)
+        table.add_row(
+            escape(c.ticker),
+            c.interval,
+            f"{first:%Y-%m-%d %H:%M} {first:%Z}",
+            f"{last:%Y-%m-%d %H:%M} {last:%Z}",
+            str(c.bars),
+            str(c.sessions),
+            ", ".join(c.segments) or "-",
+            f"{c.last_fetch:%Y-%m-%d %H:%M}" if c.last_fetch is not None else "-",
         )
     console.print(table)
 
@@ -328,17 +372,36 @@ def _size(n: int) -> str:
 @_cache_option
 @_clean_errors
 def cache_clear(ticker: str | None, cache_path: Path | None) -> None:
-    """Remove one TICKER from the cache, or everything when no TICKER is given.
+    """Remove one TICKER from the cache (daily rows and intraday bars), or everything
+    when no TICKER is given.
 
     \b
     Examples:
       eventstudy cache clear MSFT
       eventstudy cache clear
     """
-    from eventstudy.data.cache import PriceCache
+    from eventstudy.data.cache import (
+        CacheCorruptError,
+        PriceCache,
+        default_cache_path,
+        quarantine,
+    )
+    from eventstudy.data.intraday_cache import IntradayCache
 
-    store = PriceCache(cache_path)
+    try:
+        store = PriceCache(cache_path)
+    except CacheCorruptError:
+        path = Path(cache_path).expanduser() if cache_path else default_cache_path()
+        moved = quarantine(path)
+        click.echo(
+            f"the price cache {printable(path)} was corrupt: moved it to {printable(moved)} "
+            "(kept for inspection; delete it when done); the next run starts a fresh cache"
+        )
+        return
     symbol = ticker.strip().upper() if ticker else None
-    removed = store.clear(symbol)
+    bars = IntradayCache(store).count(symbol)
+    removed = store.clear(symbol)  # the intraday bars go with the daily rows
     what = f"{removed} rows of {symbol}" if symbol else f"all {removed} rows"
+    if bars:
+        what += f" and {bars} intraday bars"
     click.echo(f"removed {what} from {store.path}")

@@ -185,12 +185,12 @@ def load_intraday(path: str | Path) -> pd.DataFrame:
             )
         if "segment" in cols:
             seg = raw[cols["segment"]].astype(str).str.lower()
-            bad = ~seg.isin(SEGMENTS)
+            bad = ~seg.isin((*SEGMENTS, "closed"))
             if bad.any():
                 line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
                 raise SettingsError(
                     f"--intraday-prices {f}, line {line}, column segment: "
-                    f"{seg[bad].iloc[0]!r} is not one of pre, regular, post"
+                    f"{seg[bad].iloc[0]!r} is not one of pre, regular, post, closed"
                 )
             data["segment"] = seg.to_numpy(object)
         frames.append(pd.DataFrame(data))

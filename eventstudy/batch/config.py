@@ -47,6 +47,8 @@ STUDY_KEYS = (
     "fail_on",
     "retry_failed",
     "factors",
+    "intraday_archive",
+    "intraday_intervals",
 )
 DEFAULT_KEYS = tuple(k for k in STUDY_KEYS if k not in ("events", "output"))
 SETTING_KEYS = (
@@ -59,6 +61,9 @@ SETTING_KEYS = (
     "return_type",
 )
 DEFAULT_FORMATS = ("html", "csv")
+#: Bar intervals a batch study may archive (Yahoo's limits: eventstudy.data.yahoo_intraday).
+INTRADAY_INTERVALS = ("1m", "5m")
+DEFAULT_INTRADAY_INTERVALS = ("1m",)
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SYMBOL_RE = re.compile(r"\^?[A-Za-z0-9][A-Za-z0-9.\-=&]*")
 
@@ -205,6 +210,9 @@ class StudyConfig:
     fail_on: str = "any"
     retry_failed: bool = False
     factors: Path | None = None
+    #: ``True``: the events' tickers and benchmarks; a tuple: these symbols; ``False``: none.
+    intraday_archive: bool | tuple[str, ...] = False
+    intraday_intervals: tuple[str, ...] = DEFAULT_INTRADAY_INTERVALS
     config_path: Path = Path("batch.toml")
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -349,6 +357,29 @@ def _symbol(v: Any) -> str:
     return text.upper()
 
 
+def _intraday_archive(v: Any) -> bool | tuple[str, ...]:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, list) and v:
+        return tuple(dict.fromkeys(_symbol(x) for x in v))
+    raise ValueError(
+        "expected true (the events' tickers and benchmarks), false, or a list of "
+        f'tickers such as ["MSFT", "SPY"], got {v!r}'
+    )
+
+
+def _intraday_intervals(v: Any) -> tuple[str, ...]:
+    if not isinstance(v, list) or not v or not all(isinstance(x, str) for x in v):
+        raise ValueError(f'expected a list such as ["1m", "5m"], got {v!r}')
+    bad = [x for x in v if x.strip().lower() not in INTRADAY_INTERVALS]
+    if bad:
+        raise ValueError(
+            f"unknown interval {bad[0]!r}; choose from: {', '.join(INTRADAY_INTERVALS)} "
+            "(Yahoo serves 1m bars for 30 days, 5m bars for 60 days)"
+        )
+    return tuple(dict.fromkeys(x.strip().lower() for x in v))
+
+
 def _formats(v: Any) -> tuple[str, ...]:
     if (isinstance(v, list) and all(isinstance(x, str) for x in v)) or isinstance(v, str):
         try:
@@ -378,6 +409,8 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "cdn": _bool,
     "fail_on": _choice(FAIL_ON, "fail_on value"),
     "retry_failed": _bool,
+    "intraday_archive": _intraday_archive,
+    "intraday_intervals": _intraday_intervals,
 }
 
 
@@ -434,6 +467,15 @@ def _build_study(
                     f"'{key}' applies to Yahoo Finance only, but this study "
                     "reads prices from 'prices'; drop one of them",
                 )
+        if values.get("intraday_archive"):
+            prices_line = ck.line(origin("prices"))
+            ck.fail(
+                origin("intraday_archive"),
+                "intraday bars are archived from Yahoo Finance into the price cache, but "
+                "this study reads prices from 'prices'"
+                + (f" (line {prices_line})" if prices_line else "")
+                + "; drop 'intraday_archive' or 'prices'",
+            )
     try:
         settings = StudySettings.from_options(**{k: values[k] for k in SETTING_KEYS if k in values})
     except SettingsError as exc:
@@ -460,6 +502,8 @@ def _build_study(
         fail_on=values.get("fail_on", "any"),
         retry_failed=values.get("retry_failed", False),
         factors=ck.path_of(values["factors"]).resolve() if "factors" in values else None,
+        intraday_archive=values.get("intraday_archive", False),
+        intraday_intervals=values.get("intraday_intervals", DEFAULT_INTRADAY_INTERVALS),
         config_path=ck.path,
         lines={k: v for k, v in lines.items() if v},
     )
@@ -478,9 +522,20 @@ def _parse(path: Path) -> tuple[dict[str, Any], str]:
                 )
             ]
         )
+    from eventstudy.limits import LimitError, check_file_size
+
+    try:
+        check_file_size(path, "CONFIG_FILE_BYTES", "batch config")
+    except LimitError as exc:
+        detail = str(exc).removeprefix(f"{path}: ")
+        raise BatchConfigError([ConfigIssue(source, None, None, detail)]) from None
     try:
         text = path.read_text(encoding="utf-8")
         return tomllib.loads(text), text
+    except RecursionError:
+        raise BatchConfigError(
+            [ConfigIssue(source, None, None, "nests too deeply to read; flatten its tables")]
+        ) from None
     except UnicodeDecodeError as exc:
         raise BatchConfigError(
             [ConfigIssue(source, None, None, f"not UTF-8 text ({exc.reason})")]
@@ -499,9 +554,15 @@ def output_problem(output: Path) -> str | None:
     The batch replaces the folder on every update; an existing file (or
     anything else that is not a folder) there would be lost, so it is refused.
     """
-    if output.is_dir():
-        return None
-    if output.exists() or output.is_symlink():
+    try:
+        if output.is_dir():
+            return None
+        present = output.exists() or output.is_symlink()
+    except OSError as exc:  # too long, a loop of links, ...
+        from eventstudy.fs_errors import describe
+
+        return f"output cannot be used: {describe(exc)[0]}"
+    if present:
         kind = "a file" if output.is_file() else "not a folder"
         return (
             f"output {output} is {kind}; the batch writes a report folder there and "

@@ -96,6 +96,8 @@ class StudyOutcome:
     timings: dict[str, float] = field(default_factory=dict)
     message: str = ""
     details: list[str] = field(default_factory=list)
+    #: Intraday archiving, one record per ticker and interval (``intraday_archive``).
+    intraday: list[dict[str, Any]] = field(default_factory=list)
 
     def line(self) -> str:
         """The one-line summary printed for the study."""
@@ -114,11 +116,21 @@ class StudyOutcome:
                 f"({work}{', full' if self.full else ''}) and write {self.rendered} pages"
             )
         if self.outcome == "unchanged":
-            return f"{head} in {total:.1f} s - {self.events} events; {counts} -> {self.output}"
+            return (
+                f"{head} in {total:.1f} s - {self.events} events; {counts}{self._bars()} "
+                f"-> {self.output}"
+            )
         return (
             f"{head} in {total:.1f} s - {self.events} events ({work}); {self.recomputed} "
-            f"recomputed, {self.rendered} pages written; {counts} -> {self.output}"
+            f"recomputed, {self.rendered} pages written; {counts}{self._bars()} -> {self.output}"
         )
+
+    def _bars(self) -> str:
+        if not self.intraday:
+            return ""
+        added = sum(int(r.get("bars_added") or 0) for r in self.intraday)
+        failed = sum(1 for r in self.intraday if r.get("error"))
+        return f"; {added} intraday bars archived" + (f" ({failed} failed)" if failed else "")
 
     def record(self, config: Path) -> dict[str, Any]:
         """The JSON-lines log record."""
@@ -144,6 +156,7 @@ class StudyOutcome:
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
             "message": self.message,
             "details": self.details[:50],
+            "intraday": self.intraday,
         }
 
 
@@ -201,6 +214,21 @@ class _Context:
     provider_factory: ProviderFactory | None
     started: float = field(default_factory=time.perf_counter)
     timings: dict[str, float] = field(default_factory=dict)
+    intraday_client: Any = None
+    now: dt.datetime | None = None
+    intraday: list[dict[str, Any]] = field(default_factory=list)
+    #: The intraday tables must be written again (bars added, or tables missing).
+    intraday_stale: bool = False
+
+    def last_run(self, kind: str, exit_code: int, time_: str | None = None) -> dict[str, Any]:
+        """The state's ``last_run`` record (with the intraday bars archived, if any)."""
+        record: dict[str, Any] = {"time": time_ or _now(), "outcome": kind, "exit_code": exit_code}
+        if self.cfg.intraday_archive:
+            record["intraday_bars_added"] = sum(int(r["bars_added"]) for r in self.intraday)
+            record["intraday_errors"] = [
+                f"{r['ticker']} {r['interval']}: {r['error']}" for r in self.intraday if r["error"]
+            ]
+        return record
 
     @property
     def html(self) -> bool:
@@ -291,12 +319,18 @@ def _outcome(
         full=ctx.full,
         counts={s: statuses.count(s) for s in STATUSES},
         timings=ctx.timings,
-        details=failed,
+        details=failed
+        + [
+            f"intraday: {r['ticker']} {r['interval']}: {r['error']}"
+            for r in ctx.intraday
+            if r.get("error")
+        ],
+        intraday=ctx.intraday,
     )
 
 
 def _touch_state(ctx: _Context, state: StudyState, kind: str, exit_code: int) -> None:
-    state.last_run = {"time": _now(), "outcome": kind, "exit_code": exit_code}
+    state.last_run = ctx.last_run(kind, exit_code)
     write_state(ctx.cfg.output, state)
 
 
@@ -310,13 +344,24 @@ def _run_locked(ctx: _Context) -> StudyOutcome:
     state = read_state(out)
     events_sha = _events_sha(cfg)
     skey, rkey = ctx.keys()
-    if _fast_unchanged(ctx, state, events_sha):
+    study = None
+    if cfg.intraday_archive:  # every run: Yahoo serves minute bars for 30 days only
+        from eventstudy.batch.archive import run_archive, tables_present
+
+        study = EventStudy(cfg.events, **cfg.study_options())
+        ctx.intraday = run_archive(cfg, study.events, ctx.intraday_client, ctx.now)
+        added = sum(int(r["bars_added"]) for r in ctx.intraday)
+        ctx.intraday_stale = added > 0 or not tables_present(cfg, out)
+        t = ctx.lap("intraday_archive_s", t)
+        staging.checkpoint("intraday")
+    if not ctx.intraday_stale and _fast_unchanged(ctx, state, events_sha):
         assert state is not None
         state.run += 1
         code = _exit_for(cfg, {e: r.status for e, r in state.events.items()}, state)
         _touch_state(ctx, state, "unchanged", code)
         return _outcome(ctx, "unchanged", state, None, exit_code=code)
-    study = EventStudy(cfg.events, **cfg.study_options())
+    if study is None:
+        study = EventStudy(cfg.events, **cfg.study_options())
     fps = event_fingerprints(study.events, skey)
     stems = unique_file_stems(fps)
     plan = make_plan(
@@ -331,7 +376,8 @@ def _run_locked(ctx: _Context) -> StudyOutcome:
         formats=cfg.formats,
     )
     t = ctx.lap("load_s", t)
-    if not plan.needs_run and state is not None:  # e.g. only quoting or line endings changed
+    if not plan.needs_run and state is not None and not ctx.intraday_stale:
+        # e.g. only quoting or line endings changed
         state.run += 1
         state.events_sha256 = events_sha
         code = _exit_for(cfg, {e: r.status for e, r in state.events.items()}, state)
@@ -413,6 +459,7 @@ def _write_outputs(
         and not plan.tables_stale
         and tdig == state.tables_digest
         and not plan.render_all
+        and not ctx.intraday_stale
     ):
         _touch_state(ctx, new_state, "checked", code)
         return _outcome(ctx, "checked", new_state, plan, calls=calls, exit_code=code)
@@ -428,6 +475,10 @@ def _write_outputs(
             "pages_written": len(render) if ctx.html else 0,
         }
         res.to_files(str(stage), ctx.table_formats)
+        if cfg.intraday_archive:
+            from eventstudy.batch.archive import write_intraday_tables
+
+            write_intraday_tables(cfg, res, stage, ctx.table_formats)
         t = ctx.lap("tables_s", t)
         staging.checkpoint("tables")
         if ctx.html:
@@ -435,11 +486,7 @@ def _write_outputs(
             t = ctx.lap("html_s", t)
             staging.checkpoint("html")
         new_state.last_change = _now()
-        new_state.last_run = {
-            "time": new_state.last_change,
-            "outcome": "updated",
-            "exit_code": code,
-        }
+        new_state.last_run = ctx.last_run("updated", code, new_state.last_change)
         write_state(stage, new_state)
         staging.checkpoint("state")
         staging.commit(stage, out)
@@ -481,13 +528,21 @@ def _error_outcome(
         kind, code = "locked", EXIT_TEMPFAIL
     elif isinstance(exc, EventStudyError):
         kind, code = "error", exc.exit_code
+    elif isinstance(exc, OSError):
+        kind = "error"
     else:
         kind, code = "error", EXIT_FAILED_EVENTS
-    message = (
-        str(exc)
-        if isinstance(exc, EventStudyError)
-        else (f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
-    )
+    if isinstance(exc, EventStudyError):
+        message = str(exc)
+    elif isinstance(exc, OSError):
+        from eventstudy.fs_errors import describe
+
+        message, code = describe(exc)
+    else:
+        message = f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
+    from eventstudy.safe_text import printable
+
+    message = printable(message)
     details = [str(i) for i in exc.issues] if isinstance(exc, EventsFileError) else []
     return StudyOutcome(
         study=cfg.name,
@@ -520,15 +575,27 @@ def run_study(
     provider_factory: ProviderFactory | None = None,
     report_writer: ReportWriter | None = None,
     debug: bool = False,
+    intraday_client: Any = None,
+    now: dt.datetime | None = None,
 ) -> StudyOutcome:
     """Bring one study up to date (see ``docs/batch.md``); never raises for the study's errors.
 
     ``log``: the JSON-lines run log (default ``<output>/batch-log.jsonl``; a
     run that finds the study locked writes only to an explicit ``log``).
+    ``intraday_client`` (default :class:`~eventstudy.data.yahoo.YFinanceClient`)
+    and ``now`` (default: the clock) are used by ``intraday_archive`` studies.
     """
     started = time.perf_counter()
     writer = report_writer if report_writer is not None else default_report_writer()
-    ctx = _Context(cfg, full, writer, provider_factory, started=started)
+    ctx = _Context(
+        cfg,
+        full,
+        writer,
+        provider_factory,
+        started=started,
+        intraday_client=intraday_client,
+        now=now,
+    )
     if "html" in cfg.formats and writer is None:
         logger.warning(
             "%s: HTML report skipped: the report package (eventstudy.report) is not "
@@ -630,8 +697,13 @@ def run_batch(
     report_writer: ReportWriter | None = None,
     on_outcome: Callable[[StudyOutcome], None] | None = None,
     debug: bool = False,
+    intraday_client: Any = None,
+    now: dt.datetime | None = None,
 ) -> BatchResult:
-    """Run (or plan) every selected study of ``config``, one after the other."""
+    """Run (or plan) every selected study of ``config``, one after the other.
+
+    ``intraday_client`` and ``now``: see :func:`run_study`.
+    """
     outcomes = []
     for cfg in config.select(studies):
         if dry_run:
@@ -645,6 +717,8 @@ def run_batch(
                 provider_factory=provider_factory,
                 report_writer=report_writer,
                 debug=debug,
+                intraday_client=intraday_client,
+                now=now,
             )
         outcomes.append(outcome)
         if on_outcome is not None:

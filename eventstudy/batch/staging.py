@@ -39,8 +39,11 @@ PAUSE_ENV = "EVENTSTUDY_TEST_PAUSE_AFTER"
 PAUSE_SECONDS_ENV = "EVENTSTUDY_TEST_PAUSE_SECONDS"
 LOG_NAME = "batch-log.jsonl"
 #: Top-level names the batch writes itself (never copied from the old folder).
+#: Tables of ``intraday_archive`` studies (``eventstudy.batch.archive.INTRADAY_TABLES``).
+INTRADAY_TABLES = ("intraday_car", "intraday_ar", "intraday_tests")
 OWNED = frozenset(
-    {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} | {"run.json", STATE_NAME}
+    {f"{t}.{ext}" for t in (*TABLES, *INTRADAY_TABLES) for ext in ("csv", "parquet")}
+    | {"run.json", STATE_NAME}
 )
 HTML_OWNED = frozenset({"index.html"})
 
@@ -115,11 +118,40 @@ def link_or_copy(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> No
         shutil.copy2(src, dst)
 
 
+def _plain(entry: Path) -> bool:
+    """A regular file or folder, not a symlink, FIFO, socket or device: only those are
+    carried into the new outputs (a symlink is never followed, what it points to is
+    never copied). Anything else is left behind with a warning."""
+    import stat
+
+    try:
+        mode = entry.lstat().st_mode
+    except OSError:
+        return False
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return True
+    kind = "symbolic link" if stat.S_ISLNK(mode) else "special file (FIFO, socket or device)"
+    logger.warning(
+        "left out %s of the output folder: a %s is never followed or copied", entry, kind
+    )
+    return False
+
+
+def _ignore_special(folder: str, names: list[str]) -> set[str]:
+    return {n for n in names if not _plain(Path(folder) / n)}
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, symlinks=True, ignore=_ignore_special)
+
+
 def _stage_pages(src: Path, dst: Path, keep: frozenset[str]) -> None:
     dst.mkdir()
     for entry in src.iterdir():
+        if not _plain(entry):
+            continue
         if entry.is_dir():
-            shutil.copytree(entry, dst / entry.name)
+            _copy_tree(entry, dst / entry.name)
         elif entry.suffix == ".html":
             if entry.name in keep:
                 link_or_copy(entry, dst / entry.name)
@@ -145,13 +177,17 @@ def prepare_stage(out: Path, *, keep_pages: frozenset[str], html: bool) -> Path:
         name = entry.name
         if name in OWNED or _is_temp(name) or (html and name in HTML_OWNED):
             continue
+        if not _plain(entry):
+            continue
         if name == "events" and entry.is_dir():
             if html:
                 _stage_pages(entry, stage / name, keep_pages)
             else:
-                shutil.copytree(entry, stage / name, copy_function=link_or_copy)
+                shutil.copytree(
+                    entry, stage / name, copy_function=link_or_copy, ignore=_ignore_special
+                )
         elif entry.is_dir():
-            shutil.copytree(entry, stage / name)
+            _copy_tree(entry, stage / name)
         else:
             shutil.copy2(entry, stage / name)
     return stage

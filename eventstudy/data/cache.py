@@ -18,6 +18,14 @@ Layout
   the upstream provider and when (UTC). A range counts as fetched even where
   the provider had no rows (holidays, gaps in its data), except for sessions
   not yet complete when it was fetched.
+* ``intraday_bars(ticker, interval, ts, open, high, low, close, volume,
+  segment, fetched_at)``: intraday bars archived by
+  :mod:`eventstudy.data.intraday_cache`, one row per ticker, interval and bar
+  start ``ts`` (UTC epoch seconds); ``intraday_fetches(ticker, interval,
+  start, end, fetched_at, rows)``: the ranges asked for. These two tables were
+  added after schema 1 was released; the change is additive (``CREATE TABLE IF
+  NOT EXISTS`` on every open, so older cache files gain them and older
+  eventstudy versions ignore them), hence ``schema_version`` stays 1.
 
 Concurrency and crashes
 -----------------------
@@ -80,10 +88,76 @@ CREATE TABLE IF NOT EXISTS fetches (
 );
 CREATE INDEX IF NOT EXISTS fetches_by_ticker ON fetches (ticker, start);
 """
+#: Intraday tables (additive to schema 1: created on open when missing).
+INTRADAY_TABLES = ("intraday_bars", "intraday_fetches")
+_INTRADAY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS intraday_bars (
+    ticker TEXT NOT NULL,
+    interval TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    open REAL,
+    high REAL,
+    low REAL,
+    close REAL NOT NULL,
+    volume REAL,
+    segment TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (ticker, interval, ts)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS intraday_fetches (
+    id INTEGER PRIMARY KEY,
+    ticker TEXT NOT NULL,
+    interval TEXT NOT NULL,
+    start TEXT NOT NULL,
+    end TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    rows INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS intraday_fetches_by_ticker ON intraday_fetches (ticker, interval);
+"""
+_SCHEMA += _INTRADAY_SCHEMA
 
 
 class CacheFileError(InputError):
     """The cache path holds something that is not an eventstudy price cache."""
+
+
+class CacheCorruptError(CacheFileError):
+    """The cache file is damaged: no number is served from it."""
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    """A damaged file, as opposed to a busy one ("database is locked")."""
+    text = str(exc).lower()
+    if any(k in text for k in ("malformed", "corrupt", "not a database", "disk i/o")):
+        return True
+    # constraint, programming and busy errors are subclasses; damage is the base class
+    return type(exc) is sqlite3.DatabaseError
+
+
+def corrupt_message(path: Path, detail: str) -> str:
+    return (
+        f"the price cache {path} is corrupt ({detail}); no prices were read from it. "
+        f"Recover with `eventstudy cache clear --cache {path}` (the damaged file is moved "
+        "aside, not deleted), then fetch again"
+    )
+
+
+def quarantine(path: Path) -> Path:
+    """Move a damaged cache file (and its WAL and shared-memory files) aside; returns
+    the new name ``<name>.corrupt-<UTC time>``."""
+    stamp = pd.Timestamp.now(tz="UTC").strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(f"{path}{suffix}")
+        if src.exists():
+            os.replace(src, Path(f"{target}{suffix}"))
+    log.warning("moved the corrupt price cache %s to %s", path, target)
+    return target
+
+
+#: Caches verified by ``PRAGMA quick_check`` in this process: (path, size, mtime).
+_VERIFIED: set[tuple[str, int, int]] = set()
 
 
 @dataclass(frozen=True)
@@ -177,6 +251,7 @@ class PriceCache:
             )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._initialise()
+        self.verify()
 
     # ------------------------------------------------------------------ plumbing
 
@@ -196,11 +271,39 @@ class PriceCache:
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
+        """A connection; damage found while using it raises :class:`CacheCorruptError`."""
+        try:
+            conn = self._connect()
+        except sqlite3.DatabaseError as exc:
+            if _is_corruption(exc):
+                raise CacheCorruptError(corrupt_message(self.path, str(exc))) from None
+            raise
         try:
             yield conn
+        except sqlite3.DatabaseError as exc:
+            if _is_corruption(exc):
+                raise CacheCorruptError(corrupt_message(self.path, str(exc))) from None
+            raise
         finally:
             conn.close()
+
+    def verify(self, full: bool = False) -> None:
+        """``PRAGMA quick_check`` (``integrity_check`` with ``full``) once per process and
+        file state; raises :class:`CacheCorruptError` unless it answers ``ok``."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return
+        key = (str(self.path.resolve()), st.st_size, st.st_mtime_ns)
+        if key in _VERIFIED and not full:
+            return
+        pragma = "integrity_check" if full else "quick_check"
+        with self._connection() as conn:
+            rows = [str(r[0]) for r in conn.execute(f"PRAGMA {pragma}(5)").fetchall()]
+        if rows != ["ok"]:
+            detail = " ".join("; ".join(rows).split())
+            raise CacheCorruptError(corrupt_message(self.path, detail[:300]))
+        _VERIFIED.add(key)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -216,6 +319,13 @@ class PriceCache:
 
     def _initialise(self) -> None:
         try:
+            with self.path.open("rb") as f:
+                head = f.read(16)
+        except OSError:
+            head = b""
+        if head and head != b"SQLite format 3\x00":
+            raise self._not_a_cache("not an SQLite file")
+        try:
             with self._connection() as conn:
                 app_id = conn.execute("PRAGMA application_id").fetchone()[0]
                 if app_id == APPLICATION_ID:
@@ -223,8 +333,10 @@ class PriceCache:
                 else:
                     self._create(conn, app_id)
                 conn.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.DatabaseError as exc:
-            raise self._not_a_cache(str(exc)) from exc
+        except sqlite3.DatabaseError as exc:  # an SQLite file (see above) that is damaged
+            if not _is_corruption(exc):
+                raise
+            raise CacheCorruptError(corrupt_message(self.path, str(exc))) from None
 
     def _create(self, conn: sqlite3.Connection, app_id: int) -> None:
         conn.execute("BEGIN IMMEDIATE")
@@ -262,6 +374,8 @@ class PriceCache:
         try:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as exc:
+            if _is_corruption(exc):
+                raise CacheCorruptError(corrupt_message(self.path, str(exc))) from None
             raise self._not_a_cache(str(exc)) from exc
         if meta.get("app") != "eventstudy":
             raise self._not_a_cache("no eventstudy marker in its meta table")
@@ -271,6 +385,23 @@ class PriceCache:
                 f"{self.path} was written by a newer eventstudy (cache schema {version}, this "
                 f"version reads {SCHEMA_VERSION}): upgrade eventstudy or pass --cache PATH"
             )
+        self._add_intraday_tables(conn)
+
+    def _add_intraday_tables(self, conn: sqlite3.Connection) -> None:
+        """Create the intraday tables in a cache file written before they existed."""
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if set(INTRADAY_TABLES) <= names:
+            return
+        conn.execute("BEGIN IMMEDIATE")  # IF NOT EXISTS: another process may win the race
+        try:
+            for statement in filter(str.strip, _INTRADAY_SCHEMA.split(";")):
+                conn.execute(statement)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        log.info("added the intraday tables to price cache %s", self.path)
 
     # ------------------------------------------------------------------ reading
 
@@ -296,9 +427,20 @@ class PriceCache:
         if not rows:
             return _empty_prices()
         frame = pd.DataFrame(rows, columns=["date", *PRICE_FIELDS])
-        index = pd.DatetimeIndex(pd.to_datetime(frame.pop("date")), name="date")
-        frame.index = index.as_unit("ns")
-        return frame.astype(float)
+        dates = pd.to_datetime(frame.pop("date"), format="%Y-%m-%d", errors="coerce")
+        values = frame.apply(pd.to_numeric, errors="coerce").astype(float)
+        raw = frame.notna()
+        bad = dates.isna() | (raw & values.isna()).any(axis=1) | (values["adj_close"] <= 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            shown = ", ".join(str(v) for v in rows[i][:3])
+            raise CacheCorruptError(
+                corrupt_message(
+                    self.path, f"{ticker} has a row that is not a date and prices: {shown}"
+                )
+            )
+        values.index = pd.DatetimeIndex(dates, name="date").as_unit("ns")
+        return values
 
     def cached_dates(self, ticker: str) -> pd.DatetimeIndex:
         """Dates with a cached row for ``ticker``, ascending."""
@@ -455,7 +597,11 @@ class PriceCache:
         return [tuple(row) for row in table.tolist()]
 
     def clear(self, ticker: str | None = None) -> int:
-        """Remove one ticker (or everything); returns the number of price rows removed."""
+        """Remove one ticker (or everything); returns the number of price rows removed.
+
+        The ticker's intraday bars and their fetch records go too, in the
+        same transaction.
+        """
         with self._transaction() as conn:
             if ticker is None:
                 removed = conn.execute("DELETE FROM prices").rowcount
@@ -463,6 +609,9 @@ class PriceCache:
             else:
                 removed = conn.execute("DELETE FROM prices WHERE ticker = ?", (ticker,)).rowcount
                 conn.execute("DELETE FROM fetches WHERE ticker = ?", (ticker,))
+            from eventstudy.data.intraday_cache import clear_intraday
+
+            clear_intraday(conn, ticker)
         if ticker is None:
             with self._connection() as conn:
                 conn.execute("VACUUM")

@@ -324,6 +324,31 @@ class YFinanceClient:
                 timeout=self.timeout,
             )
 
+    def intraday_history(
+        self, ticker: str, start_utc: pd.Timestamp, end_utc: pd.Timestamp, interval: str
+    ) -> pd.DataFrame:
+        """Intraday bars of ``ticker`` starting in ``[start_utc, end_utc)``, with pre- and
+        post-market trading (``prepost=True``).
+
+        yfinance returns a ``Datetime`` index, tz-aware in the exchange's zone,
+        and columns ``Open High Low Close Adj Close Volume``. Yahoo's limits
+        per interval are in :data:`eventstudy.data.yahoo_intraday.INTERVALS`.
+        """
+        import yfinance as yf
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            return yf.Ticker(ticker).history(
+                start=pd.Timestamp(start_utc).to_pydatetime(),
+                end=pd.Timestamp(end_utc).to_pydatetime(),
+                interval=interval,
+                prepost=True,
+                auto_adjust=False,
+                actions=False,
+                raise_errors=True,
+                timeout=self.timeout,
+            )
+
     def reachable(self) -> bool:
         """True when Yahoo Finance answers on the network."""
         return bool(self._probe())
