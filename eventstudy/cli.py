@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from eventstudy.errors import EventsFileError, EventStudyError, SettingsError
+from eventstudy.safe_text import printable
 from eventstudy.settings import MODELS
 
 EXIT_OK, EXIT_FAILED_EVENTS, EXIT_USAGE, EXIT_TEMPFAIL = 0, 1, 2, 75
@@ -43,23 +44,43 @@ def clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except EventsFileError as exc:
             for issue in exc.issues:
-                click.echo(f"error: {issue}", err=True)
+                click.echo(f"error: {printable(issue)}", err=True)
             sys.exit(exc.exit_code)
         except EventStudyError as exc:
             if debug:
                 raise
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {printable(exc)}", err=True)
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except KeyboardInterrupt:
             click.echo("interrupted; no output file was left half-written", err=True)
             sys.exit(130)
+        except OSError as exc:
+            if debug:
+                raise
+            from eventstudy.fs_errors import describe
+
+            message, code = describe(exc)
+            click.echo(f"error: {message}", err=True)
+            sys.exit(code)
+        except RecursionError:
+            if debug:
+                raise
+            click.echo("error: the input nests too deeply to read; flatten it", err=True)
+            sys.exit(2)
+        except MemoryError:
+            click.echo(
+                "error: out of memory; run fewer events at once or lower the limits "
+                "(docs/security.md)",
+                err=True,
+            )
+            sys.exit(1)
         except Exception as exc:
             if debug:
                 raise
             click.echo(
-                f"error: unexpected {type(exc).__name__}: {exc} "
+                f"error: unexpected {type(exc).__name__}: {printable(exc)} "
                 "(rerun with --debug for the traceback and report it)",
                 err=True,
             )
@@ -68,15 +89,62 @@ def clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+class _PrintableFormatter(logging.Formatter):
+    """Log lines with control characters escaped (user text cannot drive the terminal)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record), keep_newlines=True)
+
+
+#: Exit code when another run writes into the same output folder (EX_TEMPFAIL, as batch).
+EXIT_LOCKED = 75
+
+
+def _lock_out_dir(out: Path) -> None:
+    """Take the output folder's lock (the one batch runs use) for this process, or exit
+    75 when another ``run`` or batch writes there: two writers would mix their files."""
+    import filelock
+
+    from eventstudy.batch.staging import lock_path
+
+    if out.exists() and not out.is_dir():
+        raise SettingsError(f"--out {out} is a file, not a folder; give a folder for the outputs")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(lock_path(out)), timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        click.echo(
+            f"error: another eventstudy run is writing into {printable(out)} (lock "
+            f"{printable(lock_path(out))}); rerun when it has finished, or give another --out",
+            err=True,
+        )
+        sys.exit(EXIT_LOCKED)
+    click.get_current_context().call_on_close(lock.release)
+
+
+def _benchmark_option(ctx: Any, param: Any, value: str | None) -> str | None:
+    """``--benchmark`` checked as the events file's benchmark column is (exit 2)."""
+    if value is None:
+        return None
+    from eventstudy.events import check_symbol
+
+    text = value.strip()
+    problem = check_symbol(text, "benchmark")
+    if problem:
+        raise click.BadParameter(f"not a ticker symbol: {printable(problem)}")
+    return text.upper()
+
+
 def _setup_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if not verbose else (logging.INFO if verbose == 1 else logging.DEBUG)
     if quiet:
         level = logging.ERROR
     # yfinance logs its own view of every failure; ours is classified and clearer.
     logging.getLogger("yfinance").setLevel(logging.DEBUG if verbose >= 2 else logging.CRITICAL)
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_PrintableFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def window_option(name: str, help_text: str) -> Callable[..., Any]:
@@ -134,6 +202,7 @@ def study_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--benchmark",
             default=None,
+            callback=_benchmark_option,
             help="Benchmark symbol for every event (overrides the file and the exchange default).",
         ),
         click.option(
@@ -388,13 +457,14 @@ def run(
         raise SettingsError("give either --prices or --offline, not both")
     if self_contained and cdn:
         raise SettingsError("give either --self-contained or --cdn, not both")
+    out = out_dir or default_out_dir(events_file)
+    _lock_out_dir(out)  # held until the command ends: one writer per folder
     with _warnings_to_stderr(quiet):
         study = _build_study(events_file, **study_kw)
         source: Any = prices
         if prices is None and not offline:
             source = _prefetch(study, cache_path, quiet)
         res = study.run(prices=source, offline=offline, cache=cache_path)
-    out = out_dir or default_out_dir(events_file)
     res.meta["events_source"] = str(events_file)
     placebo = None
     if placebo_trials is not None:
@@ -402,43 +472,59 @@ def run(
             placebo = res.placebo(placebo_trials, inject=placebo_inject, seed=placebo_seed)
     if intraday_prices is not None:
         res.intraday(intraday_prices)
-    written = res.to_files(str(out), fmts)
-    if placebo is not None:
-        from eventstudy.output import write_table as _write_p
+    from eventstudy.batch import staging
 
-        for fmt in (f for f in fmts if f in ("csv", "parquet")):
-            written.append(str(_write_p(placebo.table, out / f"placebo.{fmt}", fmt)))
-    if regress_formula:
-        from eventstudy.atomic import atomic_path
-        from eventstudy.output import write_table as _write_r
+    # Everything is written into a staging folder beside --out, which then replaces
+    # it in one step: a failure (disk full, a kill) leaves the previous outputs whole.
+    staging.recover(out)
+    dest = staging.prepare_stage(out, keep_pages=frozenset(), html="html" in fmts)
+    try:
+        written = res.to_files(str(dest), fmts)
+        if placebo is not None:
+            from eventstudy.output import write_table as _write_p
 
-        table, _fit = res.regression(regress_formula, regress_window, regress_cov, regress_wls)
-        for fmt in (f for f in fmts if f in ("csv", "parquet")):
-            written.append(str(_write_r(table, out / f"regression.{fmt}", fmt)))
-        with atomic_path(out / "regression.txt") as tmp:
-            Path(tmp).write_text(res.attachments["regression"]["summary"] + "\n", encoding="utf-8")
-        written.append(str(out / "regression.txt"))
-    if group_column:
-        from eventstudy.output import write_table as _write_g
+            for fmt in (f for f in fmts if f in ("csv", "parquet")):
+                written.append(str(_write_p(placebo.table, dest / f"placebo.{fmt}", fmt)))
+        if regress_formula:
+            from eventstudy.atomic import atomic_path
+            from eventstudy.output import write_table as _write_r
 
-        g_tests, g_diff = res.by_group(group_column)
-        for fmt in (f for f in fmts if f in ("csv", "parquet")):
-            written.append(str(_write_g(g_tests, out / f"groups_tests.{fmt}", fmt)))
-            written.append(str(_write_g(g_diff, out / f"groups_diff.{fmt}", fmt)))
-    if with_volume:
-        from eventstudy.output import OPTIONAL_TABLES, write_table
+            table, _fit = res.regression(regress_formula, regress_window, regress_cov, regress_wls)
+            for fmt in (f for f in fmts if f in ("csv", "parquet")):
+                written.append(str(_write_r(table, dest / f"regression.{fmt}", fmt)))
+            with atomic_path(dest / "regression.txt") as tmp:
+                Path(tmp).write_text(
+                    res.attachments["regression"]["summary"] + "\n", encoding="utf-8"
+                )
+            written.append(str(dest / "regression.txt"))
+        if group_column:
+            from eventstudy.output import write_table as _write_g
 
-        for fmt in (f for f in fmts if f in ("csv", "parquet")):
-            for name in OPTIONAL_TABLES:
-                written.append(str(write_table(getattr(res, name), out / f"{name}.{fmt}", fmt)))
-    if "html" in fmts:
-        written.append(res.to_html(str(out), self_contained=self_contained, cdn=cdn))
+            g_tests, g_diff = res.by_group(group_column)
+            for fmt in (f for f in fmts if f in ("csv", "parquet")):
+                written.append(str(_write_g(g_tests, dest / f"groups_tests.{fmt}", fmt)))
+                written.append(str(_write_g(g_diff, dest / f"groups_diff.{fmt}", fmt)))
+        if with_volume:
+            from eventstudy.output import OPTIONAL_TABLES, write_table
+
+            for fmt in (f for f in fmts if f in ("csv", "parquet")):
+                for name in OPTIONAL_TABLES:
+                    written.append(
+                        str(write_table(getattr(res, name), dest / f"{name}.{fmt}", fmt))
+                    )
+        if "html" in fmts:
+            written.append(res.to_html(str(dest), self_contained=self_contained, cdn=cdn))
+        staging.commit(dest, out)
+    except BaseException:
+        staging.discard(dest)
+        raise
+    staging.cleanup(out)
     if not quiet:
         print_run_summary(_console(), res, out)
     failed = res.events[res.events["status"] == "failed"]
     if quiet and len(failed):
         for r in failed.itertuples(index=False):
-            click.echo(f"failed: {r.event_id}: {r.reason}", err=True)
+            click.echo(f"failed: {printable(r.event_id)}: {printable(r.reason)}", err=True)
     sys.exit(EXIT_FAILED_EVENTS if len(failed) else EXIT_OK)
 
 
@@ -459,9 +545,12 @@ def _warnings_to_stderr(quiet: bool) -> Iterator[None]:
         # Re-emitted outside the recording context, so they cannot feed the loop.
         seen: set[str] = set()
         for w in caught:
-            text = str(w.message)
+            text = printable(w.message)
             if not issubclass(w.category, EventStudyWarning):
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+                # numerical libraries' warnings (statsmodels, numpy) go to the log (-v)
+                logging.getLogger("eventstudy").info(
+                    "%s from %s:%s: %s", w.category.__name__, w.filename, w.lineno, text
+                )
             elif not quiet and text not in seen:
                 seen.add(text)
                 click.echo(f"warning: {text}", err=True)
@@ -617,7 +706,12 @@ def placebo(
 
 @main.command()
 @click.argument("events_file", metavar="EVENTS.csv", type=click.Path(path_type=Path))
-@click.option("--benchmark", default=None, help="Benchmark symbol for every event.")
+@click.option(
+    "--benchmark",
+    default=None,
+    callback=lambda ctx, param, value: _benchmark_option(ctx, param, value),
+    help="Benchmark symbol for every event.",
+)
 @common_flags
 @clean_errors
 def validate(
@@ -643,7 +737,7 @@ def validate(
     if not quiet:
         print_validation(_console(), events, events_file, warnings=len(duplicates))
         for text in duplicates:
-            click.echo(f"warning: {text}", err=True)
+            click.echo(f"warning: {printable(text)}", err=True)
 
 
 def _register_data_commands() -> None:

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from rich.markup import escape
 from rich.table import Table
 
 from eventstudy.result import StudyResult
+from eventstudy.safe_text import rich_text as escape
 
 STATUS_STYLE = {"ok": "green", "pending": "yellow", "skipped": "magenta", "failed": "red"}
 

@@ -41,6 +41,15 @@ OK, PENDING, SKIPPED, FAILED = "ok", "pending", "skipped", "failed"
 PENDING_EVENT = "event window ends after the last available session"
 PENDING_EST = "estimation window ends after the last available session"
 COLLINEAR = "estimation regressors are collinear (is the benchmark series constant?)"
+#: A fit is degenerate when its residual SD is at rounding level (1e-10 of a daily
+#: return) or R^2 is 1 to 1e-10: the model reproduces the stock exactly (e.g. the
+#: benchmark is the stock itself), and t-statistics would be rounding noise.
+DEGENERATE_SIGMA = 1e-10
+DEGENERATE = (
+    "degenerate fit: the model reproduces the stock's estimation returns exactly "
+    "(residual SD {sigma:.1e}, R^2 {r2:.12f}); is the benchmark the stock itself? "
+    "Choose another benchmark"
+)
 #: Events per chunk: bounds the memory of the stacked windows (about 40 arrays of
 #: chunk x window-length floats).
 CHUNK = 20_000
@@ -128,14 +137,21 @@ class EventArrays:
 def _statuses(w: Any, fit: models.ModelFit, min_estimation: int) -> tuple[np.ndarray, np.ndarray]:
     """Status and reason of every event of a chunk (first matching rule wins)."""
     n_est = fit.n_est
+    with np.errstate(invalid="ignore"):
+        degenerate = (np.sqrt(fit.sigma2) < DEGENERATE_SIGMA) | (fit.r2 > 1.0 - 1e-10)
     conditions = [
         ~w.est_complete,
         n_est < min_estimation,
         ~fit.rank_ok,
+        degenerate,
         ~w.observed_evt.all(axis=1),
     ]
-    status = np.select(conditions, [PENDING, SKIPPED, FAILED, PENDING], OK).astype(object)
-    reason = np.select(conditions, [PENDING_EST, "", COLLINEAR, PENDING_EVENT], "").astype(object)
+    status = np.select(conditions, [PENDING, SKIPPED, FAILED, FAILED, PENDING], OK).astype(object)
+    reason = np.select(
+        conditions, [PENDING_EST, "", COLLINEAR, "degenerate", PENDING_EVENT], ""
+    ).astype(object)
+    for i in np.flatnonzero(reason == "degenerate").tolist():
+        reason[i] = DEGENERATE.format(sigma=float(np.sqrt(fit.sigma2[i])), r2=float(fit.r2[i]))
     skipped = np.flatnonzero(status == SKIPPED)
     if len(skipped):
         reason[skipped] = [f"only {int(v)} estimation returns" for v in n_est[skipped]]

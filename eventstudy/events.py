@@ -146,6 +146,9 @@ def _read_csv(path: Path) -> _Raw:
         _fatal(source, f"file not found: {path}; give the path of an events CSV file")
     if not path.is_file():
         _fatal(source, f"{path} is not a file; give the path of an events CSV file")
+    from eventstudy.limits import check_file_size
+
+    check_file_size(path, "EVENTS_FILE_BYTES", "events file")
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -337,6 +340,12 @@ def _check_symbol(text: str, column: str, source: str, line: int) -> InputIssue 
     return None
 
 
+def check_symbol(text: str, column: str) -> str | None:
+    """Why ``text`` is not a usable ticker symbol (``None`` if it is)."""
+    issue = _check_symbol(text, column, "", 0)
+    return issue.message if issue is not None else None
+
+
 def _check_fields(rec: dict[str, Any], source: str) -> tuple[Exchange | None, list[InputIssue]]:
     """Checks that need no calendar; returns the exchange when the ticker is usable."""
     line = rec["line"]
@@ -452,6 +461,13 @@ def load_events(
     if issues:
         raise EventsFileError(issues)
     n, issues = len(table.lines), list(table.issues)
+    from eventstudy.limits import LimitError, hint, limit
+
+    if n > limit("EVENTS"):
+        raise LimitError(
+            f"{table.source}: {n:,} events, more than one run takes {hint('EVENTS')}; "
+            "split the file into several studies (a batch config runs them in turn)"
+        )
     if not n and not issues:
         _fatal(
             table.source,

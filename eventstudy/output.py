@@ -46,8 +46,34 @@ def parse_formats(text: str | Iterable[str]) -> tuple[str, ...]:
     return out
 
 
+#: A text cell that is a plain number (kept as is by :func:`_neutral_text`).
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
+def _neutral_text(col: Any) -> Any:
+    """Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``,
+    tab, CR first) get a leading ``'`` (:mod:`eventstudy.safe_text`); text that is a
+    plain number (``-0.5``) and every numeric column are left alone."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from eventstudy.safe_text import FORMULA_START
+
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        return col
+    risky = pc.match_substring_regex(
+        col, "^[" + "".join("\\" + c if c in "+-" else c for c in FORMULA_START) + "]"
+    )
+    risky = pc.and_(risky, pc.invert(pc.match_substring_regex(col, _NUMBER)))
+    if not pc.any(risky).as_py():
+        return col
+    quoted = pc.binary_join_element_wise(pa.scalar("'", col.type), col, pa.scalar("", col.type))
+    return pc.if_else(risky, quoted, col)
+
+
 def _arrow_table(df: pd.DataFrame) -> Any:
-    """The frame as an Arrow table for CSV: categories decoded, dates as ``YYYY-MM-DD``."""
+    """The frame as an Arrow table for CSV: categories decoded, dates as ``YYYY-MM-DD``,
+    formula-looking text neutralised (:func:`_neutral_text`)."""
     import pyarrow as pa
 
     table = pa.Table.from_pandas(df, preserve_index=False)
@@ -59,7 +85,7 @@ def _arrow_table(df: pd.DataFrame) -> Any:
             as_dates = col.cast(pa.date32())
             if as_dates.cast(col.type).equals(col):  # only midnight stamps: write the date
                 col = as_dates
-        columns.append(col)
+        columns.append(_neutral_text(col))
     return pa.table(columns, names=table.column_names)
 
 

@@ -54,7 +54,26 @@ def _window(value: Sequence[int], name: str) -> tuple[int, int]:
         ) from None
     if start > end:
         raise SettingsError(f"{name} [{start}, {end}] starts after it ends; give START <= END")
+    from eventstudy.limits import hint, limit
+
+    bound = limit("WINDOW_OFFSET")
+    if max(abs(start), abs(end)) > bound:
+        raise SettingsError(
+            f"{name} [{start}, {end}] reaches more than {bound:,} sessions from day 0 "
+            f"{hint('WINDOW_OFFSET')}; give a shorter window"
+        )
     return start, end
+
+
+def _length_limit(window: tuple[int, int], name: str, key: str) -> None:
+    from eventstudy.limits import hint, limit
+
+    most = limit(key)
+    if window[1] - window[0] + 1 > most:
+        raise SettingsError(
+            f"{name} [{window[0]}, {window[1]}] spans {window[1] - window[0] + 1:,} sessions, "
+            f"more than {most:,} {hint(key)}; give a shorter window"
+        )
 
 
 @dataclass(frozen=True)
@@ -99,11 +118,15 @@ class StudySettings:
         evt = _window(self.event_window, "event window")
         object.__setattr__(self, "estimation_window", est)
         object.__setattr__(self, "event_window", evt)
+        _length_limit(est, "estimation window", "ESTIMATION_WINDOW")
+        _length_limit(evt, "event window", "EVENT_WINDOW")
         if est[1] >= evt[0]:
+            # the hint keeps the window's length and ends it just before the event window
+            end = evt[0] - 1
             raise SettingsError(
                 f"estimation window [{est[0]}, {est[1]}] must end before the event window "
                 f"[{evt[0]}, {evt[1]}] starts (no look-ahead); e.g. --estimation-window "
-                f"{est[0]} {evt[0] - 1}"
+                f"{end - (est[1] - est[0])} {end}"
             )
         cars = tuple(_window(w, "CAR window") for w in self.car_windows)
         if not cars:

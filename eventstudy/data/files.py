@@ -194,10 +194,42 @@ def _read_csv(path: Path) -> _Raw:
     return _Raw(path, header, table.iloc[1:].set_axis(range(len(header)), axis=1), "line")
 
 
+def _parquet_frame(path: Path) -> pd.DataFrame:
+    """The Parquet table as a frame: decimals become float64; nested, binary or other
+    non-tabular columns are refused by name (they cannot hold a price or a date)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    columns = []
+    for spec, col in zip(table.schema, table.columns, strict=True):
+        t = spec.type
+        if pa.types.is_decimal(t):
+            col = col.cast(pa.float64())
+        elif (
+            pa.types.is_nested(t)
+            or pa.types.is_binary(t)
+            or pa.types.is_large_binary(t)
+            or pa.types.is_fixed_size_binary(t)
+        ):
+            _fail(
+                path,
+                f"column {spec.name!r} holds {t} values; a price file needs plain numbers "
+                "and dates (re-save it with numeric and date columns)",
+            )
+        columns.append(col)
+    fixed = pa.table(columns, names=table.column_names)
+    frame = fixed.to_pandas()
+    meta = table.schema.pandas_metadata or {}
+    index = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+    return frame.set_index(index) if index and set(index) <= set(frame.columns) else frame
+
+
 def _read_parquet(path: Path) -> _Raw:
     """Read a Parquet table, the index (e.g. ``Date``) becoming a column."""
     try:
-        table = pd.read_parquet(path)
+        table = _parquet_frame(path)
+    except PricesFileError:
+        raise
     except Exception as exc:  # pyarrow raises many types for a broken file
         reason = " ".join(str(exc).split()).split(". ")[0][:200] or type(exc).__name__
         _fail(
@@ -214,6 +246,9 @@ def _read_parquet(path: Path) -> _Raw:
 
 def _read(path: Path) -> _Raw:
     """Read one price file by its ending; reject header-only tables."""
+    from eventstudy.limits import check_file_size
+
+    check_file_size(path, "PRICE_FILE_BYTES", "price file")
     suffix = _price_suffix(path.name)
     raw = _read_parquet(path) if suffix in (".parquet", ".pq") else _read_csv(path)
     if raw.frame.empty and raw.unit == "line":

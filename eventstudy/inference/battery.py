@@ -136,6 +136,9 @@ def battery(c: Columns) -> list[TestColumn]:
         p_hat = np.where(inc, c.pos_share[:, None], 0.0).sum(axis=0) / nf
         gen = (w - nf * p_hat) / np.sqrt(nf * p_hat * (1.0 - p_hat))
         sign = (w - nf / 2.0) / np.sqrt(nf / 4.0)
+        # d/(d-2) is the variance of a t(d) SCAR only for d > 2: otherwise not defined
+        small_d = (inc & ~(d > 2.0)).any(axis=0)
+        patell = np.where(small_d, np.nan, patell)
         adj = extra.adj_patell(patell, r, nf)
         skew = extra.skew_t(c.car, inc, nf)
     alt = c.alternative
@@ -170,6 +173,13 @@ def battery(c: Columns) -> list[TestColumn]:
         "sign_exact": w,
         "gen_sign_exact": w,
     }
+    d_note = [
+        "not defined: an event has d <= 2 degrees of freedom, so Var(SCAR) = d/(d-2) "
+        "does not exist (lengthen the estimation window)"
+        if bad and not few_k
+        else ""
+        for bad, few_k in zip(np.asarray(small_d).tolist(), few.tolist(), strict=True)
+    ]
     out = []
     for name in TEST_NAMES:
         dist = DISTRIBUTIONS[name]
@@ -184,6 +194,8 @@ def battery(c: Columns) -> list[TestColumn]:
             p = two_sided_t(stat, tdf) if dist == "t" else two_sided_normal(stat)
             p = alternative.from_two_sided(p, stat, alt)
             col_notes = notes
+        if name in ("patell", "adj_patell"):
+            col_notes = [a or b for a, b in zip(col_notes, d_note, strict=True)]
         stat = np.where(few, np.nan, stat)
         p = np.where(few | np.isnan(stat), np.nan, p)
         df = own_df.get(name, dfree) if dist == "t" else np.full(len(n), np.nan)

@@ -170,6 +170,47 @@ class Assets:
     scripts: Markup
 
 
+#: Content-Security-Policy of every page (``{script}``: the mode's script sources).
+#: No network, no plugins, no forms, no frames; plotly.js sets inline styles.
+CSP = (
+    "default-src 'none'; script-src {script}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'none'; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+@cache
+def _inline_hashes() -> str:
+    js = static_text("report.js")
+    return f"{_sha256(plotly_bundle()[1])} {_sha256(chr(10) + js)}"
+
+
+def csp_meta(mode: str) -> Markup:
+    """The ``<meta http-equiv="Content-Security-Policy">`` tag of a page in ``mode``:
+    scripts only from the report's own files (``local``), from the plotly CDN
+    (``cdn``), or the two inlined scripts by their SHA-256 (``inline``)."""
+    from markupsafe import Markup
+
+    if mode == "inline":
+        script = _inline_hashes()
+    elif mode == "cdn":
+        from urllib.parse import urlsplit
+
+        from plotly.io._utils import plotly_cdn_url
+
+        url = urlsplit(plotly_cdn_url())
+        script = f"'self' {url.scheme}://{url.netloc}"
+    else:
+        script = "'self'"
+    return Markup(
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP.format(script=script)}">'
+    )
+
+
 def _assets(mode: str, prefix: str) -> Assets:
     from markupsafe import Markup
 
@@ -178,7 +219,7 @@ def _assets(mode: str, prefix: str) -> Assets:
     if mode == "inline":
         return Assets(
             mode,
-            Markup(f"<style>\n{css}</style>"),
+            csp_meta(mode) + Markup(f"<style>\n{css}</style>"),
             Markup(f'<script charset="utf-8">{bundle}</script>\n<script>\n{js}</script>'),
         )
     if mode == "cdn":
@@ -194,7 +235,7 @@ def _assets(mode: str, prefix: str) -> Assets:
         plotly_tag = f'<script charset="utf-8" src="{src}"></script>'
     return Assets(
         mode,
-        Markup(f'<link rel="stylesheet" href="{prefix}{ASSETS_DIR}/report.css">'),
+        csp_meta(mode) + Markup(f'<link rel="stylesheet" href="{prefix}{ASSETS_DIR}/report.css">'),
         Markup(f'{plotly_tag}\n<script src="{prefix}{ASSETS_DIR}/report.js"></script>'),
     )
 
