@@ -106,9 +106,9 @@ def _lock_out_dir(out: Path) -> None:
     import filelock
 
     from eventstudy.batch.staging import lock_path
+    from eventstudy.output import refuse_file
 
-    if out.exists() and not out.is_dir():
-        raise SettingsError(f"--out {out} is a file, not a folder; give a folder for the outputs")
+    refuse_file(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(str(lock_path(out)), timeout=0)
     try:

@@ -107,11 +107,16 @@ def write_table(df: pd.DataFrame, path: Path, fmt: str) -> Path:
     return path
 
 
+def refuse_file(out: Path) -> None:
+    """``--out`` must be a folder (or not exist yet)."""
+    if out.exists() and not out.is_dir():
+        raise SettingsError(f"--out {out} is a file, not a folder; give a folder for the outputs")
+
+
 def prepare_out_dir(out_dir: str | os.PathLike[str]) -> Path:
     """Create the output folder, or say clearly why it cannot be used."""
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise SettingsError(f"--out {out} is a file, not a folder; give a folder for the outputs")
+    refuse_file(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -272,20 +272,24 @@ class PriceCache:
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         """A connection; damage found while using it raises :class:`CacheCorruptError`."""
-        try:
+        with self._damage_reported():
             conn = self._connect()
-        except sqlite3.DatabaseError as exc:
-            if _is_corruption(exc):
-                raise CacheCorruptError(corrupt_message(self.path, str(exc))) from None
-            raise
         try:
-            yield conn
-        except sqlite3.DatabaseError as exc:
-            if _is_corruption(exc):
-                raise CacheCorruptError(corrupt_message(self.path, str(exc))) from None
-            raise
+            with self._damage_reported():
+                yield conn
         finally:
             conn.close()
+
+    @contextlib.contextmanager
+    def _damage_reported(self) -> Iterator[None]:
+        """SQLite errors that mean a damaged file become :class:`CacheCorruptError`;
+        the others (busy, constraints) pass through."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if _is_corruption(exc):
+                raise CacheCorruptError(corrupt_message(self.path, str(exc))) from None
+            raise
 
     def verify(self, full: bool = False) -> None:
         """``PRAGMA quick_check`` (``integrity_check`` with ``full``) once per process and

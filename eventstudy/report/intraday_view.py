@@ -58,17 +58,18 @@ def _num(x: Any) -> float:
     return v
 
 
-def by_event(res: Any, bars_open: pd.DataFrame | None = None) -> dict[str, IntradayEvent]:
+def by_event(res: Any) -> dict[str, IntradayEvent]:
     """Every event with intraday bars in ``res.attachments["intraday"]``."""
+    from eventstudy.event_time import get_calendar
+
     got = (getattr(res, "attachments", None) or {}).get("intraday")
     if not got:
         return {}
     car, ar = got["car"], got["ar"]
-    tz_of = {}
-    for r in res.events.to_dict("records"):
-        from eventstudy.event_time import get_calendar
-
-        tz_of[str(r["event_id"])] = str(get_calendar(str(r.get("exchange") or "XNYS")).tz)
+    tz_of = {
+        str(r["event_id"]): str(get_calendar(str(r.get("exchange") or "XNYS")).tz)
+        for r in res.events.to_dict("records")
+    }
     out: dict[str, IntradayEvent] = {}
     windows = {
         eid: g.to_dict("records") for eid, g in car.groupby("event_id", sort=False, dropna=False)
