@@ -121,6 +121,9 @@ def _lock_out_dir(out: Path) -> None:
         )
         sys.exit(EXIT_LOCKED)
     click.get_current_context().call_on_close(lock.release)
+    from eventstudy.batch.staging import check_replaceable
+
+    check_replaceable(out)
 
 
 def _benchmark_option(ctx: Any, param: Any, value: str | None) -> str | None:

@@ -17,7 +17,11 @@ name                    default       what it bounds
 ``PRICE_FILE_BYTES``    2,147,483,648 size of one price or factor file (2 GiB)
 ``CONFIG_FILE_BYTES``   1,048,576     size of a batch TOML file (1 MiB)
 ``FIELD_CHARS``         10,000        characters in one text cell of an events file
+``YAHOO_SECONDS``       120           wall-clock seconds for one Yahoo request
 ======================  ============  ==================================================
+
+A Yahoo request past ``YAHOO_SECONDS`` fails as a network failure: the tickers
+not yet asked for are skipped, and when nothing came the run exits 75.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ DEFAULTS: dict[str, int] = {
     "PRICE_FILE_BYTES": 2 * 2**30,
     "CONFIG_FILE_BYTES": 2**20,
     "FIELD_CHARS": 10_000,
+    "YAHOO_SECONDS": 120,
 }
 ENV_PREFIX = "EVENTSTUDY_LIMIT_"
 

@@ -73,11 +73,71 @@ def lock_path(out: Path) -> Path:
     return out.parent / f".{out.name}.batch.lock"
 
 
+def _writable_and_retry(func: object, path: str, _exc: object) -> None:
+    """``rmtree`` error handler: a read-only folder of ours (say ``chmod 555 events``)
+    is made writable, then the removal is tried again."""
+    import stat
+
+    parent = os.path.dirname(path)
+    with contextlib.suppress(OSError):
+        os.chmod(parent, os.stat(parent).st_mode | stat.S_IRWXU)
+    with contextlib.suppress(OSError):
+        os.chmod(path, os.lstat(path).st_mode | stat.S_IRWXU)
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
+
+
 def _remove(path: Path) -> None:
     if path.is_symlink() or path.is_file():
         path.unlink(missing_ok=True)
     elif path.exists():
-        shutil.rmtree(path)
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(path, onexc=_writable_and_retry)
+        else:  # pragma: no cover - Python 3.11
+            shutil.rmtree(path, onerror=_writable_and_retry)
+
+
+def _may_override_owners() -> bool:
+    """True when this process may rename and delete other users' files (``CAP_FOWNER``;
+    without ``/proc``, being root)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) & (1 << 3))
+    except (OSError, ValueError):
+        pass
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def check_replaceable(out: Path) -> None:
+    """Refuse (exit 2, before any work) an output folder that the swap could not
+    replace whole, or could only replace by taking it from its owner.
+
+    The new outputs replace ``out`` as a folder, so ``out`` and every folder in it
+    must belong to this user: another user's folder cannot be renamed out of a
+    sticky parent (``/tmp``), and its files could not be deleted afterwards.
+    Other users' *files* inside folders of ours are fine (they are carried over).
+    """
+    if not hasattr(os, "geteuid") or not out.is_dir() or _may_override_owners():
+        return
+    from eventstudy.errors import InputError
+    from eventstudy.safe_text import printable
+
+    me = os.geteuid()
+    for folder, dirs, _files in os.walk(out):
+        st = os.lstat(folder)
+        if st.st_uid != me:
+            raise InputError(
+                f"cannot replace the output folder {printable(out)}: "
+                f"{printable(folder)} belongs to another user (uid {st.st_uid}), and "
+                "eventstudy swaps in its new outputs as a whole folder; give --out a "
+                f"new folder of your own (for example {printable(out / 'mine')}) or ask "
+                "the owner to hand it over"
+            )
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
 
 
 def _is_temp(name: str) -> bool:
@@ -100,6 +160,7 @@ def recover(out: Path) -> str | None:
             note = "restored the outputs of the last completed run"
     for leftover in (stage, old):
         _remove(leftover)
+    check_replaceable(out)
     if out.is_dir():
         for folder in (out, out / "events"):
             if folder.is_dir():
@@ -235,6 +296,8 @@ def _fsync_dir(path: Path) -> None:
 def commit(stage: Path, out: Path) -> None:
     """Make the complete staging folder the output folder."""
     old = old_path(out)
+    with contextlib.suppress(OSError):  # keep the folder's mode (a shared 1777 stays 1777)
+        os.chmod(stage, os.stat(out).st_mode & 0o7777)
     with _signals_deferred():
         if not out.exists():
             os.rename(stage, out)
@@ -249,8 +312,14 @@ def commit(stage: Path, out: Path) -> None:
 
 def cleanup(out: Path) -> None:
     """Remove the previous outputs after a commit (hard-linked pages just lose a link)."""
-    with contextlib.suppress(OSError):
+    try:
         _remove(old_path(out))
+    except OSError as exc:
+        logger.warning(
+            "could not remove the previous outputs %s (%s); the next run tries again",
+            old_path(out),
+            exc.strerror or exc,
+        )
 
 
 def discard(stage: Path) -> None:

@@ -42,6 +42,7 @@ import enum
 import logging
 import re
 import socket
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -284,6 +285,41 @@ def _probe_yahoo(timeout: float = 5.0) -> bool:
         return False
 
 
+class ProviderTimeout(TimeoutError):
+    """Yahoo did not answer one request within the wall-clock limit (a network failure)."""
+
+
+def within(seconds: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``, or :class:`ProviderTimeout` after ``seconds`` of wall time.
+
+    yfinance's own ``timeout`` bounds each HTTP read, not a whole request (cookie,
+    crumb, retries, a server that trickles bytes), so a request could hang a batch
+    run for ever. The call runs in a daemon thread; one that never returns is left
+    behind (it cannot be killed) and does not keep the process alive.
+    """
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="eventstudy-yahoo", daemon=True).start()
+    if not done.wait(seconds):
+        from eventstudy.limits import hint
+
+        raise ProviderTimeout(
+            f"no answer from Yahoo Finance within {seconds:g} s {hint('YAHOO_SECONDS')}"
+        )
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 class YFinanceClient:
     """The only object that calls yfinance.
 
@@ -294,12 +330,25 @@ class YFinanceClient:
         when yfinance says "no timezone found"; default: open a TCP
         connection to ``query2.finance.yahoo.com:443``.
     timeout
-        Seconds yfinance waits for each HTTP request.
+        Seconds yfinance waits for each HTTP read.
+    deadline
+        Wall-clock seconds one request (one ticker, or one chunk of minute bars)
+        may take in all; default the limit ``YAHOO_SECONDS``
+        (``EVENTSTUDY_LIMIT_YAHOO_SECONDS``, 120). Past it the request fails as a
+        network failure (:class:`ProviderTimeout`).
     """
 
-    def __init__(self, probe: Callable[[], bool] | None = None, timeout: float = 20.0):
+    def __init__(
+        self,
+        probe: Callable[[], bool] | None = None,
+        timeout: float = 20.0,
+        deadline: float | None = None,
+    ):
+        from eventstudy.limits import limit
+
         self._probe = probe or _probe_yahoo
         self.timeout = timeout
+        self.deadline = float(deadline if deadline is not None else limit("YAHOO_SECONDS"))
 
     def history(self, ticker: str, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Daily bars of ``ticker`` for ``[start, end]`` (``end`` inclusive).
@@ -312,17 +361,20 @@ class YFinanceClient:
         """
         import yfinance as yf
 
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=DeprecationWarning)
-            return yf.Ticker(ticker).history(
-                start=start.isoformat(),
-                end=(end + dt.timedelta(days=1)).isoformat(),
-                interval="1d",
-                auto_adjust=False,
-                actions=True,
-                raise_errors=True,
-                timeout=self.timeout,
-            )
+        def request() -> pd.DataFrame:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", category=DeprecationWarning)
+                return yf.Ticker(ticker).history(
+                    start=start.isoformat(),
+                    end=(end + dt.timedelta(days=1)).isoformat(),
+                    interval="1d",
+                    auto_adjust=False,
+                    actions=True,
+                    raise_errors=True,
+                    timeout=self.timeout,
+                )
+
+        return within(self.deadline, request)
 
     def intraday_history(
         self, ticker: str, start_utc: pd.Timestamp, end_utc: pd.Timestamp, interval: str
@@ -336,18 +388,21 @@ class YFinanceClient:
         """
         import yfinance as yf
 
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=DeprecationWarning)
-            return yf.Ticker(ticker).history(
-                start=pd.Timestamp(start_utc).to_pydatetime(),
-                end=pd.Timestamp(end_utc).to_pydatetime(),
-                interval=interval,
-                prepost=True,
-                auto_adjust=False,
-                actions=False,
-                raise_errors=True,
-                timeout=self.timeout,
-            )
+        def request() -> pd.DataFrame:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", category=DeprecationWarning)
+                return yf.Ticker(ticker).history(
+                    start=pd.Timestamp(start_utc).to_pydatetime(),
+                    end=pd.Timestamp(end_utc).to_pydatetime(),
+                    interval=interval,
+                    prepost=True,
+                    auto_adjust=False,
+                    actions=False,
+                    raise_errors=True,
+                    timeout=self.timeout,
+                )
+
+        return within(self.deadline, request)
 
     def reachable(self) -> bool:
         """True when Yahoo Finance answers on the network."""

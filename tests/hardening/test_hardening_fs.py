@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -141,13 +142,138 @@ def test_paths_that_cannot_be_used_are_named_with_exit_2(tmp_path):
     assert r.exit_code == 2 and "file system error" in r.output
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
-def test_a_read_only_output_folder_is_named(tmp_path):
+def _as_plain_user() -> list[str]:
+    """A command prefix that makes a subprocess obey file permissions like any user.
+
+    Root bypasses permissions through capabilities (``CAP_DAC_OVERRIDE``,
+    ``CAP_FOWNER``); ``setpriv`` drops them all while keeping uid 0, so the
+    checks below run as a plain owner would see them, in CI (root) too.
+    """
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: cannot drop the capabilities")
+    prefix = [setpriv, "--inh-caps=-all", "--bounding-set=-all", "--"]
+    if subprocess.run([*prefix, "true"], capture_output=True).returncode != 0:
+        pytest.skip("setpriv cannot drop capabilities here (no CAP_SETPCAP)")
+    return prefix
+
+
+def _needs_chown() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("making a folder of another user needs root")
+
+
+def run_plain(tmp_path: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "eventstudy", "run", str(EVENTS), "--prices", str(SAMPLE_PRICES)]
+    r = subprocess.run(
+        [*_as_plain_user(), *cmd, "--out", str(out), "-q", "--format", "csv", *extra],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+    assert "Traceback" not in r.stderr and "unexpected" not in r.stderr, r.stderr
+    return r
+
+
+def test_a_read_only_parent_is_named_and_nothing_is_written(tmp_path):
     parent = tmp_path / "ro"
     parent.mkdir()
     parent.chmod(0o555)
     try:
-        r = run(parent / "o")
-        assert r.exit_code == 2 and "permission denied" in r.output
+        r = run_plain(tmp_path, parent / "o")
+        assert r.returncode == 2, r.stderr
+        assert "permission denied" in r.stderr and str(parent) in r.stderr
+        assert list(parent.iterdir()) == []
     finally:
         parent.chmod(0o755)
+
+
+def test_read_only_folders_inside_the_output_are_replaced_and_leave_nothing_behind(tmp_path):
+    out = tmp_path / "o"
+    assert run_plain(tmp_path, out).returncode == 0
+    (out / "notes").mkdir()
+    (out / "notes" / "n.txt").write_text("mine")
+    for folder in (out / "notes", out):
+        folder.chmod(0o555)
+    try:
+        for model in ("constant_mean", "market"):
+            r = run_plain(tmp_path, out, "--model", model)
+            assert r.returncode == 0, r.stderr
+            assert (out / "notes" / "n.txt").read_text() == "mine"
+            assert out.stat().st_mode & 0o777 == 0o555  # the folder's mode is kept
+            assert sorted(p.name for p in tmp_path.iterdir() if p.name != "cache") == [
+                ".o.batch.lock",
+                "o",
+            ]
+    finally:
+        for folder in (out, out / "notes"):
+            folder.chmod(0o755)
+    import pandas as pd
+
+    assert set(pd.read_csv(out / "events.csv")["model"].dropna()) == {"market"}
+
+
+def test_another_users_folder_in_a_sticky_parent_is_refused_before_any_work(tmp_path):
+    _needs_chown()
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    out = shared / "shared"
+    out.mkdir()
+    (out / "index.html").write_text("theirs")
+    shared.chmod(0o1777)
+    out.chmod(0o1777)
+    os.chown(out / "index.html", 1234, 1234)
+    os.chown(out, 1235, 1235)
+    os.chown(shared, 1236, 1236)
+    r = run_plain(tmp_path, out)
+    assert r.returncode == 2, r.stderr
+    assert "belongs to another user (uid 1235)" in r.stderr and "--out" in r.stderr
+    assert (out / "index.html").read_text() == "theirs"
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+    assert not [p for p in shared.iterdir() if "staging" in p.name or "old" in p.name]
+
+
+def test_another_users_file_in_my_sticky_output_is_carried_over(tmp_path):
+    """A shared folder of mine (mode 1777) where a colleague left a file: the file is
+    kept, the folder stays shared, and no previous outputs are left behind."""
+    _needs_chown()
+    out = tmp_path / "o"
+    assert run_plain(tmp_path, out).returncode == 0
+    (out / "colleague.txt").write_text("theirs")
+    os.chown(out / "colleague.txt", 1234, 1234)
+    out.chmod(0o1777)
+    r = run_plain(tmp_path, out, "--model", "constant_mean")
+    assert r.returncode == 0, r.stderr
+    assert (out / "colleague.txt").read_text() == "theirs"
+    assert out.stat().st_mode & 0o7777 == 0o1777
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "cache") == [
+        ".o.batch.lock",
+        "o",
+    ]
+
+
+def test_a_batch_into_another_users_folder_exits_2(tmp_path):
+    _needs_chown()
+    out = tmp_path / "theirs"
+    out.mkdir()
+    os.chown(out, 1235, 1235)
+    cfg = tmp_path / "b.toml"
+    cfg.write_text(
+        f'[studies.s]\nevents = "{EVENTS}"\nprices = "{SAMPLE_PRICES}"\noutput = "{out}"\n'
+    )
+    r = subprocess.run(
+        [*_as_plain_user(), sys.executable, "-m", "eventstudy", "batch", str(cfg)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+        timeout=300,
+    )
+    assert r.returncode == 2, r.stderr + r.stdout
+    assert "belongs to another user" in r.stderr + r.stdout
+    assert not (out / "car.csv").exists()
