@@ -40,6 +40,30 @@ COLUMNS = [
 ]
 
 
+#: Resampled values held at once (blocks of resamples; 4M values = 64 MB with indices).
+_BLOCK_VALUES = 1 << 22
+
+
+def _resample_moments(
+    rng: np.random.Generator, x: np.ndarray, reps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and SD (ddof 1) of ``reps`` resamples of ``x`` with replacement.
+
+    Drawn in blocks of resamples so memory stays bounded at any ``reps x n``;
+    the draws are those of one ``rng.integers(0, n, size=(reps, n))`` call
+    (numpy's generator gives the same stream in blocks of rows).
+    """
+    n = len(x)
+    block = max(1, _BLOCK_VALUES // n)
+    means, sds = np.empty(reps), np.empty(reps)
+    for lo in range(0, reps, block):
+        hi = min(reps, lo + block)
+        sample = x[rng.integers(0, n, size=(hi - lo, n))]
+        means[lo:hi] = sample.mean(axis=1)
+        sds[lo:hi] = sample.std(axis=1, ddof=1)
+    return means, sds
+
+
 def bootstrap_caar(
     car: pd.DataFrame,
     windows: Sequence[tuple[int, int]],
@@ -59,10 +83,7 @@ def bootstrap_caar(
         if n < 2:
             rows.append({**row, "caar": float(x.mean()) if n else np.nan})
             continue
-        idx = rng.integers(0, n, size=(reps, n))
-        sample = x[idx]
-        means = sample.mean(axis=1)
-        sds = sample.std(axis=1, ddof=1)
+        means, sds = _resample_moments(rng, x, reps)
         mean, sd = float(x.mean()), float(x.std(ddof=1))
         t_obs = mean / (sd / np.sqrt(n)) if sd > 0 else np.nan
         ok = sds > 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -106,9 +107,12 @@ def _lock_out_dir(out: Path) -> None:
     import filelock
 
     from eventstudy.batch.staging import lock_path
-    from eventstudy.output import refuse_file
+    from eventstudy.output import not_a_study_folder, refuse_file
 
     refuse_file(out)
+    problem = not_a_study_folder(out)  # the staged outputs replace the folder whole
+    if problem:
+        raise SettingsError(f"--out {problem}")
     out.parent.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(str(lock_path(out)), timeout=0)
     try:
@@ -460,7 +464,17 @@ def run(
         raise SettingsError("give either --prices or --offline, not both")
     if self_contained and cdn:
         raise SettingsError("give either --self-contained or --cdn, not both")
-    out = out_dir or default_out_dir(events_file)
+    if placebo_trials is not None:  # checked before any work, named as run's options
+        from eventstudy.placebo import PlaceboSpec
+
+        try:
+            PlaceboSpec(trials=placebo_trials, seed=placebo_seed, inject=placebo_inject)
+        except SettingsError as exc:
+            text = str(exc)
+            for ours, theirs in (("--trials", "--placebo"), ("--seed", "--placebo-seed")):
+                text = text.replace(ours, theirs)
+            raise SettingsError(text.replace("--inject", "--placebo-inject")) from None
+    out = Path(os.path.normpath(out_dir or default_out_dir(events_file)))  # "a/./b/" -> "a/b"
     _lock_out_dir(out)  # held until the command ends: one writer per folder
     with _warnings_to_stderr(quiet):
         study = _build_study(events_file, **study_kw)

@@ -18,6 +18,8 @@ name                    default       what it bounds
 ``CONFIG_FILE_BYTES``   1,048,576     size of a batch TOML file (1 MiB)
 ``FIELD_CHARS``         10,000        characters in one text cell of an events file
 ``YAHOO_SECONDS``       120           wall-clock seconds for one Yahoo request
+``BOOTSTRAP_REPS``      100,000       resamples of the CAAR and BHAR bootstraps
+``PLACEBO_TRIALS``      100,000       trials of one placebo run
 ======================  ============  ==================================================
 
 A Yahoo request past ``YAHOO_SECONDS`` fails as a network failure: the tickers
@@ -43,6 +45,8 @@ DEFAULTS: dict[str, int] = {
     "CONFIG_FILE_BYTES": 2**20,
     "FIELD_CHARS": 10_000,
     "YAHOO_SECONDS": 120,
+    "BOOTSTRAP_REPS": 100_000,
+    "PLACEBO_TRIALS": 100_000,
 }
 ENV_PREFIX = "EVENTSTUDY_LIMIT_"
 

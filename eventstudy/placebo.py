@@ -63,8 +63,18 @@ class PlaceboSpec:
     universe: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
+        from eventstudy.limits import hint, limit
+        from eventstudy.settings import MAX_SEED
+
         if int(self.trials) < 1:
             raise SettingsError(f"--trials must be at least 1, got {self.trials}")
+        if int(self.trials) > limit("PLACEBO_TRIALS"):
+            raise SettingsError(
+                f"--trials must be at most {limit('PLACEBO_TRIALS'):,} "
+                f"{hint('PLACEBO_TRIALS')}, got {self.trials}"
+            )
+        if not 0 <= int(self.seed) <= MAX_SEED:
+            raise SettingsError(f"--seed must lie in 0 .. 2^63 - 1, got {self.seed}")
         if not np.isfinite(self.inject) or abs(self.inject) >= 1:
             raise SettingsError(
                 f"--inject must be a return between -1 and 1 (0.01 is 1%), got {self.inject}"

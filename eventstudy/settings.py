@@ -43,6 +43,8 @@ DEFAULT_CAR_WINDOWS = ((0, 0), (0, 1), (-1, 1), (-5, 5), (-10, 10))
 DEFAULT_MIN_ESTIMATION = 120
 #: Longest BHAR window in sessions.
 MAX_BHAR_DAYS = 2520
+#: Largest seed accepted (numpy takes any, the tables store seeds as int64).
+MAX_SEED = 2**63 - 1
 
 
 def _window(value: Sequence[int], name: str) -> tuple[int, int]:
@@ -186,13 +188,21 @@ class StudySettings:
             )
         object.__setattr__(self, "alternative", alt)
         object.__setattr__(self, "exclude_confounded_days", bool(self.exclude_confounded_days))
-        for name, low in (("bootstrap_reps", 1), ("seed", 0)):
+        from eventstudy.limits import hint, limit
+
+        for name, low, high in (
+            ("bootstrap_reps", 1, limit("BOOTSTRAP_REPS")),
+            ("seed", 0, MAX_SEED),
+        ):
             try:
                 value = int(getattr(self, name))
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise SettingsError(f"{name} must be a whole number") from None
             if value < low:
                 raise SettingsError(f"{name} must be at least {low}, got {value}")
+            if value > high:
+                more = hint("BOOTSTRAP_REPS") if name == "bootstrap_reps" else "(2^63 - 1)"
+                raise SettingsError(f"{name} must be at most {high:,} {more}, got {value}")
             object.__setattr__(self, name, value)
 
     @property

@@ -554,6 +554,11 @@ def output_problem(output: Path) -> str | None:
     The batch replaces the folder on every update; an existing file (or
     anything else that is not a folder) there would be lost, so it is refused.
     """
+    from eventstudy.output import not_a_study_folder
+
+    problem = not_a_study_folder(output)
+    if problem:
+        return f"output {problem}"
     try:
         if output.is_dir():
             return None

@@ -277,3 +277,31 @@ def test_a_batch_into_another_users_folder_exits_2(tmp_path):
     assert r.returncode == 2, r.stderr + r.stdout
     assert "belongs to another user" in r.stderr + r.stdout
     assert not (out / "car.csv").exists()
+
+
+@pytest.mark.parametrize("where", [".", "..", "sub/..", "project"])
+def test_folders_the_swap_must_not_replace_are_refused(tmp_path, monkeypatch, where):
+    """The outputs replace their folder whole: the current folder, one above it and a
+    project folder (with .git) are refused before any work, naming a folder to use."""
+    work = tmp_path / "work"
+    (work / "project" / ".git").mkdir(parents=True)
+    (work / "notes.txt").write_text("mine")
+    monkeypatch.chdir(work)
+    before = sorted(p.name for p in work.iterdir())
+    r = run(Path(where))
+    assert r.exit_code == 2, r.output
+    assert "replace their folder as a whole" in r.output and "study" in r.output
+    assert sorted(p.name for p in work.iterdir()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
+
+
+def test_a_batch_output_that_is_a_project_folder_is_refused(tmp_path):
+    (tmp_path / "proj" / ".git").mkdir(parents=True)
+    cfg = tmp_path / "b.toml"
+    cfg.write_text(
+        f'[studies.s]\nevents = "{EVENTS}"\nprices = "{SAMPLE_PRICES}"\n'
+        f'output = "{tmp_path / "proj"}"\n'
+    )
+    r = CliRunner().invoke(main, ["batch", str(cfg)])
+    assert r.exit_code == 2 and "project folder" in r.output, r.output
+    assert sorted(p.name for p in (tmp_path / "proj").iterdir()) == [".git"]

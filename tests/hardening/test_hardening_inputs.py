@@ -200,3 +200,44 @@ def test_random_bytes_as_events_file_exit_2(tmp_path, data):
     r = CliRunner().invoke(main, ["validate", str(f)], catch_exceptions=False)
     assert r.exit_code in (0, 2), r.output
     assert "error: unexpected" not in r.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bootstrap-reps", "1000000000"], "EVENTSTUDY_LIMIT_BOOTSTRAP_REPS"),
+        (["--bootstrap-seed", "99999999999999999999999"], "at most 9,223,372,036,854,775,807"),
+        (["--placebo", "100000000"], "EVENTSTUDY_LIMIT_PLACEBO_TRIALS"),
+        (["--placebo", "2", "--placebo-seed", "-1"], "--placebo-seed must lie in 0"),
+        (["--placebo", "2", "--placebo-inject", "5"], "--placebo-inject must be a return"),
+    ],
+)
+def test_resampling_counts_and_seeds_are_bounded_before_any_work(tmp_path, args, message):
+    r = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(ROOT / "events.csv"),
+            "--prices",
+            str(SAMPLE_PRICES),
+            "--out",
+            str(tmp_path / "o"),
+            "-q",
+            *args,
+        ],
+    )
+    assert r.exit_code == 2 and message in r.output, r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_bootstrap_in_blocks_draws_what_one_call_draws(monkeypatch):
+    import numpy as np
+
+    from eventstudy import bootstrap
+
+    x = np.random.default_rng(1).normal(size=37)
+    idx = np.random.default_rng(5).integers(0, 37, size=(101, 37))
+    monkeypatch.setattr(bootstrap, "_BLOCK_VALUES", 37 * 4 + 3)  # blocks of 4 resamples
+    means, sds = bootstrap._resample_moments(np.random.default_rng(5), x, 101)
+    np.testing.assert_array_equal(means, x[idx].mean(axis=1))
+    np.testing.assert_array_equal(sds, x[idx].std(axis=1, ddof=1))
