@@ -16,6 +16,7 @@ name                    default       what it bounds
 ``EVENTS_FILE_BYTES``   268,435,456   size of an events file (256 MiB)
 ``PRICE_FILE_BYTES``    2,147,483,648 size of one price or factor file (2 GiB)
 ``CONFIG_FILE_BYTES``   1,048,576     size of a batch TOML file (1 MiB)
+``PRICE_LINE_BYTES``    1,048,576     one line of a CSV price file (1 MiB)
 ``FIELD_CHARS``         10,000        characters in one text cell of an events file
 ``YAHOO_SECONDS``       120           wall-clock seconds for one Yahoo request
 ``BOOTSTRAP_REPS``      100,000       resamples of the CAAR and BHAR bootstraps
@@ -43,6 +44,7 @@ DEFAULTS: dict[str, int] = {
     "EVENTS_FILE_BYTES": 256 * 2**20,
     "PRICE_FILE_BYTES": 2 * 2**30,
     "CONFIG_FILE_BYTES": 2**20,
+    "PRICE_LINE_BYTES": 2**20,
     "FIELD_CHARS": 10_000,
     "YAHOO_SECONDS": 120,
     "BOOTSTRAP_REPS": 100_000,

@@ -298,13 +298,13 @@ def test_folder_reads_only_needed_files_once(
     write(tmp_path / "MSFT.csv", "Date,Close\n2025-09-10,1\n")
     write(tmp_path / "BAD.csv", "Date,Close\nnot-a-date,1\n")
     calls: list[str] = []
-    real_read = files_module._read
+    real_read = files_module._read_parts
 
     def counting_read(path: Path) -> object:
         calls.append(path.name)
         return real_read(path)
 
-    monkeypatch.setattr(files_module, "_read", counting_read)
+    monkeypatch.setattr(files_module, "_read_parts", counting_read)
     provider = FilePriceProvider(tmp_path)
     provider.get_prices(["MSFT"], START, END)
     provider.get_prices(["MSFT"], dt.date(2025, 1, 1), END)

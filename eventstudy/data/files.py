@@ -158,10 +158,64 @@ class _Raw:
         return f"{self.unit} {position}"
 
 
-def _read_csv(path: Path) -> _Raw:
-    """Read a CSV (or CSV.gz) as text, keeping file line numbers, dropping blank lines."""
+#: Rows parsed at once from a CSV: memory is bounded by one chunk of text plus the
+#: validated numbers, whatever the file's size.
+CSV_CHUNK_ROWS = 500_000
+_SCAN_BLOCK = 8 << 20
+
+
+def _scan_bytes(path: Path) -> None:
+    """Refuse, before parsing, what would make the CSV parser hold a huge field: NUL
+    bytes (a binary or sparse file) and lines longer than ``PRICE_LINE_BYTES``.
+
+    Reads the file in 8 MiB blocks (gzipped files: their decompressed stream).
+    """
+    import gzip
+
+    from eventstudy.limits import hint, limit
+
+    longest = limit("PRICE_LINE_BYTES")
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    line, since_newline, offset = 1, 0, 0
     try:
-        table = pd.read_csv(
+        with opener(path, "rb") as fh:
+            while block := fh.read(_SCAN_BLOCK):
+                data = np.frombuffer(block, dtype=np.uint8)
+                nul = np.flatnonzero(data == 0)
+                newlines = np.flatnonzero(data == 10)
+                if len(nul):
+                    at = int(nul[0])
+                    where = line + int(np.searchsorted(newlines, at))
+                    _fail(
+                        path,
+                        f"binary data (a NUL byte at byte {offset + at:,}), not CSV text; "
+                        "give a CSV or Parquet price file",
+                        f"line {where}",
+                    )
+                gaps = np.diff(np.r_[-1 - since_newline, newlines, len(data)]) - 1
+                if len(gaps) and int(gaps.max()) > longest:
+                    k = int(np.argmax(gaps > longest))
+                    _fail(
+                        path,
+                        f"a line longer than {longest:,} bytes {hint('PRICE_LINE_BYTES')}; a "
+                        "price file has one short row per day (is it a CSV?)",
+                        f"line {line + k}",
+                    )
+                since_newline = int(gaps[-1]) + 1 if len(gaps) else since_newline
+                line += len(newlines)
+                offset += len(data)
+    except (OSError, EOFError) as exc:
+        _fail(path, f"cannot be read ({exc}); check the file is a CSV or a gzipped CSV")
+
+
+def _csv_chunks(path: Path) -> Any:
+    """The CSV (or CSV.gz) as text, :data:`CSV_CHUNK_ROWS` rows at a time, as
+    :class:`_Raw` parts under the file's header; indexes are file line numbers
+    (header = line 1) and blank lines are dropped."""
+    _scan_bytes(path)
+    header: list[str] | None = None
+    try:
+        reader = pd.read_csv(
             path,
             header=None,
             dtype=str,
@@ -169,7 +223,21 @@ def _read_csv(path: Path) -> _Raw:
             skip_blank_lines=False,
             encoding="utf-8-sig",
             compression="infer",
+            chunksize=CSV_CHUNK_ROWS,
         )
+        with reader:
+            for table in reader:
+                table = table.fillna("")
+                for column in table.columns:
+                    table[column] = table[column].str.strip()
+                table.index = table.index + 1
+                table = table[(table != "").any(axis=1)]
+                if header is None:
+                    if table.empty:
+                        continue
+                    header = [str(v) for v in table.iloc[0]]
+                    table = table.iloc[1:]
+                yield _Raw(path, header, table.set_axis(range(len(header)), axis=1), "line")
     except pd.errors.EmptyDataError:
         _fail(
             path,
@@ -183,15 +251,15 @@ def _read_csv(path: Path) -> _Raw:
         _fail(path, f"not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV")
     except (OSError, EOFError) as exc:
         _fail(path, f"cannot be read ({exc}); check the file is a CSV or a gzipped CSV")
-    table = table.fillna("")
-    for column in table.columns:
-        table[column] = table[column].str.strip()
-    table.index = table.index + 1
-    table = table[(table != "").any(axis=1)]
-    if table.empty:
+    if header is None:
         _fail(path, "the file is empty (blank lines only); it needs a header and one row per day")
-    header = [str(v) for v in table.iloc[0]]
-    return _Raw(path, header, table.iloc[1:].set_axis(range(len(header)), axis=1), "line")
+
+
+def _read_csv(path: Path) -> _Raw:
+    """The whole CSV as one :class:`_Raw` (tests and small files)."""
+    parts = list(_csv_chunks(path))
+    frame = pd.concat([r.frame for r in parts]) if len(parts) > 1 else parts[0].frame
+    return _Raw(path, parts[0].header, frame, "line")
 
 
 def _parquet_frame(path: Path) -> pd.DataFrame:
@@ -244,18 +312,34 @@ def _read_parquet(path: Path) -> _Raw:
     return _Raw(path, header, table, "row")
 
 
-def _read(path: Path) -> _Raw:
-    """Read one price file by its ending; reject header-only tables."""
+def _read_parts(path: Path) -> Any:
+    """One price file by its ending, as :class:`_Raw` parts (CSV: chunks of rows;
+    Parquet: one part). Header-only tables are rejected."""
     from eventstudy.limits import check_file_size
 
     check_file_size(path, "PRICE_FILE_BYTES", "price file")
     suffix = _price_suffix(path.name)
-    raw = _read_parquet(path) if suffix in (".parquet", ".pq") else _read_csv(path)
-    if raw.frame.empty and raw.unit == "line":
+    if suffix in (".parquet", ".pq"):
+        raw = _read_parquet(path)
+        if raw.frame.empty:
+            _fail(path, "the table has no rows; add one row per day")
+        yield raw
+        return
+    rows = 0
+    for raw in _csv_chunks(path):
+        if raw.frame.empty:
+            continue
+        rows += len(raw.frame)
+        yield raw
+    if not rows:
         _fail(path, "no data rows below the header; add one row per day", "line 1")
-    if raw.frame.empty:
-        _fail(path, "the table has no rows; add one row per day")
-    return raw
+
+
+def _read(path: Path) -> _Raw:
+    """Read one price file in full by its ending; reject header-only tables."""
+    parts = list(_read_parts(path))
+    frame = pd.concat([r.frame for r in parts]) if len(parts) > 1 else parts[0].frame
+    return _Raw(path, parts[0].header, frame, parts[0].unit)
 
 
 # --------------------------------------------------------------------------- values
@@ -299,6 +383,10 @@ def _first_bad(
     )
 
 
+#: The nanosecond timestamps' range, in whole years.
+_FIRST_DAY, _LAST_DAY = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
+
+
 def _dates(raw: _Raw, column: int) -> pd.Series:
     """Parse the date column to tz-naive normalised ``datetime64[ns]``.
 
@@ -330,6 +418,14 @@ def _dates(raw: _Raw, column: int) -> pd.Series:
         text,
     )
     _first_bad(raw, missing, column, "'{value}' is not a date; write dates as YYYY-MM-DD", text)
+    far = (parsed < _FIRST_DAY) | (parsed > _LAST_DAY)
+    _first_bad(
+        raw,
+        far,
+        column,
+        "'{value}' is outside the dates prices can have (1678-01-01 to 2261-12-31); fix the date",
+        text,
+    )
     return parsed.astype("datetime64[ns]")
 
 
@@ -656,25 +752,49 @@ class _Table:
         return self.built[key]
 
 
+def _sorted_by_ticker_and_date(frame: pd.DataFrame, codes: np.ndarray, uniques: Any) -> bool:
+    """True when ``frame`` is already in (ticker, date) order, so a stable sort would keep
+    it as it is (``codes, uniques``: ``pd.factorize`` of its tickers, first-seen order)."""
+    if len(codes) < 2:
+        return True
+    if not (bool(np.all(codes[1:] >= codes[:-1])) and pd.Index(uniques).is_monotonic_increasing):
+        return False
+    d = frame["date"].to_numpy()
+    return bool(np.all((d[1:] >= d[:-1]) | (codes[1:] != codes[:-1])))
+
+
 def _load(path: Path, per_ticker: bool) -> _Table:
     """Read and validate one file in full."""
     began = time.perf_counter()
-    raw = _read(path)
-    layout = _layout(raw, per_ticker)
-    if layout.form == "wide":
-        frame = _wide_frame(raw, layout)
-    else:
-        frame = _long_frame(raw, layout, _ticker_of(path))
-    frame = frame.sort_values(["_ticker", "date"], kind="stable", ignore_index=True)
+    layout: _Layout | None = None
+    parts: list[pd.DataFrame] = []
+    rows = 0
+    raw: _Raw | None = None
+    for raw in _read_parts(path):  # validated chunk by chunk: the text is not kept
+        if layout is None:
+            layout = _layout(raw, per_ticker)
+        if layout.form == "wide":
+            parts.append(_wide_frame(raw, layout))
+        else:
+            parts.append(_long_frame(raw, layout, _ticker_of(path)))
+        rows += len(raw.frame)
+    assert raw is not None and layout is not None  # _read_parts yields or raises
+    raw = _Raw(path, raw.header, raw.frame.iloc[:0], raw.unit)
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    del parts
+    codes, uniques = pd.factorize(frame["_ticker"])
+    if not _sorted_by_ticker_and_date(frame, codes, uniques):  # files usually are: no copy
+        frame = frame.sort_values(["_ticker", "date"], kind="stable", ignore_index=True)
+        codes, uniques = pd.factorize(frame["_ticker"])
     _check_duplicates(raw, frame, layout.form)
-    tickers = frame["_ticker"].to_numpy(dtype=object)
-    starts = np.r_[0, np.flatnonzero(tickers[1:] != tickers[:-1]) + 1]
+    starts = np.r_[0, np.flatnonzero(codes[1:] != codes[:-1]) + 1]
     stops = np.r_[starts[1:], len(frame)]
-    bounds = {str(tickers[a]): (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
+    names = [str(uniques[codes[a]]) for a in starts]
+    bounds = {n: (int(a), int(b)) for n, a, b in zip(names, starts, stops, strict=True)}
     logger.info(
         "read %s: %d rows, %s form, %d ticker(s) in %.2fs",
         path,
-        len(raw.frame),
+        rows,
         layout.form,
         len(bounds),
         time.perf_counter() - began,
