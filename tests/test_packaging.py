@@ -44,7 +44,6 @@ FAST_TESTS = [
     "tests/test_golden.py",
     "tests/test_events.py",
     "tests/test_engine_tables.py",
-    "tests/test_properties.py",
     "tests/test_cli.py",
     "tests/test_report.py",
     "tests/test_files_provider.py",
