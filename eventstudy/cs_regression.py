@@ -87,8 +87,18 @@ def regress(
             model = smf.wls(formula, data, weights=weights)
         else:
             model = smf.ols(formula, data)
-        fit = model.fit(**fit_kw)
     except Exception as exc:  # patsy/formula errors name the bad term
+        raise SettingsError(f"--regress {formula!r}: {exc}") from None
+    n, k = int(model.nobs), int(model.exog.shape[1])
+    if n <= k:  # no residual degree of freedom: no SE, no test
+        raise SettingsError(
+            f"--regress {formula!r}: {n} event(s) with a CAR on [{win[0]}, {win[1]}] for "
+            f"{k} coefficient(s); the regression needs more events than coefficients (add "
+            "events or drop terms)"
+        )
+    try:
+        fit = model.fit(**fit_kw)
+    except Exception as exc:
         raise SettingsError(f"--regress {formula!r}: {exc}") from None
     ci = fit.conf_int(alpha=1.0 - res.settings.conf_level)
     table = pd.DataFrame(

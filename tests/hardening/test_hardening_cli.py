@@ -87,6 +87,7 @@ def _check(r) -> None:
     assert "Traceback" not in text and "unexpected" not in text, text[-2000:]
     assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
     assert "\x1b" not in text  # control characters shown escaped
+    assert "Warning:" not in text, text[-2000:]  # third-party warnings go to the log
 
 
 @pytest.fixture(scope="module")

@@ -241,3 +241,26 @@ def test_the_bootstrap_in_blocks_draws_what_one_call_draws(monkeypatch):
     means, sds = bootstrap._resample_moments(np.random.default_rng(5), x, 101)
     np.testing.assert_array_equal(means, x[idx].mean(axis=1))
     np.testing.assert_array_equal(sds, x[idx].std(axis=1, ddof=1))
+
+
+def test_a_regression_without_residual_degrees_of_freedom_is_named(tmp_path):
+    """Found by the option fuzzing: one event and ``car ~ 1`` raised statsmodels'
+    "resids must contain at least 2 elements" as an unexpected error."""
+    ev = tmp_path / "one.csv"
+    ev.write_text("event_id,ticker,date,timing\nmsft-openai,MSFT,2025-09-11,after_close\n")
+    r = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(ev),
+            "--prices",
+            str(SAMPLE_PRICES),
+            "--out",
+            str(tmp_path / "o"),
+            "-q",
+            "--regress",
+            "car ~ 1",
+        ],
+    )
+    assert r.exit_code == 2, r.output
+    assert "needs more events than coefficients" in r.output and "Warning" not in r.output
