@@ -181,19 +181,26 @@ def _chown(path: Path, uid: int) -> None:
         pytest.skip(f"cannot give a file to uid {uid} here: {exc.strerror}")
 
 
-def run_plain(tmp_path: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    cmd = [sys.executable, "-m", "eventstudy", "run", str(EVENTS), "--prices", str(SAMPLE_PRICES)]
+def cli_plain(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m eventstudy ARGS`` as a plain user (see :func:`_as_plain_user`)."""
     r = subprocess.run(
-        [*_as_plain_user(), *cmd, "--out", str(out), "-q", "--format", "csv", *extra],
+        [*_as_plain_user(), sys.executable, "-m", "eventstudy", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
         timeout=300,
     )
     assert "Traceback" not in r.stderr and "unexpected" not in r.stderr, r.stderr
     return r
+
+
+def run_plain(tmp_path: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return cli_plain(
+        tmp_path,
+        *("run", str(EVENTS), "--prices", str(SAMPLE_PRICES), "--out", str(out), "-q"),
+        *("--format", "csv", *extra),
+    )
 
 
 def test_a_read_only_parent_is_named_and_nothing_is_written(tmp_path):
@@ -282,14 +289,7 @@ def test_a_batch_into_another_users_folder_exits_2(tmp_path):
     cfg.write_text(
         f'[studies.s]\nevents = "{EVENTS}"\nprices = "{SAMPLE_PRICES}"\noutput = "{out}"\n'
     )
-    r = subprocess.run(
-        [*_as_plain_user(), sys.executable, "-m", "eventstudy", "batch", str(cfg)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
-        timeout=300,
-    )
+    r = cli_plain(tmp_path, "batch", str(cfg))
     assert r.returncode == 2, r.stderr + r.stdout
     assert "belongs to another user" in r.stderr + r.stdout
     assert not (out / "car.csv").exists()

@@ -213,21 +213,9 @@ def test_random_bytes_as_events_file_exit_2(tmp_path, data):
     ],
 )
 def test_resampling_counts_and_seeds_are_bounded_before_any_work(tmp_path, args, message):
-    r = CliRunner().invoke(
-        main,
-        [
-            "run",
-            str(ROOT / "events.csv"),
-            "--prices",
-            str(SAMPLE_PRICES),
-            "--out",
-            str(tmp_path / "o"),
-            "-q",
-            *args,
-        ],
-    )
+    r = _run_sample(tmp_path, *args)
     assert r.exit_code == 2 and message in r.output, r.output
-    assert not (tmp_path / "o").exists()
+    assert not (tmp_path / "out").exists()
 
 
 def test_the_bootstrap_in_blocks_draws_what_one_call_draws(monkeypatch):
@@ -248,19 +236,6 @@ def test_a_regression_without_residual_degrees_of_freedom_is_named(tmp_path):
     "resids must contain at least 2 elements" as an unexpected error."""
     ev = tmp_path / "one.csv"
     ev.write_text("event_id,ticker,date,timing\nmsft-openai,MSFT,2025-09-11,after_close\n")
-    r = CliRunner().invoke(
-        main,
-        [
-            "run",
-            str(ev),
-            "--prices",
-            str(SAMPLE_PRICES),
-            "--out",
-            str(tmp_path / "o"),
-            "-q",
-            "--regress",
-            "car ~ 1",
-        ],
-    )
+    r = _run_sample(tmp_path, "--regress", "car ~ 1", events=ev)
     assert r.exit_code == 2, r.output
     assert "needs more events than coefficients" in r.output and "Warning" not in r.output
