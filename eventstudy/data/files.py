@@ -31,7 +31,7 @@ import os
 import re
 import time
 import warnings
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -208,7 +208,7 @@ def _scan_bytes(path: Path) -> None:
         _fail(path, f"cannot be read ({exc}); check the file is a CSV or a gzipped CSV")
 
 
-def _csv_chunks(path: Path) -> Any:
+def _csv_chunks(path: Path) -> Iterator[_Raw]:
     """The CSV (or CSV.gz) as text, :data:`CSV_CHUNK_ROWS` rows at a time, as
     :class:`_Raw` parts under the file's header; indexes are file line numbers
     (header = line 1) and blank lines are dropped."""
@@ -253,13 +253,6 @@ def _csv_chunks(path: Path) -> Any:
         _fail(path, f"cannot be read ({exc}); check the file is a CSV or a gzipped CSV")
     if header is None:
         _fail(path, "the file is empty (blank lines only); it needs a header and one row per day")
-
-
-def _read_csv(path: Path) -> _Raw:
-    """The whole CSV as one :class:`_Raw` (tests and small files)."""
-    parts = list(_csv_chunks(path))
-    frame = pd.concat([r.frame for r in parts]) if len(parts) > 1 else parts[0].frame
-    return _Raw(path, parts[0].header, frame, "line")
 
 
 def _parquet_frame(path: Path) -> pd.DataFrame:
@@ -312,7 +305,7 @@ def _read_parquet(path: Path) -> _Raw:
     return _Raw(path, header, table, "row")
 
 
-def _read_parts(path: Path) -> Any:
+def _read_parts(path: Path) -> Iterator[_Raw]:
     """One price file by its ending, as :class:`_Raw` parts (CSV: chunks of rows;
     Parquet: one part). Header-only tables are rejected."""
     from eventstudy.limits import check_file_size
@@ -333,13 +326,6 @@ def _read_parts(path: Path) -> Any:
         yield raw
     if not rows:
         _fail(path, "no data rows below the header; add one row per day", "line 1")
-
-
-def _read(path: Path) -> _Raw:
-    """Read one price file in full by its ending; reject header-only tables."""
-    parts = list(_read_parts(path))
-    frame = pd.concat([r.frame for r in parts]) if len(parts) > 1 else parts[0].frame
-    return _Raw(path, parts[0].header, frame, parts[0].unit)
 
 
 # --------------------------------------------------------------------------- values
