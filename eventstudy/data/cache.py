@@ -156,6 +156,19 @@ def quarantine(path: Path) -> Path:
     return target
 
 
+@contextlib.contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` on ``conn``; rolled back on any exception."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 #: Caches verified by ``PRAGMA quick_check`` in this process: (path, size, mtime).
 _VERIFIED: set[tuple[str, int, int]] = set()
 
@@ -311,15 +324,9 @@ class PriceCache:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any exception."""
-        with self._connection() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        """A connection inside ``BEGIN IMMEDIATE`` ... ``COMMIT`` (see :func:`_immediate`)."""
+        with self._connection() as conn, _immediate(conn):
+            yield conn
 
     def _initialise(self) -> None:
         try:
@@ -329,18 +336,13 @@ class PriceCache:
             head = b""
         if head and head != b"SQLite format 3\x00":
             raise self._not_a_cache("not an SQLite file")
-        try:
-            with self._connection() as conn:
-                app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-                if app_id == APPLICATION_ID:
-                    self._check_meta(conn)
-                else:
-                    self._create(conn, app_id)
-                conn.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.DatabaseError as exc:  # an SQLite file (see above) that is damaged
-            if not _is_corruption(exc):
-                raise
-            raise CacheCorruptError(corrupt_message(self.path, str(exc))) from None
+        with self._connection() as conn:  # damage raises CacheCorruptError
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            if app_id == APPLICATION_ID:
+                self._check_meta(conn)
+            else:
+                self._create(conn, app_id)
+            conn.execute("PRAGMA journal_mode = WAL")
 
     def _create(self, conn: sqlite3.Connection, app_id: int) -> None:
         conn.execute("BEGIN IMMEDIATE")
@@ -379,7 +381,7 @@ class PriceCache:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as exc:
             if _is_corruption(exc):
-                raise CacheCorruptError(corrupt_message(self.path, str(exc))) from None
+                raise  # the connection reports damage (CacheCorruptError)
             raise self._not_a_cache(str(exc)) from exc
         if meta.get("app") != "eventstudy":
             raise self._not_a_cache("no eventstudy marker in its meta table")
@@ -396,15 +398,9 @@ class PriceCache:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if set(INTRADAY_TABLES) <= names:
             return
-        conn.execute("BEGIN IMMEDIATE")  # IF NOT EXISTS: another process may win the race
-        try:
+        with _immediate(conn):  # IF NOT EXISTS: another process may win the race
             for statement in filter(str.strip, _INTRADAY_SCHEMA.split(";")):
                 conn.execute(statement)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         log.info("added the intraday tables to price cache %s", self.path)
 
     # ------------------------------------------------------------------ reading
