@@ -125,9 +125,10 @@ def _lock_out_dir(out: Path) -> None:
         )
         sys.exit(EXIT_LOCKED)
     click.get_current_context().call_on_close(lock.release)
-    from eventstudy.batch.staging import check_replaceable
+    from eventstudy.batch import staging
 
-    check_replaceable(out)
+    staging.recover(out)  # finish or roll back a swap a killed run left half done
+    staging.check_replaceable(out)  # before any work: the swap must be able to replace it
 
 
 def _benchmark_option(ctx: Any, param: Any, value: str | None) -> str | None:
@@ -493,7 +494,6 @@ def run(
 
     # Everything is written into a staging folder beside --out, which then replaces
     # it in one step: a failure (disk full, a kill) leaves the previous outputs whole.
-    staging.recover(out)
     dest = staging.prepare_stage(out, keep_pages=frozenset(), html="html" in fmts)
     try:
         written = res.to_files(str(dest), fmts)

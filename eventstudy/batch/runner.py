@@ -341,6 +341,7 @@ def _run_locked(ctx: _Context) -> StudyOutcome:
     cfg, out = ctx.cfg, ctx.cfg.output
     t = time.perf_counter()
     staging.recover(out)
+    staging.check_replaceable(out)  # before any work: the swap must be able to replace it
     state = read_state(out)
     events_sha = _events_sha(cfg)
     skey, rkey = ctx.keys()

@@ -160,7 +160,6 @@ def recover(out: Path) -> str | None:
             note = "restored the outputs of the last completed run"
     for leftover in (stage, old):
         _remove(leftover)
-    check_replaceable(out)
     if out.is_dir():
         for folder in (out, out / "events"):
             if folder.is_dir():
