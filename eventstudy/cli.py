@@ -106,8 +106,8 @@ def _lock_out_dir(out: Path) -> None:
     75 when another ``run`` or batch writes there: two writers would mix their files."""
     import filelock
 
-    from eventstudy.batch.staging import lock_path
-    from eventstudy.output import not_a_study_folder, refuse_file
+    from eventstudy.batch.staging import lock_path, not_a_study_folder
+    from eventstudy.output import refuse_file
 
     refuse_file(out)
     problem = not_a_study_folder(out)  # the staged outputs replace the folder whole

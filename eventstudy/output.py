@@ -107,36 +107,6 @@ def write_table(df: pd.DataFrame, path: Path, fmt: str) -> Path:
     return path
 
 
-def not_a_study_folder(out: Path) -> str | None:
-    """Why ``out`` must not be replaced by a study's outputs (``None`` when it may).
-
-    Outputs replace the folder as a whole (:mod:`eventstudy.batch.staging`), so
-    the current folder or one above it, the file-system root, the home folder
-    and a project folder (holding ``.git``) are refused.
-    """
-    here = Path(os.path.abspath(out))
-    cwd = Path(os.getcwd())
-    why = None
-    if here == Path(here.anchor):
-        why = "the root of the file system"
-    elif here == cwd or here in cwd.parents:
-        why = "the current folder" if here == cwd else "a folder above the current one"
-    elif here == Path.home():
-        why = "the home folder"
-    else:
-        try:
-            if (here / ".git").exists():
-                why = "a project folder (it holds .git)"
-        except OSError:  # too long, a loop: the caller's own checks name it
-            pass
-    if why is None:
-        return None
-    return (
-        f"{out} is {why}; the outputs replace their folder as a whole, so give a "
-        f"folder of their own, e.g. {Path(out) / 'study'}"
-    )
-
-
 def refuse_file(out: Path) -> None:
     """``--out`` must be a folder (or not exist yet)."""
     if out.exists() and not out.is_dir():

@@ -554,7 +554,7 @@ def output_problem(output: Path) -> str | None:
     The batch replaces the folder on every update; an existing file (or
     anything else that is not a folder) there would be lost, so it is refused.
     """
-    from eventstudy.output import not_a_study_folder
+    from eventstudy.batch.staging import not_a_study_folder
 
     problem = not_a_study_folder(output)
     if problem:

@@ -112,6 +112,36 @@ def _may_override_owners() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
+def not_a_study_folder(out: Path) -> str | None:
+    """Why ``out`` must not be replaced by a study's outputs (``None`` when it may).
+
+    Outputs replace the folder as a whole (:func:`commit`), so
+    the current folder or one above it, the file-system root, the home folder
+    and a project folder (holding ``.git``) are refused.
+    """
+    here = Path(os.path.abspath(out))
+    cwd = Path(os.getcwd())
+    why = None
+    if here == Path(here.anchor):
+        why = "the root of the file system"
+    elif here == cwd or here in cwd.parents:
+        why = "the current folder" if here == cwd else "a folder above the current one"
+    elif here == Path.home():
+        why = "the home folder"
+    else:
+        try:
+            if (here / ".git").exists():
+                why = "a project folder (it holds .git)"
+        except OSError:  # too long, a loop: the caller's own checks name it
+            pass
+    if why is None:
+        return None
+    return (
+        f"{out} is {why}; the outputs replace their folder as a whole, so give a "
+        f"folder of their own, e.g. {Path(out) / 'study'}"
+    )
+
+
 def check_replaceable(out: Path) -> None:
     """Refuse (exit 2, before any work) an output folder that the swap could not
     replace whole, or could only replace by taking it from its owner.
