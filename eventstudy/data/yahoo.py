@@ -359,22 +359,13 @@ class YFinanceClient:
         ``yf.config.debug.hide_exceptions``, which we leave alone, so the
         ``DeprecationWarning`` is silenced here.
         """
-        import yfinance as yf
-
-        def request() -> pd.DataFrame:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=DeprecationWarning)
-                return yf.Ticker(ticker).history(
-                    start=start.isoformat(),
-                    end=(end + dt.timedelta(days=1)).isoformat(),
-                    interval="1d",
-                    auto_adjust=False,
-                    actions=True,
-                    raise_errors=True,
-                    timeout=self.timeout,
-                )
-
-        return within(self.deadline, request)
+        return self._history(
+            ticker,
+            start=start.isoformat(),
+            end=(end + dt.timedelta(days=1)).isoformat(),
+            interval="1d",
+            actions=True,
+        )
 
     def intraday_history(
         self, ticker: str, start_utc: pd.Timestamp, end_utc: pd.Timestamp, interval: str
@@ -386,20 +377,25 @@ class YFinanceClient:
         and columns ``Open High Low Close Adj Close Volume``. Yahoo's limits
         per interval are in :data:`eventstudy.data.yahoo_intraday.INTERVALS`.
         """
+        return self._history(
+            ticker,
+            start=pd.Timestamp(start_utc).to_pydatetime(),
+            end=pd.Timestamp(end_utc).to_pydatetime(),
+            interval=interval,
+            prepost=True,
+            actions=False,
+        )
+
+    def _history(self, ticker: str, **kwargs: Any) -> pd.DataFrame:
+        """``yf.Ticker(ticker).history(**kwargs)`` unadjusted, raising on failure, under
+        the per-read ``timeout`` and the whole-request ``deadline`` (:func:`within`)."""
         import yfinance as yf
 
         def request() -> pd.DataFrame:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", category=DeprecationWarning)
                 return yf.Ticker(ticker).history(
-                    start=pd.Timestamp(start_utc).to_pydatetime(),
-                    end=pd.Timestamp(end_utc).to_pydatetime(),
-                    interval=interval,
-                    prepost=True,
-                    auto_adjust=False,
-                    actions=False,
-                    raise_errors=True,
-                    timeout=self.timeout,
+                    auto_adjust=False, raise_errors=True, timeout=self.timeout, **kwargs
                 )
 
         return within(self.deadline, request)
