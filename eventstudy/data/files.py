@@ -193,7 +193,7 @@ def _scan_bytes(path: Path) -> None:
                         f"line {where}",
                     )
                 gaps = np.diff(np.r_[-1 - since_newline, newlines, len(data)]) - 1
-                if len(gaps) and int(gaps.max()) > longest:
+                if int(gaps.max()) > longest:
                     k = int(np.argmax(gaps > longest))
                     _fail(
                         path,
@@ -201,7 +201,7 @@ def _scan_bytes(path: Path) -> None:
                         "price file has one short row per day (is it a CSV?)",
                         f"line {line + k}",
                     )
-                since_newline = int(gaps[-1]) + 1 if len(gaps) else since_newline
+                since_newline = int(gaps[-1])  # bytes of the line still open
                 line += len(newlines)
                 offset += len(data)
     except (OSError, EOFError) as exc:

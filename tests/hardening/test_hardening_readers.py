@@ -181,3 +181,21 @@ def test_dates_beyond_the_timestamp_range_are_named(tmp_path):
         f.write_text(f"Date,Adj Close\n2025-01-02,2\n{day},1\n")
         with pytest.raises(PricesFileError, match=f"line 3, column 'Date': '{day}' is outside"):
             FilePriceProvider(f).get_prices(["FAR"], "2025-01-01", "2025-02-01")
+
+
+def test_the_line_length_scan_counts_lines_across_its_blocks(tmp_path, monkeypatch):
+    """A line split over several 7-byte read blocks is measured exactly: the limit
+    itself passes, one byte more is refused (with its line)."""
+    import pytest
+
+    from eventstudy.data import files
+    from eventstudy.errors import PricesFileError
+
+    monkeypatch.setattr(files, "_SCAN_BLOCK", 7)
+    monkeypatch.setenv("EVENTSTUDY_LIMIT_PRICE_LINE_BYTES", "30")
+    f = tmp_path / "p.csv"
+    f.write_bytes(b"ab\n" + b"x" * 30 + b"\ncd\n")
+    files._scan_bytes(f)
+    f.write_bytes(b"ab\n" + b"x" * 31 + b"\ncd\n")
+    with pytest.raises(PricesFileError, match="line 2: a line longer than 30 bytes"):
+        files._scan_bytes(f)
