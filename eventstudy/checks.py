@@ -155,9 +155,30 @@ def _store_flags(
 
 
 def price_flags(
-    table: PriceTable, store: PriceStore, ranges: Mapping[str, tuple[dt.date, dt.date]]
+    table: PriceTable,
+    store: PriceStore,
+    ranges: Mapping[str, tuple[dt.date, dt.date]],
+    table_parts: list[Part] | None = None,
 ) -> Flags:
-    """Every check on every ticker over its needed range, clipped to its data."""
+    """Every check on every ticker over its needed range, clipped to its data
+    (``table_parts``: :func:`table_flags`, when already computed)."""
+    lo, hi = _needed_days(table, ranges)
+    tickers = table.tickers.astype(str)
+    index_of = {t: k for k, t in enumerate(tickers)}
+    if table_parts is None:
+        table_parts = _table_flags(table, lo, hi)
+    return Flags(tickers, table_parts + _store_flags(store, index_of, lo, hi))
+
+
+def table_flags(table: PriceTable, ranges: Mapping[str, tuple[dt.date, dt.date]]) -> list[Part]:
+    """The checks that read only the price rows (:func:`price_flags` adds the others)."""
+    return _table_flags(table, *_needed_days(table, ranges))
+
+
+def _needed_days(
+    table: PriceTable, ranges: Mapping[str, tuple[dt.date, dt.date]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each ticker's needed day numbers ``[lo, hi]``, clipped to its data (empty if unneeded)."""
     tickers = table.tickers.astype(str)
     first, last = table.first_last()
     never, forever = np.iinfo(np.int64).max // 4, -np.iinfo(np.int64).max // 4
@@ -171,8 +192,7 @@ def price_flags(
         b = np.array([ranges[t][1] for t in names], dtype="datetime64[D]").astype(np.int64)
         lo[at] = np.maximum(a, first[at].astype(np.int64))
         hi[at] = np.minimum(b, last[at].astype(np.int64))
-    index_of = {t: k for k, t in enumerate(tickers)}
-    return Flags(tickers, _table_flags(table, lo, hi) + _store_flags(store, index_of, lo, hi))
+    return lo, hi
 
 
 def _text(flags: Flags, code: int, lo: int, hi: int) -> tuple[list[str], set[str]]:

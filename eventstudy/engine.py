@@ -16,6 +16,7 @@ Pure numpy/pandas (no files, no network). The data path, one way:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ from eventstudy.inference.sq import sq_test
 from eventstudy.panel import EventIndex, Factors, chunks, gather
 from eventstudy.settings import StudySettings
 from eventstudy.store import PriceStore
+from eventstudy.threads import Worker, inline, wanted
 
 SessionsFor = Callable[[str], pd.DatetimeIndex]
 ExchangeOf = Callable[[str], str]
@@ -174,6 +176,7 @@ def compute(
     factors: pd.DataFrame | None = None,
     *,
     chunk_size: int = CHUNK,
+    worker: Worker | None = None,
 ) -> EngineOutput:
     """Run the whole study on ``events`` (one row per event, day 0 resolved).
 
@@ -181,12 +184,18 @@ def compute(
     required by the factor models ``ff3``, ``carhart`` and ``ff5``.
 
     The matrix products here are many and small, so BLAS runs on one thread
-    (threads only contend for them, most of all on a busy machine).
+    (threads only contend for them, most of all on a busy machine). Instead,
+    independent stages run side by side in ``worker`` (:mod:`eventstudy.threads`;
+    by default a second thread for large studies), with the same numbers.
     """
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _compute(events, prices, settings, sessions_for, exchange_of, factors, chunk_size)
+    with threadpool_limits(limits=1, user_api="blas"), contextlib.ExitStack() as stack:
+        if worker is None:
+            worker = stack.enter_context(Worker(wanted(len(events))))
+        return _compute(
+            events, prices, settings, sessions_for, exchange_of, factors, chunk_size, worker
+        )
 
 
 def _compute(
@@ -197,6 +206,7 @@ def _compute(
     exchange_of: ExchangeOf,
     factors: pd.DataFrame | None,
     chunk_size: int,
+    worker: Worker,
 ) -> EngineOutput:
     from eventstudy import assemble
     from eventstudy.inference.crosssection import KpCollector, cross_sections
@@ -216,9 +226,11 @@ def _compute(
     n_cols = len(windows) + len(evt_days)
     corrado = CorradoSums(n_cols, len(est_days) + len(evt_days))
     kp_in = KpCollector(index, store, settings, est_days, evt_days)
-    extra_in = ExtraCollector(len(index), len(est_days))
+    extra_in = ExtraCollector(len(index), len(est_days), kp_in.residuals())
     clock.lap("store")
-    for sel, w, fit in fitted_chunks(store, index, prices, settings, fac, arr, clock, chunk_size):
+    ranked = None
+    chunked = fitted_chunks(store, index, prices, settings, fac, arr, clock, chunk_size, worker)
+    for sel, w, fit in chunked:
         included = (
             np.concatenate([np.isfinite(arr.window["car"][sel]), np.isfinite(arr.ar[sel])], axis=1)
             & arr.numbers[sel, None]
@@ -227,8 +239,9 @@ def _compute(
         resid_all = np.concatenate(
             [fit.resid_est, np.where(w.observed_evt, fit.ar, np.nan)], axis=1
         )
-        corrado.add(resid_all, arr.numbers[sel], included)
-        clock.lap("ranks")
+        if ranked is not None:  # one chunk in the worker at a time: bounded memory
+            ranked.result()
+        ranked = worker.submit("ranks", corrado.add, resid_all, arr.numbers[sel], included)
         kp_in.add(sel, fit.resid_est, arr.numbers[sel], included)
         clock.lap("kp")
         extra_in.add(sel, fit.resid_est, fit.sigma2, arr.numbers[sel])
@@ -247,11 +260,15 @@ def _compute(
         settings.alternative,
         SKEW_REPS,
         (settings.seed,),
+        worker,
     )
+    worker.drain()  # every task of the worker done (and none failed) before the tables
     out = assemble.engine_output(
         events, status, reason, index, arr, store, settings, cs, est_days, evt_days, fac
     )
     clock.lap("tables")
+    if worker.threaded:  # the worker's stages overlap the others: named apart
+        clock.seconds.update({f"{k} (thread 2)": v for k, v in worker.seconds.items()})
     return dataclasses.replace(out, timings=clock.seconds)
 
 
@@ -264,9 +281,11 @@ def fitted_chunks(
     arr: EventArrays,
     clock: Any,
     chunk_size: int = CHUNK,
+    worker: Worker | None = None,
 ) -> Iterator[tuple[np.ndarray, Any, models.ModelFit]]:
     """Each chunk's positions, stacked windows and fit, its per-event numbers already
-    stored in ``arr`` (:func:`_collect`).
+    stored in ``arr`` (:func:`_collect`; its SQ p-values by ``worker``, when given,
+    which the caller drains before reading them).
 
     ``settings.extra["inject_day0"]`` (placebo power simulations,
     :mod:`eventstudy.placebo`) adds a return to every day-0 return first.
@@ -291,7 +310,7 @@ def fitted_chunks(
         clock.lap("panel")
         fit = models.fit(settings.model, w)
         clock.lap("fit")
-        _collect(arr, sel, w, fit, settings, windows)
+        _collect(arr, sel, w, fit, settings, windows, worker or inline())
         yield sel, w, fit
 
 
@@ -330,8 +349,9 @@ def _collect(
     fit: models.ModelFit,
     settings: StudySettings,
     windows: list[np.ndarray],
+    worker: Worker,
 ) -> None:
-    """Store one chunk's per-event numbers at positions ``sel``."""
+    """Store one chunk's per-event numbers at positions ``sel`` (the SQ test's by ``worker``)."""
     status, reason = _statuses(w, fit, settings.min_estimation)
     arr.status[sel], arr.reason[sel] = status, reason
     numbers = np.isin(status, [OK, PENDING]) & w.est_complete
@@ -358,8 +378,31 @@ def _collect(
         for name in ("car", "se", "t", "p", "scar"):
             arr.window[name][sel, c] = np.where(numbers, getattr(cs, name), np.nan)
     lengths = np.array([len(cols) for cols in windows])
-    sq_p, _ = sq_test(fit.resid_est, arr.window["car"][sel], lengths, settings.alternative)
-    arr.window["sq_p"][sel] = np.where(keep, sq_p, np.nan)
+    worker.submit(
+        "sq",
+        _store_sq,
+        arr.window["sq_p"],
+        sel,
+        keep,
+        fit.resid_est,
+        arr.window["car"][sel],
+        lengths,
+        settings.alternative,
+    )
+
+
+def _store_sq(
+    out: np.ndarray,
+    sel: np.ndarray,
+    keep: np.ndarray,
+    resid_est: np.ndarray,
+    car: np.ndarray,
+    lengths: np.ndarray,
+    alternative: str,
+) -> None:
+    """The SQ p-values of one chunk's events into ``out[sel]`` (NaN where not ``keep``)."""
+    sq_p, _ = sq_test(resid_est, car, lengths, alternative)
+    out[sel] = np.where(keep, sq_p, np.nan)
 
 
 def _prepare(

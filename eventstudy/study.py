@@ -30,6 +30,7 @@ from eventstudy.errors import DuplicateEventWarning, SettingsError
 from eventstudy.events import load_events
 from eventstudy.result import StudyResult, build_meta
 from eventstudy.settings import StudySettings
+from eventstudy.threads import Worker, wanted
 
 logger = logging.getLogger(__name__)
 
@@ -214,16 +215,20 @@ class EventStudy:
         ranges = self.date_ranges()
         price_set = provider if isinstance(provider, PriceSet) else fetch_prices(provider, ranges)
         t1 = time.perf_counter()
-        out = engine.compute(
-            self.events,
-            price_set,
-            self.settings,
-            event_time.sessions,
-            lambda s: _safe_benchmark_mic(s, "XNYS"),
-            factors,
-        )
-        t2 = time.perf_counter()
-        out, quality = self._flag_data(out, price_set, ranges)
+        with Worker(wanted(len(self.events))) as worker:
+            # The checks of the price rows run beside the engine (:mod:`eventstudy.threads`).
+            table_parts = worker.submit("checks", checks.table_flags, price_set.table, ranges)
+            out = engine.compute(
+                self.events,
+                price_set,
+                self.settings,
+                event_time.sessions,
+                lambda s: _safe_benchmark_mic(s, "XNYS"),
+                factors,
+                worker=worker,
+            )
+            t2 = time.perf_counter()
+            out, quality = self._flag_data(out, price_set, ranges, table_parts.result())
         meta = build_meta(
             self.settings,
             price_set,
@@ -234,6 +239,8 @@ class EventStudy:
                 "compute_s": t2 - t1,
                 "checks_s": time.perf_counter() - t2,
                 **{f"engine_{k}_s": v for k, v in out.timings.items()},
+                # The second thread's stages overlap the others (:mod:`eventstudy.threads`).
+                **{f"engine_{k} (thread 2)_s": v for k, v in worker.seconds.items()},
             },
         )
         meta["data_quality"] = quality
@@ -264,10 +271,15 @@ class EventStudy:
         return lo, hi
 
     def _flag_data(
-        self, out: engine.EngineOutput, prices: PriceSet, ranges: dict[str, tuple[dt.date, dt.date]]
+        self,
+        out: engine.EngineOutput,
+        prices: PriceSet,
+        ranges: dict[str, tuple[dt.date, dt.date]],
+        table_parts: list[checks.Part] | None = None,
     ):
-        """Add a ``data_flags`` column (checks of the dates each event uses)."""
-        flags = checks.price_flags(prices.table, out.source.store, ranges)
+        """Add a ``data_flags`` column (checks of the dates each event uses;
+        ``table_parts``: :func:`checks.table_flags`, when already computed)."""
+        flags = checks.price_flags(prices.table, out.source.store, ranges, table_parts)
         lo, hi = self._span_arrays()
         ev = out.events
         texts, counts = checks.event_flags(

@@ -50,7 +50,7 @@ def _study(n_events: int, seed: int, cluster: bool = False, missing: float = 0.0
     return events, long
 
 
-def _compute(events, long, chunk_size=engine.CHUNK, **options):
+def _compute(events, long, chunk_size=engine.CHUNK, worker=None, **options):
     with _quiet():
         study = es.EventStudy(events, **options)
     prices = FramePriceProvider(long).get_ranges(study.date_ranges())
@@ -61,6 +61,7 @@ def _compute(events, long, chunk_size=engine.CHUNK, **options):
         event_time.sessions,
         lambda s: _safe_benchmark_mic(s, "XNYS"),
         chunk_size=chunk_size,
+        worker=worker,
     )
 
 
@@ -93,6 +94,23 @@ def test_chunked_path_equals_one_pass(chunk: int):
         )
     assert parts.kp_r == whole.kp_r
     pd.testing.assert_frame_equal(parts.estimation, whole.estimation, check_exact=True)
+
+
+@pytest.mark.parametrize("chunk", [7, engine.CHUNK])
+def test_second_thread_gives_the_same_numbers(chunk: int):
+    """The engine's worker thread (:mod:`eventstudy.threads`) changes no number."""
+    from eventstudy.threads import Worker
+
+    events, long = _study(300, seed=2, missing=0.002)
+    inline = _compute(events, long, chunk_size=chunk, worker=Worker(enabled=False))
+    with Worker(enabled=True) as worker:
+        threaded = _compute(events, long, chunk_size=chunk, worker=worker)
+    assert worker.seconds.keys() >= {"ranks", "sq", "extra"}
+    for name in ("events", "ar", "car", "aar", "tests"):
+        pd.testing.assert_frame_equal(
+            getattr(threaded, name), getattr(inline, name), check_exact=True, obj=name
+        )
+    assert threaded.kp_r == inline.kp_r
 
 
 @pytest.mark.parametrize("cluster", [False, True])

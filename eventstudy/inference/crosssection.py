@@ -18,6 +18,7 @@ import numpy as np
 from eventstudy.inference import extra, kp
 from eventstudy.inference.battery import Columns, TestColumn, battery
 from eventstudy.inference.rank import CorradoSums
+from eventstudy.threads import Worker, inline
 
 if TYPE_CHECKING:
     from eventstudy.panel import EventIndex
@@ -109,6 +110,11 @@ class KpCollector:
             self.sums = np.zeros((len(counts), le))
             self.self_sq = np.zeros(len(counts))
             self.kept: list[tuple[np.ndarray, np.ndarray]] = []  # excluded events' rows
+
+    def residuals(self) -> np.ndarray | None:
+        """The exact path's ``(M, Le)`` estimation residuals (NaN for events not
+        estimated), filled by :meth:`add`; ``None`` on the approximate path."""
+        return self.resid if self.exact else None
 
     def add(
         self, sel: np.ndarray, resid: np.ndarray, numbers: np.ndarray, included: np.ndarray
@@ -235,6 +241,24 @@ class KpCollector:
         return kp.overlap(i, j, shift, len(cols))
 
 
+def _extra_tests(
+    extra_in: extra.ExtraCollector,
+    car: np.ndarray,
+    scar: np.ndarray,
+    included: np.ndarray,
+    spans: list[np.ndarray],
+    n_included: np.ndarray,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``bw_crude`` and ``grank`` of every column."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        caar = np.where(included, car, 0.0).sum(axis=0) / n_included
+    lengths = np.array([len(s) for s in spans], dtype=float)
+    return {
+        "bw_crude": extra.bw_crude(extra_in, caar, lengths, included),
+        "grank": extra.grank(extra_in, scar, included),
+    }
+
+
 def cross_sections(
     arr: Any,
     index: EventIndex,
@@ -247,31 +271,36 @@ def cross_sections(
     alternative: str = "two-sided",
     skew_reps: int = extra.SKEW_REPS,
     seed: tuple[int, ...] = (0,),
+    worker: Worker | None = None,
 ) -> CrossSections:
     """Run the battery on every CAR window and day (``extra_in``: the inputs of
     ``bw_crude`` and ``grank``; without it those two are NaN; ``skew_reps``,
-    ``seed``: the bootstrap of ``skew_t``)."""
+    ``seed``: the bootstrap of ``skew_t``).
+
+    ``worker`` (:mod:`eventstudy.threads`) computes the Corrado statistics and
+    ``bw_crude``/``grank`` while this thread computes the KP ``r``; its earlier
+    tasks (the Corrado sums of each chunk) run first.
+    """
+    worker = worker or inline()
     lw = arr.ar.shape[1]
     car = np.concatenate([arr.window["car"], arr.ar], axis=1)
     scar = np.concatenate([arr.window["scar"], arr.day_scar], axis=1)
     included = np.isfinite(car) & arr.numbers[:, None]
     spans = [*windows, *(np.array([d]) for d in range(lw))]
     n_included = included.sum(axis=0)
+    corr_later = worker.submit("ranks", corrado.statistics, [le + s for s in spans], n_included)
+    pre_later = None
+    if extra_in is not None:
+        pre_later = worker.submit(
+            "extra", _extra_tests, extra_in, car, scar, included, spans, n_included
+        )
     r = kp_in.r(included, spans)
     if clock is not None:
         clock.lap("kp")
-    corr = corrado.statistics([le + s for s in spans], n_included)
-    pre = None
-    if extra_in is not None:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            caar = np.where(included, car, 0.0).sum(axis=0) / n_included
-        lengths = np.array([len(s) for s in spans], dtype=float)
-        pre = {
-            "bw_crude": extra.bw_crude(extra_in, caar, lengths, included),
-            "grank": extra.grank(extra_in, scar, included),
-        }
-        if clock is not None:
-            clock.lap("extra")
+    corr = corr_later.result()
+    pre = pre_later.result() if pre_later is not None else None
+    if clock is not None:
+        clock.lap("extra")
     cols = Columns(
         car=car,
         scar=scar,

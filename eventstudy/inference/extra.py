@@ -63,16 +63,23 @@ _BLOCK = 4_000_000
 class ExtraCollector:
     """What ``bw_crude`` and ``grank`` need, chunk by chunk: every estimated
     event's estimation residuals ``(M, Le)`` and ``sigma``, used once all
-    chunks are in (so the results do not depend on the chunking)."""
+    chunks are in (so the results do not depend on the chunking).
 
-    def __init__(self, m: int, le: int) -> None:
-        self.resid = np.full((m, le), np.nan)
+    ``shared``: an ``(M, Le)`` array that another collector fills with the
+    same residuals (NaN for events not estimated), the exact KP path's; then
+    they are kept once.
+    """
+
+    def __init__(self, m: int, le: int, shared: np.ndarray | None = None) -> None:
+        self._own = shared is None
+        self.resid = np.full((m, le), np.nan) if shared is None else shared
         self.sigma = np.full(m, np.nan)
 
     def add(
         self, sel: np.ndarray, resid: np.ndarray, sigma2: np.ndarray, numbers: np.ndarray
     ) -> None:
-        self.resid[sel] = np.where(numbers[:, None], resid, np.nan)
+        if self._own:
+            self.resid[sel] = np.where(numbers[:, None], resid, np.nan)
         with np.errstate(invalid="ignore"):
             self.sigma[sel] = np.where(numbers, np.sqrt(sigma2), np.nan)
 
