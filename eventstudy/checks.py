@@ -70,7 +70,8 @@ class Flags:
 
 
 def _days(values: np.ndarray) -> np.ndarray:
-    return values.astype("datetime64[D]").astype(np.int64)
+    days = values.astype("datetime64[D]", copy=False)
+    return days.view(np.int64) if days.flags.c_contiguous else days.astype(np.int64)
 
 
 def _table_flags(table: PriceTable, lo: np.ndarray, hi: np.ndarray) -> list[Part]:
@@ -78,10 +79,10 @@ def _table_flags(table: PriceTable, lo: np.ndarray, hi: np.ndarray) -> list[Part
     codes = table.codes
     day = _days(table.dates)
     keep = (day >= lo[codes]) & (day <= hi[codes])
-    rows = np.flatnonzero(keep)
+    rows: slice | np.ndarray = slice(None) if keep.all() else np.flatnonzero(keep)
     code, day = codes[rows], day[rows]
     parts: list[Part] = []
-    bad = np.zeros(len(rows), bool)
+    bad = np.zeros(len(code), bool)
     for c in _PRICES:
         if c in table.values:
             with np.errstate(invalid="ignore"):
@@ -94,14 +95,14 @@ def _table_flags(table: PriceTable, lo: np.ndarray, hi: np.ndarray) -> list[Part
     new_run = ~same_tk | np.r_[True, price[1:] != price[:-1]]
     run_id = np.cumsum(new_run) - 1
     length = np.bincount(run_id)
-    stale = length[run_id] >= STALE_RUN
+    stale = np.repeat(length >= STALE_RUN, length)
     if stale.any():
         parts.append(
             (code[stale], np.full(int(stale.sum()), _STALE), run_id[stale] + (1 << 40), day[stale])
         )
     # Split-like jumps between consecutive positive rows of one ticker.
     pos = price > 0
-    pr, cr, dr = price[pos], code[pos], day[pos]
+    pr, cr, dr = (price, code, day) if pos.all() else (price[pos], code[pos], day[pos])
     if len(pr) > 1:
         with np.errstate(invalid="ignore", divide="ignore"):
             gross = pr[1:] / pr[:-1]

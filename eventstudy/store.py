@@ -143,27 +143,50 @@ class OffCalendar:
     dates: np.ndarray  # datetime64[D]
 
 
+def _session_positions(sessions_d: np.ndarray, dates: np.ndarray) -> np.ndarray:
+    """Position of each date among the (ascending) sessions, -1 for a non-session.
+
+    One lookup table over the calendar days the sessions span (a gather per
+    date, not a binary search).
+    """
+    out = np.full(len(dates), -1, np.int64)
+    if not len(sessions_d) or not len(dates):
+        return out
+    s = sessions_d.astype("datetime64[D]").view(np.int64)
+    lut = np.full(int(s[-1] - s[0]) + 1, -1, np.int64)
+    lut[s - s[0]] = np.arange(len(s))
+    rel = dates.astype("datetime64[D]", copy=False).view(np.int64) - s[0]
+    inside = (rel >= 0) & (rel < len(lut))
+    if inside.all():
+        return lut[rel]
+    out[inside] = lut[rel[inside]]
+    return out
+
+
 def _scatter(table: PriceTable, codes: np.ndarray, sessions_d: np.ndarray, return_type: str):
     """Ragged runs of ``codes``' prices on ``sessions_d`` (positions, flat arrays, misfits)."""
-    counts = table.starts[codes + 1] - table.starts[codes]
-    owner = np.repeat(np.arange(len(codes)), counts)
-    rows = (
-        table.starts[codes][owner]
-        + np.arange(int(counts.sum()))
-        - np.repeat(np.cumsum(counts) - counts, counts)
-    )
+    rows: np.ndarray | slice
+    if len(codes) == len(table.tickers):  # every ticker (one calendar): the rows as they are
+        owner, rows = table.codes, slice(None)
+    else:
+        counts = table.starts[codes + 1] - table.starts[codes]
+        owner = np.repeat(np.arange(len(codes)), counts)
+        rows = (
+            table.starts[codes][owner]
+            + np.arange(int(counts.sum()))
+            - np.repeat(np.cumsum(counts) - counts, counts)
+        )
     dates = table.dates[rows]
-    pos = np.searchsorted(sessions_d, dates)
-    inside = pos < len(sessions_d)
-    match = np.zeros(len(rows), dtype=bool)
-    match[inside] = sessions_d[pos[inside]] == dates[inside]
+    pos = _session_positions(sessions_d, dates)
+    match = pos >= 0
     misfit = []
     if not match.all():
         bad_owner, bad_dates = owner[~match], dates[~match]
         cuts = np.flatnonzero(np.r_[True, bad_owner[1:] != bad_owner[:-1]])
         for a, b in zip(cuts, np.r_[cuts[1:], len(bad_owner)], strict=True):
             misfit.append((int(codes[bad_owner[a]]), bad_dates[a:b]))
-    rows, owner, pos = rows[match], owner[match], pos[match]
+        keep = np.flatnonzero(match) if isinstance(rows, slice) else rows[match]
+        rows, owner, pos = keep, owner[match], pos[match]
     n = len(codes)
     first = np.full(n, 0, np.int64)
     last = np.full(n, -1, np.int64)

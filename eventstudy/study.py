@@ -240,7 +240,11 @@ class EventStudy:
                 "checks_s": time.perf_counter() - t2,
                 **{f"engine_{k}_s": v for k, v in out.timings.items()},
                 # The second thread's stages overlap the others (:mod:`eventstudy.threads`).
-                **{f"engine_{k} (thread 2)_s": v for k, v in worker.seconds.items()},
+                **{
+                    f"engine_{k} (thread 2)_s": v
+                    for k, v in worker.seconds.items()
+                    if worker.threaded
+                },
             },
         )
         meta["data_quality"] = quality

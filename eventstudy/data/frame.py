@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.data.base import PriceSet
-from eventstudy.data.table import COLUMNS, PriceTable, factorize_tickers, first_duplicate
+from eventstudy.data.table import COLUMNS, PriceTable, factorize_tickers
 from eventstudy.errors import PricesFileError
 
 NAME = "prices DataFrame"
@@ -84,16 +84,14 @@ def price_table(df: pd.DataFrame) -> PriceTable:
             f"{NAME}: price {price[k]} for {names[codes[k]]} on {dates[k]} is not positive; "
             "prices must be > 0"
         )
-    keep = np.isfinite(price)
-    rows = np.flatnonzero(keep)
-    dup = first_duplicate(codes[rows], dates[rows].astype(np.int64))
-    if dup is not None:
-        k = rows[dup]
+
+    def duplicate(k: int) -> None:
         raise PricesFileError(
             f"{NAME}: duplicate rows for {names[codes[k]]} on {dates[k]}; keep one price per "
             "ticker and date"
         )
-    return PriceTable.from_codes(codes, names, dates, values)
+
+    return PriceTable.from_codes(codes, names, dates, values, on_duplicate=duplicate)
 
 
 class FramePriceProvider:

@@ -9,7 +9,7 @@ notebooks, tests).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,8 @@ COLUMNS: tuple[str, ...] = (
 
 def _days(values: object) -> np.ndarray:
     """Dates as ``datetime64[D]`` (tz-aware values keep their local calendar date)."""
+    if isinstance(values, np.ndarray) and values.dtype == np.dtype("datetime64[D]"):
+        return values
     idx = pd.DatetimeIndex(values)  # type: ignore[arg-type]
     if idx.tz is not None:
         idx = idx.tz_localize(None)
@@ -61,19 +63,19 @@ def factorize_tickers(tickers: object) -> tuple[np.ndarray, np.ndarray]:
     return fixed[codes].astype(np.int64), np.asarray(final, dtype=object)
 
 
-def sort_order(codes: np.ndarray, days: np.ndarray) -> np.ndarray | None:
-    """The order that sorts rows by (ticker, date), or ``None`` when already sorted."""
-    key = codes.astype(np.int64) * (1 << 32) + days.astype(np.int64)
+def _row_keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """``code * 2^32 + day number``: sorts rows by (ticker, date)."""
+    day = days.view(np.int64) if days.dtype.kind == "M" else days.astype(np.int64, copy=False)
+    return codes.astype(np.int64, copy=False) * (1 << 32) + day
+
+
+def _key_order(key: np.ndarray) -> np.ndarray | None:
     if len(key) < 2 or bool((key[1:] >= key[:-1]).all()):
         return None
     return np.argsort(key, kind="stable")
 
 
-def first_duplicate(codes: np.ndarray, days: np.ndarray) -> int | None:
-    """Position (in the given order) of the second row of the first repeated
-    (ticker, date) pair, or ``None``."""
-    key = codes.astype(np.int64) * (1 << 32) + days.astype(np.int64)
-    order = sort_order(codes, days)
+def _first_repeat(key: np.ndarray, order: np.ndarray | None) -> int | None:
     sk = key if order is None else key[order]
     same = np.flatnonzero(sk[1:] == sk[:-1])
     if not len(same):
@@ -134,16 +136,29 @@ class PriceTable:
         values: Mapping[str, object],
         *,
         drop_missing: bool = True,
+        on_duplicate: Callable[[int], None] | None = None,
     ) -> PriceTable:
-        """Like :meth:`from_arrays` with tickers given as codes into sorted ``uniques``."""
+        """Like :meth:`from_arrays` with tickers given as codes into sorted ``uniques``.
+
+        ``on_duplicate(row)``: called (it should raise) with the position in the
+        given rows of the second row of the first repeated (ticker, date) pair
+        among the rows kept; the sort key is computed once for both.
+        """
         days = _days(dates)
         cols = {k: np.asarray(v, dtype=np.float64) for k, v in values.items() if v is not None}
+        kept = None
         if drop_missing:
             keep = np.isfinite(cols["adj_close"])
             if not keep.all():
-                codes, days = codes[keep], days[keep]
-                cols = {k: v[keep] for k, v in cols.items()}
-        order = sort_order(codes, days)
+                kept = np.flatnonzero(keep)
+                codes, days = codes[kept], days[kept]
+                cols = {k: v[kept] for k, v in cols.items()}
+        key = _row_keys(codes, days)
+        order = _key_order(key)
+        if on_duplicate is not None:
+            dup = _first_repeat(key, order)
+            if dup is not None:
+                on_duplicate(dup if kept is None else int(kept[dup]))
         if order is not None:
             codes, days = codes[order], days[order]
             cols = {c: cols[c][order] for c in cols}
@@ -250,6 +265,8 @@ class PriceTable:
             hi_t[pos] = _as_day(end) if end is not None else np.datetime64("9999-12-31")
         codes = self.codes
         keep = (self.dates >= lo_t[codes]) & (self.dates <= hi_t[codes])
+        if keep.all():  # every row wanted: the table as it is (its arrays are not written to)
+            return self
         kept = np.bincount(codes[keep], minlength=n)
         has = kept > 0
         starts = np.concatenate([[0], np.cumsum(kept[has])]).astype(np.int64)
