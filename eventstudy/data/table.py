@@ -9,6 +9,7 @@ notebooks, tests).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,8 +40,14 @@ def _days(values: object) -> np.ndarray:
     return idx.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
 
 
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
 def _day_array(values: list[Any]) -> np.ndarray:
     """Dates (``datetime.date``, strings, Timestamps) as ``datetime64[D]``, vectorised."""
+    if values and all(type(v) is dt.date for v in values):  # ordinals: 20x numpy's parsing
+        ordinal = np.fromiter((v.toordinal() for v in values), np.int64, len(values))
+        return (ordinal - _EPOCH_ORDINAL).astype("datetime64[D]")
     try:
         return np.array(values, dtype="datetime64[D]")
     except (TypeError, ValueError):
@@ -263,10 +270,11 @@ class PriceTable:
         else:
             lo_t[pos] = _as_day(start) if start is not None else np.datetime64("0001-01-01")
             hi_t[pos] = _as_day(end) if end is not None else np.datetime64("9999-12-31")
+        first, last = self.first_last()
+        if bool(((first >= lo_t) & (last <= hi_t)).all()):
+            return self  # every row wanted: the table as it is (its arrays are not written to)
         codes = self.codes
         keep = (self.dates >= lo_t[codes]) & (self.dates <= hi_t[codes])
-        if keep.all():  # every row wanted: the table as it is (its arrays are not written to)
-            return self
         kept = np.bincount(codes[keep], minlength=n)
         has = kept > 0
         starts = np.concatenate([[0], np.cumsum(kept[has])]).astype(np.int64)
