@@ -57,13 +57,21 @@ class Worker:
         )
         self.seconds: dict[str, float] = {}
         self._given: list[Future[Any]] = []
+        self._stealable: dict[Future[Any], Callable[[], Any]] = {}
 
     @property
     def threaded(self) -> bool:
         return self._pool is not None
 
-    def submit(self, name: str, fn: Callable[..., T], *args: Any) -> Future[T]:
-        """Run ``fn(*args)`` after the tasks given before it; its time is added under ``name``."""
+    def submit(
+        self, name: str, fn: Callable[..., T], *args: Any, stealable: bool = False
+    ) -> Future[T]:
+        """Run ``fn(*args)`` after the tasks given before it; its time is added under ``name``.
+
+        ``stealable``: the task needs nothing from the tasks before it, so
+        :meth:`result` may run it in the caller's thread if the worker has not
+        started it yet (the caller would otherwise wait idle).
+        """
 
         def task() -> T:
             t0 = time.perf_counter()
@@ -80,16 +88,27 @@ class Worker:
                 later.set_result(task())
             except BaseException as exc:  # handed to .result(), as the thread would
                 later.set_exception(exc)
-        self._given = [f for f in self._given if not f.done() or f.exception() is not None]
+        self._given = [f for f in self._given if not f.done() or _failed(f)]
         self._given.append(later)
+        if stealable and self._pool is not None:
+            self._stealable[later] = lambda: fn(*args)  # the caller's clock times it
         return later
+
+    def result(self, later: Future[T]) -> T:
+        """``later``'s result; a stealable task not started yet runs here and now."""
+        task = self._stealable.pop(later, None)
+        if task is not None and later.cancel():
+            return task()  # type: ignore[no-any-return]
+        return later.result()
 
     def drain(self) -> None:
         """Wait for every task given so far; raise the first one's error, if any failed
         (a task whose result nobody asked for must not fail unseen)."""
         given, self._given = self._given, []
+        self._stealable.clear()
         for later in given:
-            later.result()
+            if not later.cancelled():  # a cancelled task was run by the caller (stolen)
+                later.result()
 
     def __enter__(self) -> Worker:
         return self
@@ -102,6 +121,10 @@ class Worker:
     ) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=kind is not None)
+
+
+def _failed(later: Future[Any]) -> bool:
+    return not later.cancelled() and later.exception() is not None
 
 
 #: A worker that runs everything at once in the caller's thread.

@@ -53,3 +53,25 @@ def test_the_switch(monkeypatch: pytest.MonkeyPatch):
     assert threads.wanted(10**6)
     monkeypatch.setattr(threads, "usable_cpus", lambda: 1)
     assert not threads.wanted(10**6)  # one CPU: no second thread
+
+
+def test_a_stealable_task_not_started_runs_in_the_caller():
+    gate = threading.Event()
+    where: list[str] = []
+    with Worker(True) as worker:
+        worker.submit("block", gate.wait)  # the worker is busy until the gate opens
+        later = worker.submit(
+            "steal", lambda: where.append(threading.current_thread().name) or 7, stealable=True
+        )
+        assert worker.result(later) == 7  # ran here, without waiting for the gate
+        gate.set()
+        worker.drain()
+    assert where == [threading.current_thread().name]
+    assert "steal" not in worker.seconds  # timed by the caller, not as the worker's
+
+
+def test_a_started_stealable_task_is_waited_for():
+    with Worker(True) as worker:
+        later = worker.submit("quick", lambda: threading.current_thread().name, stealable=True)
+        worker.drain()
+        assert worker.result(later) != threading.current_thread().name

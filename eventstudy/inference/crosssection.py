@@ -292,13 +292,13 @@ def cross_sections(
     pre_later = None
     if extra_in is not None:
         pre_later = worker.submit(
-            "extra", _extra_tests, extra_in, car, scar, included, spans, n_included
+            "extra", _extra_tests, extra_in, car, scar, included, spans, n_included, stealable=True
         )
     r = kp_in.r(included, spans)
     if clock is not None:
         clock.lap("kp")
+    pre = worker.result(pre_later) if pre_later is not None else None  # here, if not started
     corr = corr_later.result()
-    pre = pre_later.result() if pre_later is not None else None
     if clock is not None:
         clock.lap("extra")
     cols = Columns(

@@ -154,8 +154,17 @@ def _cross_products(rows: Rows, block: int) -> tuple[np.ndarray, np.ndarray, np.
     return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_v)
 
 
-def _prefix(values: np.ndarray) -> np.ndarray:
-    return np.concatenate([np.zeros((len(values), 1)), np.cumsum(values, axis=1)], axis=1)
+def _prefixes(z: np.ndarray, block: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise prefix sums of ``z`` and ``z^2`` with a leading 0 column, written in
+    place block by block (no ``(M, L)`` temporaries)."""
+    n, le = z.shape
+    pz, pz2 = np.empty((n, le + 1)), np.empty((n, le + 1))
+    pz[:, 0] = pz2[:, 0] = 0.0
+    for a in range(0, n, block):
+        part = z[a : a + block]
+        np.cumsum(part, axis=1, out=pz[a : a + block, 1:])
+        np.cumsum(part * part, axis=1, out=pz2[a : a + block, 1:])
+    return pz, pz2
 
 
 def _masked_sums(rows: Rows, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -205,7 +214,7 @@ def banded_sums(rows: Rows, block: int = BLOCK) -> PairSums:
         d = rows.start[j[f]] - rows.start[i[f]]  # j's local index = i's local index - d
         k1, k2 = np.clip(d, 0, le), np.clip(le + d, 0, le)
         l1, l2 = k1 - d, k2 - d
-        pz, pz2 = _prefix(rows.z), _prefix(rows.z * rows.z)
+        pz, pz2 = _prefixes(rows.z)
         n[f] = k2 - k1
         sx[f] = pz[i[f], k2] - pz[i[f], k1]
         sxx[f] = pz2[i[f], k2] - pz2[i[f], k1]
