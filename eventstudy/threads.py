@@ -98,7 +98,7 @@ class Worker:
         """``later``'s result; a stealable task not started yet runs here and now."""
         task = self._stealable.pop(later, None)
         if task is not None and later.cancel():
-            return task()  # type: ignore[no-any-return]
+            return task()
         return later.result()
 
     def drain(self) -> None:
