@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from eventstudy.data.table import PriceTable
+from eventstudy.data.table import PriceTable, day_array
 from eventstudy.quality import MAX_LOG_RETURN, SPLIT_RATIOS, SPLIT_TOLERANCE, STALE_RUN
 from eventstudy.store import PriceStore
 
@@ -189,8 +189,8 @@ def _needed_days(
     names = [t for t in ranges if t in held]
     if names:
         at = pd.Index(tickers).get_indexer(pd.Index(names))
-        a = np.array([ranges[t][0] for t in names], dtype="datetime64[D]").astype(np.int64)
-        b = np.array([ranges[t][1] for t in names], dtype="datetime64[D]").astype(np.int64)
+        a = day_array([ranges[t][0] for t in names]).astype(np.int64)
+        b = day_array([ranges[t][1] for t in names]).astype(np.int64)
         lo[at] = np.maximum(a, first[at].astype(np.int64))
         hi[at] = np.minimum(b, last[at].astype(np.int64))
     return lo, hi

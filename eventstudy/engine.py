@@ -419,7 +419,8 @@ def _prepare(
     benches = events["benchmark"].astype(str).to_numpy(dtype=object)
     mics = events["exchange"].astype(str).to_numpy(dtype=object)
     need_bench = uses_benchmark(settings.model)
-    served = pd.Index(table.tickers.astype(str))
+    served_names = table.tickers.astype(str).tolist()
+    served = pd.Index(served_names, dtype=object)
     has_stock = served.get_indexer(pd.Index(tickers)) >= 0
     has_bench = (served.get_indexer(pd.Index(benches)) >= 0) | (not need_bench)
     status = np.full(n, "", dtype=object)
@@ -434,7 +435,7 @@ def _prepare(
             )
         status[i], reason[i] = FAILED, "; ".join(problems)
     stocks = dict(zip(tickers, mics, strict=True))
-    mic_of = {str(s): stocks.get(str(s)) or exchange_of(str(s)) for s in served}
+    mic_of = {s: stocks.get(s) or exchange_of(s) for s in served_names}
     # Benchmarks are read for display even when the model does not use them.
     foreign = {
         (b, m) for b, m in set(zip(benches, mics, strict=True)) if b in mic_of and mic_of[b] != m

@@ -43,7 +43,7 @@ def _days(values: object) -> np.ndarray:
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
-def _day_array(values: list[Any]) -> np.ndarray:
+def day_array(values: list[Any]) -> np.ndarray:
     """Dates (``datetime.date``, strings, Timestamps) as ``datetime64[D]``, vectorised."""
     if values and all(type(v) is dt.date for v in values):  # ordinals: 20x numpy's parsing
         ordinal = np.fromiter((v.toordinal() for v in values), np.int64, len(values))
@@ -265,8 +265,8 @@ class PriceTable:
             pos = pos[pos >= 0]
         if ranges is not None:
             assert names is not None
-            lo_t[pos] = _day_array([ranges[nm][0] for nm in names])
-            hi_t[pos] = _day_array([ranges[nm][1] for nm in names])
+            lo_t[pos] = day_array([ranges[nm][0] for nm in names])
+            hi_t[pos] = day_array([ranges[nm][1] for nm in names])
         else:
             lo_t[pos] = _as_day(start) if start is not None else np.datetime64("0001-01-01")
             hi_t[pos] = _as_day(end) if end is not None else np.datetime64("9999-12-31")
