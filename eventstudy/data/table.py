@@ -67,7 +67,10 @@ def factorize_tickers(tickers: object) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(pd.Series(tickers, copy=False), sort=False)
     names = pd.Index(uniques).astype(str).str.strip()
     fixed, final = pd.factorize(names, sort=True)
-    return fixed[codes].astype(np.int64), np.asarray(final, dtype=object)
+    codes = codes.astype(np.int64, copy=False)
+    if len(fixed) == len(final) and bool((fixed == np.arange(len(fixed))).all()):
+        return codes, np.asarray(final, dtype=object)  # already in sorted order (sorted input)
+    return fixed.astype(np.int64)[codes], np.asarray(final, dtype=object)
 
 
 def _row_keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -270,19 +273,22 @@ class PriceTable:
         else:
             lo_t[pos] = _as_day(start) if start is not None else np.datetime64("0001-01-01")
             hi_t[pos] = _as_day(end) if end is not None else np.datetime64("9999-12-31")
-        first, last = self.first_last()
-        if bool(((first >= lo_t) & (last <= hi_t)).all()):
+        # Dates ascend within each ticker: its wanted rows are one run [a, b).
+        a = _first_at_least(self.dates, self.starts, lo_t)
+        b = _first_at_least(self.dates, self.starts, hi_t + np.timedelta64(1, "D"))
+        b = np.maximum(a, b)
+        if bool((a == self.starts[:-1]).all() and (b == self.starts[1:]).all()):
             return self  # every row wanted: the table as it is (its arrays are not written to)
-        codes = self.codes
-        keep = (self.dates >= lo_t[codes]) & (self.dates <= hi_t[codes])
-        kept = np.bincount(codes[keep], minlength=n)
+        kept = b - a
         has = kept > 0
-        starts = np.concatenate([[0], np.cumsum(kept[has])]).astype(np.int64)
+        counts = kept[has]
+        starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        rows = np.arange(int(starts[-1])) + np.repeat(a[has] - starts[:-1], counts)
         return PriceTable(
             self.tickers[has],
             starts,
-            self.dates[keep],
-            {c: v[keep] for c, v in self.values.items()},
+            self.dates[rows],
+            {c: v[rows] for c, v in self.values.items()},
         )
 
     def first_last(self) -> tuple[np.ndarray, np.ndarray]:
@@ -291,6 +297,21 @@ class PriceTable:
             empty = np.array([], dtype="datetime64[D]")
             return empty, empty
         return self.dates[self.starts[:-1]], self.dates[self.starts[1:] - 1]
+
+
+def _first_at_least(dates: np.ndarray, starts: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """Per ticker ``k``, the first row in ``starts[k]:starts[k+1]`` dated ``>= bound[k]``
+    (``starts[k+1]`` if none): one vectorised binary search over all tickers at once."""
+    lo, hi = starts[:-1].copy(), starts[1:].copy()
+    last = max(len(dates) - 1, 0)
+    while True:
+        open_ = lo < hi
+        if not open_.any():
+            return lo
+        mid = (lo + hi) // 2
+        below = open_ & (dates[np.minimum(mid, last)] < bound)
+        lo = np.where(below, mid + 1, lo)
+        hi = np.where(open_ & ~below, mid, hi)
 
 
 class FramesView(Mapping[str, pd.DataFrame]):
