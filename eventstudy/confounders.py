@@ -44,9 +44,10 @@ def confounding_events(events: pd.DataFrame, lo: np.ndarray, hi: np.ndarray) -> 
     count = np.where(ok, b - a, 0) - ok.astype(np.int64)  # less the event itself
     ids = events["event_id"].astype(str).to_numpy()
     for i in np.flatnonzero(count > 0).tolist():
-        others = [ids[j] for j in order[a[i] : b[i]].tolist() if j != i]
-        text = "; ".join(others[:NAMED])
-        if len(others) > NAMED:
-            text += f"; and {len(others) - NAMED} more"
+        # Only the first NAMED + 1 of the run are read (one of them may be the event).
+        head = order[a[i] : min(b[i], a[i] + NAMED + 1)].tolist()
+        text = "; ".join([ids[j] for j in head if j != i][:NAMED])
+        if count[i] > NAMED:
+            text += f"; and {count[i] - NAMED} more"
         out[i] = text
     return out
