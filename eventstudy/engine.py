@@ -263,6 +263,7 @@ def _compute(
         worker,
     )
     worker.drain()  # every task of the worker done (and none failed) before the tables
+    del kp_in, extra_in, corrado, chunked  # their (N, L) arrays are not needed for the tables
     out = assemble.engine_output(
         events, status, reason, index, arr, store, settings, cs, est_days, evt_days, fac
     )

@@ -96,11 +96,17 @@ def test_chunked_path_equals_one_pass(chunk: int):
     pd.testing.assert_frame_equal(parts.estimation, whole.estimation, check_exact=True)
 
 
-@pytest.mark.parametrize("chunk", [7, engine.CHUNK])
-def test_second_thread_gives_the_same_numbers(chunk: int):
-    """The engine's worker thread (:mod:`eventstudy.threads`) changes no number."""
+@pytest.mark.parametrize(("chunk", "split"), [(7, False), (engine.CHUNK, False), (7, True)])
+def test_second_thread_gives_the_same_numbers(
+    chunk: int, split: bool, monkeypatch: pytest.MonkeyPatch
+):
+    """The engine's worker thread (:mod:`eventstudy.threads`) changes no number
+    (``split``: GRANK in two column sets, as from 50,000 events)."""
+    from eventstudy.inference import crosssection
     from eventstudy.threads import Worker
 
+    if split:
+        monkeypatch.setattr(crosssection, "GRANK_SPLIT_EVENTS", 0)
     events, long = _study(300, seed=2, missing=0.002)
     inline = _compute(events, long, chunk_size=chunk, worker=Worker(enabled=False))
     with Worker(enabled=True) as worker:
@@ -126,3 +132,20 @@ def test_approximate_kp_is_close_to_exact(cluster: bool):
     kp_e = exact.tests[exact.tests["statistic"] == "kp"]["value"].to_numpy()
     kp_a = approx.tests[approx.tests["statistic"] == "kp"]["value"].to_numpy()
     np.testing.assert_allclose(kp_a, kp_e, rtol=0.02, atol=0.02)
+
+
+def test_grank_in_two_column_sets_equals_one_pass(monkeypatch: pytest.MonkeyPatch):
+    from eventstudy.inference import crosssection
+
+    events, long = _study(300, seed=4, missing=0.002)
+    whole = _compute(events, long)
+    monkeypatch.setattr(crosssection, "GRANK_SPLIT_EVENTS", 0)
+    split = _compute(events, long)
+    got = split.tests[split.tests["statistic"] == "grank"]["value"].to_numpy()
+    want = whole.tests[whole.tests["statistic"] == "grank"]["value"].to_numpy()
+    assert len(got) and np.isfinite(want).any()
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    others = whole.tests["statistic"] != "grank"
+    pd.testing.assert_frame_equal(
+        split.tests[others.to_numpy()], whole.tests[others.to_numpy()], check_exact=True
+    )

@@ -10,6 +10,7 @@ runs it once for all columns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -241,22 +242,63 @@ class KpCollector:
         return kp.overlap(i, j, shift, len(cols))
 
 
-def _extra_tests(
+#: From this many events GRANK runs as two tasks over disjoint sets of columns (one
+#: per thread; below, one task: splitting repeats each event's ranking, which
+#: costs more than it saves at 10,000 events).
+GRANK_SPLIT_EVENTS = 50_000
+
+
+def _bw_crude(
+    extra_in: extra.ExtraCollector,
+    car: np.ndarray,
+    included: np.ndarray,
+    spans: list[np.ndarray],
+    n_included: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        caar = np.where(included, car, 0.0).sum(axis=0) / n_included
+    lengths = np.array([len(s) for s in spans], dtype=float)
+    return extra.bw_crude(extra_in, caar, lengths, included)
+
+
+def _grank_columns(
+    extra_in: extra.ExtraCollector, scar: np.ndarray, included: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    return extra.grank(extra_in, scar[:, cols], included[:, cols])
+
+
+def _extra_later(
+    worker: Worker,
     extra_in: extra.ExtraCollector,
     car: np.ndarray,
     scar: np.ndarray,
     included: np.ndarray,
     spans: list[np.ndarray],
     n_included: np.ndarray,
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``bw_crude`` and ``grank`` of every column."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        caar = np.where(included, car, 0.0).sum(axis=0) / n_included
-    lengths = np.array([len(s) for s in spans], dtype=float)
-    return {
-        "bw_crude": extra.bw_crude(extra_in, caar, lengths, included),
-        "grank": extra.grank(extra_in, scar, included),
-    }
+) -> Callable[[], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Give ``bw_crude`` and GRANK (in two column sets from :data:`GRANK_SPLIT_EVENTS`
+    events: each column's statistic needs only its own column) to ``worker``; the
+    returned call collects them (running here whichever the worker has not started)."""
+    n_parts = 2 if len(car) >= GRANK_SPLIT_EVENTS else 1
+    bw = worker.submit(
+        "extra", _bw_crude, extra_in, car, included, spans, n_included, stealable=True
+    )
+    parts = [
+        (
+            cols,
+            worker.submit("extra", _grank_columns, extra_in, scar, included, cols, stealable=True),
+        )
+        for cols in np.array_split(np.arange(car.shape[1]), n_parts)
+        if len(cols)
+    ]
+
+    def collect() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        t, df = np.full(car.shape[1], np.nan), np.full(car.shape[1], np.nan)
+        for cols, later in reversed(parts):  # the last given is the likeliest not started
+            t[cols], df[cols] = worker.result(later)
+        return {"bw_crude": worker.result(bw), "grank": (t, df)}
+
+    return collect
 
 
 def cross_sections(
@@ -291,13 +333,11 @@ def cross_sections(
     corr_later = worker.submit("ranks", corrado.statistics, [le + s for s in spans], n_included)
     pre_later = None
     if extra_in is not None:
-        pre_later = worker.submit(
-            "extra", _extra_tests, extra_in, car, scar, included, spans, n_included, stealable=True
-        )
+        pre_later = _extra_later(worker, extra_in, car, scar, included, spans, n_included)
     r = kp_in.r(included, spans)
     if clock is not None:
         clock.lap("kp")
-    pre = worker.result(pre_later) if pre_later is not None else None  # here, if not started
+    pre = pre_later() if pre_later is not None else None
     corr = corr_later.result()
     if clock is not None:
         clock.lap("extra")
