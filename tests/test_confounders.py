@@ -25,12 +25,9 @@ def test_equals_a_pair_loop_on_random_events():
     lo = (day0 - pd.Timedelta(days=360)).to_numpy()
     hi = (day0 + pd.Timedelta(days=14)).to_numpy()
     got = confounding_events(ev, lo, hi)
+    tick, d0 = ev["ticker"].to_numpy(dtype=object), day0.to_numpy()
     for i in range(n):
-        others = [
-            j
-            for j in range(n)
-            if j != i and ev.ticker[j] == ev.ticker[i] and lo[i] <= day0[j].to_numpy() <= hi[i]
-        ]
+        others = [j for j in range(n) if j != i and tick[j] == tick[i] and lo[i] <= d0[j] <= hi[i]]
         names = got[i].split("; ") if got[i] else []
         if len(others) > NAMED:
             assert names[-1] == f"and {len(others) - NAMED} more" and len(names) == NAMED + 1
