@@ -124,8 +124,11 @@ def t_interval(
 
     from eventstudy.inference.alternative import quantile
 
+    dfs = np.where(np.asarray(df, dtype=float) >= 1, df, np.nan)
+    # Events share a few degrees of freedom: the quantile once per distinct df.
+    uniq, at = np.unique(dfs, return_inverse=True)
     with np.errstate(invalid="ignore"):
-        q = stats.t.ppf(quantile(level, alternative), np.where(df >= 1, df, np.nan))
+        q = stats.t.ppf(quantile(level, alternative), uniq)[at.reshape(np.shape(dfs))]
     lo, hi = center - q * se, center + q * se
     if alternative == "greater":
         hi = np.where(np.isnan(lo), np.nan, np.inf)
