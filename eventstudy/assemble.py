@@ -42,16 +42,31 @@ def _ids(index: EventIndex, events: pd.DataFrame) -> tuple[np.ndarray, pd.Index]
     return ids[index.rows], pd.Index(ids[index.rows])
 
 
-def _categorical(codes: np.ndarray, ids: pd.Index) -> pd.Categorical:
-    """Ids ``ids[codes]`` as a categorical whose categories are sorted like the text
-    (so sorting, grouping and comparing behave as with strings)."""
-    ids = ids.astype(str)
-    if ids.has_duplicates:  # ids are unique after loading; be safe for DataFrames
-        return pd.Categorical(np.asarray(ids)[codes])
-    order = np.argsort(np.asarray(ids, dtype=object), kind="stable")
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[order] = np.arange(len(ids))
-    return pd.Categorical.from_codes(rank[codes], categories=ids[order])
+class _Categories:
+    """Event ids as categorical columns whose categories are sorted like the text (so
+    sorting, grouping and comparing behave as with strings); the sort is done once
+    for every table (sorting a million ids costs about a second)."""
+
+    def __init__(self, ids: pd.Index) -> None:
+        self.ids = ids.astype(str)
+        self.unique = not self.ids.has_duplicates  # unique after loading; be safe
+        if self.unique:
+            order = np.argsort(np.asarray(self.ids, dtype=object), kind="stable")
+            self.rank = np.empty(len(self.ids), dtype=np.int64)
+            self.rank[order] = np.arange(len(self.ids))
+            self.sorted = self.ids[order]
+
+    def of(self, codes: np.ndarray) -> pd.Categorical:
+        """Ids ``ids[codes]``."""
+        if not self.unique:
+            return pd.Categorical(np.asarray(self.ids)[codes])
+        return pd.Categorical.from_codes(self.rank[codes], categories=self.sorted)
+
+
+def _categorical(codes: np.ndarray, ids: pd.Index | _Categories) -> pd.Categorical:
+    """Ids ``ids[codes]`` as a categorical sorted like the text (see :class:`_Categories`)."""
+    cats = ids if isinstance(ids, _Categories) else _Categories(ids)
+    return cats.of(codes)
 
 
 def _dates(store: PriceStore, index: EventIndex, rows: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -94,7 +109,11 @@ def events_table(
 
 
 def ar_table(
-    arr: EventArrays, index: EventIndex, store: PriceStore, cats: pd.Index, evt_days: np.ndarray
+    arr: EventArrays,
+    index: EventIndex,
+    store: PriceStore,
+    cats: pd.Index | _Categories,
+    evt_days: np.ndarray,
 ) -> pd.DataFrame:
     ei, di = np.nonzero(arr.observed)
     car = np.cumsum(arr.ar, axis=1)
@@ -137,7 +156,9 @@ def t_interval(
     return lo, hi
 
 
-def car_table(arr: EventArrays, cats: pd.Index, settings: StudySettings) -> pd.DataFrame:
+def car_table(
+    arr: EventArrays, cats: pd.Index | _Categories, settings: StudySettings
+) -> pd.DataFrame:
     """Per event and CAR window; ``ci_low, ci_high`` at ``settings.conf_level`` with the
     event's Student-t degrees of freedom ``df``."""
     frames = []
@@ -253,7 +274,8 @@ def engine_output(
 ) -> EngineOutput:
     from eventstudy.engine import EngineOutput
 
-    ids, cats = _ids(index, events)
+    ids, names = _ids(index, events)
+    cats = _Categories(names)
     kp_r = {f"{a},{b}": float(cs.kp_r[c]) for c, (a, b) in enumerate(settings.car_windows)}
     source = EstimationSource(store, index, arr.numbers.copy(), ids, settings, est_days, fac)
     return EngineOutput(
