@@ -455,10 +455,12 @@ def _prepare(
         here = np.flatnonzero(calendar == k)
         cal = store.calendars[mic]
         p0[here] = np.searchsorted(cal.sessions, day0[here])
-        stock[here] = cal.columns(tickers[comp][here])
+        # Looked up once per distinct ticker and benchmark, not once per event.
+        uniq, at = np.unique(tickers[comp][here].astype(str), return_inverse=True)
+        stock[here] = cal.columns(uniq.tolist())[at]
         last[here] = cal.last[stock[here]]
-        names = [store.series_name(b, mic) for b in benches[comp][here]]
-        bench[here] = cal.columns(names)
+        uniq, at = np.unique(benches[comp][here].astype(str), return_inverse=True)
+        bench[here] = cal.columns([store.series_name(b, mic) for b in uniq.tolist()])[at]
         if need_bench:
             have = bench[here] >= 0
             blast = np.where(have, cal.last[np.maximum(bench[here], 0)], -1)
