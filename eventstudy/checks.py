@@ -126,19 +126,18 @@ def _store_flags(
     """Sessions without a price (each series on its own calendar) and non-session dates."""
     parts: list[Part] = []
     for cal in store.calendars.values():
-        codes_all = np.array([index_of.get(n, -1) for n in cal.names], dtype=np.int64)
-        own_a = np.flatnonzero(codes_all >= 0)  # own series (re-indexed ones are not tickers)
-        if not len(own_a):
-            continue
-        length = cal.length[own_a]
-        owner = np.repeat(np.arange(len(own_a)), length)
-        local = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
-        flat = cal.offset[own_a][owner] + local
-        gone = np.flatnonzero(~np.isfinite(cal.prices[flat]))
+        # One pass over the flat prices; only the gaps are mapped back to their
+        # series (offsets ascend: a gap belongs to the last series starting at or
+        # before it; an empty series shares its start with the next).
+        gone = np.flatnonzero(~np.isfinite(cal.prices))
         if not len(gone):
             continue
-        code = codes_all[own_a][owner[gone]]
-        day = _days(cal.sessions[cal.first[own_a][owner[gone]] + local[gone]])
+        codes_all = np.array([index_of.get(n, -1) for n in cal.names], dtype=np.int64)
+        series = np.searchsorted(cal.offset, gone, side="right") - 1
+        own = codes_all[series] >= 0  # own series (re-indexed ones are not tickers)
+        gone, series = gone[own], series[own]
+        code = codes_all[series]
+        day = _days(cal.sessions[cal.first[series] + gone - cal.offset[series]])
         inside = (day >= lo[code]) & (day <= hi[code])
         parts.append(
             (code[inside], np.full(int(inside.sum()), _MISSING), code[inside], day[inside])
