@@ -86,8 +86,8 @@ class Worker:
             later = Future()
             try:
                 later.set_result(task())
-            except BaseException as exc:  # handed to .result(), as the thread would
-                later.set_exception(exc)
+            except Exception as exc:  # handed to .result(), as the thread would
+                later.set_exception(exc)  # (an interrupt or exit propagates at once)
         self._given = [f for f in self._given if not f.done() or _failed(f)]
         self._given.append(later)
         if stealable and self._pool is not None:

@@ -75,3 +75,11 @@ def test_a_started_stealable_task_is_waited_for():
         later = worker.submit("quick", lambda: threading.current_thread().name, stealable=True)
         worker.drain()
         assert worker.result(later) != threading.current_thread().name
+
+
+def test_an_interrupt_in_an_inline_task_is_not_deferred():
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with Worker(False) as worker, pytest.raises(KeyboardInterrupt):
+        worker.submit("ctrl-c", interrupted)  # raised here, not at drain()
