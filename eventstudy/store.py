@@ -163,10 +163,31 @@ def _session_positions(sessions_d: np.ndarray, dates: np.ndarray) -> np.ndarray:
     return out
 
 
+def _scatter_gapless(table: PriceTable, sessions_d: np.ndarray, return_type: str):
+    """:func:`_scatter` of every ticker when each one's rows are consecutive sessions
+    (no gap, no non-session date): the flat prices are the table's own column, in
+    its order. ``None`` otherwise."""
+    starts = table.starts
+    if not len(table.dates) or not len(sessions_d):
+        return None
+    pos = _session_positions(sessions_d, table.dates)
+    first, last = pos[starts[:-1]], pos[starts[1:] - 1]
+    length = last - first + 1
+    if not ((pos >= 0).all() and (first >= 0).all() and (length == np.diff(starts)).all()):
+        return None
+    prices = np.array(table.values["adj_close"], dtype=np.float64)  # a copy, as scattered
+    offset = starts[:-1].astype(np.int64)
+    returns = _returns(prices, offset, return_type)
+    return first, length, last, prices, returns, []
+
+
 def _scatter(table: PriceTable, codes: np.ndarray, sessions_d: np.ndarray, return_type: str):
     """Ragged runs of ``codes``' prices on ``sessions_d`` (positions, flat arrays, misfits)."""
     rows: np.ndarray | slice
     if len(codes) == len(table.tickers):  # every ticker (one calendar): the rows as they are
+        done = _scatter_gapless(table, sessions_d, return_type)
+        if done is not None:
+            return done
         owner, rows = table.codes, slice(None)
     else:
         counts = table.starts[codes + 1] - table.starts[codes]

@@ -57,3 +57,34 @@ def test_missing_sessions_equal_a_loop_over_series(seed: int):
     assert got == want
     if seed < 6:
         assert want or not len(table), "the case should have gaps"
+
+
+def test_gapless_scatter_equals_the_general_one(monkeypatch: pytest.MonkeyPatch):
+    """The store's fast path (every ticker's rows consecutive sessions) builds the
+    same flat arrays as the general scatter; with a gap or a holiday it steps aside."""
+    import eventstudy.store as store_mod
+
+    days = _sessions("XNYS").to_numpy().astype("datetime64[D]")
+    rng = np.random.default_rng(3)
+    hits = {True: 0, False: 0}
+    for _ in range(60):
+        tickers, dates = [], []
+        for k in range(int(rng.integers(1, 5))):
+            a = int(rng.integers(0, len(days) - 10))
+            span = days[a : int(rng.integers(a + 1, len(days)))]
+            if rng.random() < 0.3 and len(span) > 3:
+                span = np.delete(span, int(rng.integers(1, len(span) - 1)))  # a gap
+            tickers += [f"T{k}"] * len(span)
+            dates.append(span)
+        d = np.concatenate(dates)
+        table = PriceTable.from_arrays(tickers, d, {"adj_close": rng.uniform(1, 2, len(d))})
+        codes = np.arange(len(table.tickers))
+        fast = store_mod._scatter_gapless(table, days, "log")
+        with monkeypatch.context() as m:
+            m.setattr(store_mod, "_scatter_gapless", lambda *a: None)
+            general = store_mod._scatter(table, codes, days, "log")
+        hits[fast is not None] += 1
+        if fast is not None:
+            for x, y in zip(fast, general, strict=True):
+                assert np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True)
+    assert hits[True] and hits[False]
