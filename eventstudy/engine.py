@@ -242,6 +242,7 @@ def _compute(
         if ranked is not None:  # one chunk in the worker at a time: bounded memory
             ranked.result()
         ranked = worker.submit("ranks", corrado.add, resid_all, arr.numbers[sel], included)
+        clock.lap("ranks")  # the sums themselves inline; with the thread, the wait for them
         kp_in.add(sel, fit.resid_est, arr.numbers[sel], included)
         clock.lap("kp")
         extra_in.add(sel, fit.resid_est, fit.sigma2, arr.numbers[sel])
@@ -268,7 +269,9 @@ def _compute(
         events, status, reason, index, arr, store, settings, cs, est_days, evt_days, fac
     )
     clock.lap("tables")
-    if worker.threaded:  # the worker's stages overlap the others: named apart
+    # The worker's stages overlap the others: named apart (the study's price-row
+    # checks among them, drained above with the rest).
+    if worker.threaded:
         clock.seconds.update({f"{k} (thread 2)": v for k, v in worker.seconds.items()})
     return dataclasses.replace(out, timings=clock.seconds)
 

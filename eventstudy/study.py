@@ -229,6 +229,7 @@ class EventStudy:
             )
             t2 = time.perf_counter()
             out, quality = self._flag_data(out, price_set, ranges, table_parts.result())
+        inline_checks = 0.0 if worker.threaded else worker.seconds.get("checks", 0.0)
         meta = build_meta(
             self.settings,
             price_set,
@@ -236,15 +237,10 @@ class EventStudy:
             events_source=self.events_source,
             timings={
                 "prices_s": t1 - t0,
-                "compute_s": t2 - t1,
-                "checks_s": time.perf_counter() - t2,
+                # Without the thread, the price-row checks ran before the engine.
+                "compute_s": t2 - t1 - inline_checks,
+                "checks_s": time.perf_counter() - t2 + inline_checks,
                 **{f"engine_{k}_s": v for k, v in out.timings.items()},
-                # The second thread's stages overlap the others (:mod:`eventstudy.threads`).
-                **{
-                    f"engine_{k} (thread 2)_s": v
-                    for k, v in worker.seconds.items()
-                    if worker.threaded
-                },
             },
         )
         meta["data_quality"] = quality

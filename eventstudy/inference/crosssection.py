@@ -334,6 +334,8 @@ def cross_sections(
     pre_later = None
     if extra_in is not None:
         pre_later = _extra_later(worker, extra_in, car, scar, included, spans, n_included)
+    if clock is not None:
+        clock.lap("extra")  # inline, the tasks just given ran here
     r = kp_in.r(included, spans)
     if clock is not None:
         clock.lap("kp")
