@@ -163,17 +163,16 @@ def _session_positions(sessions_d: np.ndarray, dates: np.ndarray) -> np.ndarray:
     return out
 
 
-def _scatter_gapless(table: PriceTable, sessions_d: np.ndarray, return_type: str):
+def _scatter_gapless(table: PriceTable, pos: np.ndarray, return_type: str):
     """:func:`_scatter` of every ticker when each one's rows are consecutive sessions
-    (no gap, no non-session date): the flat prices are the table's own column, in
-    its order. ``None`` otherwise."""
+    (``pos``: each row's session position; no gap, no non-session date): the flat
+    prices are the table's own column, in its order. ``None`` otherwise."""
     starts = table.starts
-    if not len(table.dates) or not len(sessions_d):
+    if not len(pos) or not (pos >= 0).all():
         return None
-    pos = _session_positions(sessions_d, table.dates)
     first, last = pos[starts[:-1]], pos[starts[1:] - 1]
     length = last - first + 1
-    if not ((pos >= 0).all() and (first >= 0).all() and (length == np.diff(starts)).all()):
+    if not (length == np.diff(starts)).all():
         return None
     prices = np.array(table.values["adj_close"], dtype=np.float64)  # a copy, as scattered
     offset = starts[:-1].astype(np.int64)
@@ -185,10 +184,12 @@ def _scatter(table: PriceTable, codes: np.ndarray, sessions_d: np.ndarray, retur
     """Ragged runs of ``codes``' prices on ``sessions_d`` (positions, flat arrays, misfits)."""
     rows: np.ndarray | slice
     if len(codes) == len(table.tickers):  # every ticker (one calendar): the rows as they are
-        done = _scatter_gapless(table, sessions_d, return_type)
+        rows, dates = slice(None), table.dates
+        pos = _session_positions(sessions_d, dates)
+        done = _scatter_gapless(table, pos, return_type)
         if done is not None:
             return done
-        owner, rows = table.codes, slice(None)
+        owner = table.codes
     else:
         counts = table.starts[codes + 1] - table.starts[codes]
         owner = np.repeat(np.arange(len(codes)), counts)
@@ -197,8 +198,8 @@ def _scatter(table: PriceTable, codes: np.ndarray, sessions_d: np.ndarray, retur
             + np.arange(int(counts.sum()))
             - np.repeat(np.cumsum(counts) - counts, counts)
         )
-    dates = table.dates[rows]
-    pos = _session_positions(sessions_d, dates)
+        dates = table.dates[rows]
+        pos = _session_positions(sessions_d, dates)
     match = pos >= 0
     misfit = []
     if not match.all():
