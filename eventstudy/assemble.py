@@ -63,12 +63,6 @@ class _Categories:
         return pd.Categorical.from_codes(self.rank[codes], categories=self.sorted)
 
 
-def _categorical(codes: np.ndarray, ids: pd.Index | _Categories) -> pd.Categorical:
-    """Ids ``ids[codes]`` as a categorical sorted like the text (see :class:`_Categories`)."""
-    cats = ids if isinstance(ids, _Categories) else _Categories(ids)
-    return cats.of(codes)
-
-
 def _dates(store: PriceStore, index: EventIndex, rows: np.ndarray, days: np.ndarray) -> np.ndarray:
     out = np.empty(len(rows), dtype="datetime64[ns]")
     for k, mic in enumerate(index.mics):
@@ -112,14 +106,14 @@ def ar_table(
     arr: EventArrays,
     index: EventIndex,
     store: PriceStore,
-    cats: pd.Index | _Categories,
+    cats: _Categories,
     evt_days: np.ndarray,
 ) -> pd.DataFrame:
     ei, di = np.nonzero(arr.observed)
     car = np.cumsum(arr.ar, axis=1)
     return pd.DataFrame(
         {
-            "event_id": _categorical(ei, cats),
+            "event_id": cats.of(ei),
             "rel_day": evt_days[di],
             "date": pd.DatetimeIndex(_dates(store, index, ei, evt_days[di])),
             "ret": arr.ret[ei, di],
@@ -156,9 +150,7 @@ def t_interval(
     return lo, hi
 
 
-def car_table(
-    arr: EventArrays, cats: pd.Index | _Categories, settings: StudySettings
-) -> pd.DataFrame:
+def car_table(arr: EventArrays, cats: _Categories, settings: StudySettings) -> pd.DataFrame:
     """Per event and CAR window; ``ci_low, ci_high`` at ``settings.conf_level`` with the
     event's Student-t degrees of freedom ``df``."""
     frames = []
@@ -173,7 +165,7 @@ def car_table(
         frames.append(
             pd.DataFrame(
                 {
-                    "event_id": _categorical(rows, cats),
+                    "event_id": cats.of(rows),
                     "start": a,
                     "end": b,
                     "car": w["car"][rows, c],
@@ -299,7 +291,7 @@ def estimation_table(src: Any) -> pd.DataFrame:
     """
     s: EstimationSource = src
     evt_days = np.arange(s.settings.event_window[0], s.settings.event_window[1] + 1)
-    cats = pd.Index(s.event_ids.astype(str))
+    cats = _Categories(pd.Index(s.event_ids.astype(str)))
     parts = []
     for sel in chunks(s.index.take(np.flatnonzero(s.numbers)), 20_000):
         keep = np.flatnonzero(s.numbers)[sel]
@@ -328,6 +320,6 @@ def estimation_table(src: Any) -> pd.DataFrame:
         )
     out = pd.concat(parts, ignore_index=True)
     out = out.sort_values(["event_id", "rel_day"], kind="stable", ignore_index=True)
-    out["event_id"] = _categorical(out["event_id"].to_numpy(), cats)
+    out["event_id"] = cats.of(out["event_id"].to_numpy())
     out["date"] = pd.DatetimeIndex(out["date"].to_numpy())
     return out
