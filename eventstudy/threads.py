@@ -127,6 +127,6 @@ def _failed(later: Future[Any]) -> bool:
     return not later.cancelled() and later.exception() is not None
 
 
-#: A worker that runs everything at once in the caller's thread.
 def inline() -> Worker:
+    """A worker that runs everything at once in the caller's thread."""
     return Worker(enabled=False)

@@ -21,6 +21,19 @@ def _table(rng: np.random.Generator) -> PriceTable:
     )
 
 
+def _rows(table: PriceTable) -> list[tuple[str, np.datetime64, float]]:
+    """The table's (ticker, date, adjusted close) rows, ticker by ticker."""
+    return [
+        (str(t), d, p)
+        for k, t in enumerate(table.tickers)
+        for d, p in zip(
+            table.dates[table.starts[k] : table.starts[k + 1]],
+            table.values["adj_close"][table.starts[k] : table.starts[k + 1]],
+            strict=True,
+        )
+    ]
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_select_ranges_equals_a_row_loop(seed: int):
     rng = np.random.default_rng(seed)
@@ -32,25 +45,11 @@ def test_select_ranges_equals_a_row_loop(seed: int):
             ranges[name] = (a, a + dt.timedelta(int(rng.integers(-3, 30))))
     got = table.select(ranges=ranges)
     want = [
-        (str(t), d, p)
-        for k, t in enumerate(table.tickers)
-        for d, p in zip(
-            table.dates[table.starts[k] : table.starts[k + 1]],
-            table.values["adj_close"][table.starts[k] : table.starts[k + 1]],
-            strict=True,
-        )
+        (t, d, p)
+        for t, d, p in _rows(table)
         if t in ranges and ranges[t][0] <= d.astype(dt.date) <= ranges[t][1]
     ]
-    rows = [
-        (str(t), d, p)
-        for k, t in enumerate(got.tickers)
-        for d, p in zip(
-            got.dates[got.starts[k] : got.starts[k + 1]],
-            got.values["adj_close"][got.starts[k] : got.starts[k + 1]],
-            strict=True,
-        )
-    ]
-    assert rows == want
+    assert _rows(got) == want
     assert (np.diff(got.starts) > 0).all()  # no ticker left without rows
 
 
