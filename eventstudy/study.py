@@ -28,9 +28,10 @@ from eventstudy.data.factors import load_factors
 from eventstudy.duplicates import describe_duplicates, duplicate_events
 from eventstudy.errors import DuplicateEventWarning, SettingsError
 from eventstudy.events import load_events
+from eventstudy.heap import kept_freed_memory
 from eventstudy.result import StudyResult, build_meta
 from eventstudy.settings import StudySettings
-from eventstudy.threads import Worker, wanted
+from eventstudy.threads import MIN_EVENTS, Worker, wanted
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +206,13 @@ class EventStudy:
         ``None`` uses Yahoo Finance through the local cache (``offline=True``:
         the cache only).
         """
+        # A large study reuses its freed arrays' memory (:mod:`eventstudy.heap`).
+        with kept_freed_memory(len(self.events) >= MIN_EVENTS):
+            return self._run(prices, offline=offline, cache=cache)
+
+    def _run(
+        self, prices: PricesArg, *, offline: bool, cache: str | os.PathLike[str] | None
+    ) -> StudyResult:
         t0 = time.perf_counter()
         provider = resolve_provider(prices, offline=offline, cache=cache)
         factors, factor_desc = (
