@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from eventstudy.data import table as table_module
 from eventstudy.data.table import PriceTable, day_array, factorize_tickers
 
 
@@ -70,6 +72,25 @@ def test_factorize_sorted_and_unsorted_input():
     assert names.tolist() == ["A", "B", "C"] and codes.tolist() == [1, 1, 0, 2, 0]
     codes, names = factorize_tickers(np.array(["A", "A", "B"], dtype=object))
     assert names.tolist() == ["A", "B"] and codes.tolist() == [0, 0, 1]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", "large_string[pyarrow]"])
+@pytest.mark.parametrize("layout", ["runs", "runs with gaps", "shuffled"])
+def test_first_seen_codes_equal_pandas_factorize(dtype: str, layout: str):
+    # Above _RUNS_FROM rows an Arrow column in runs is factorized run by run;
+    # codes and uniques must be pandas' own (order of first appearance, NA -1).
+    rng = np.random.default_rng(3)
+    names = np.array([f"T{k}" for k in range(300)] + [None], dtype=object)
+    values = np.repeat(names[rng.integers(0, len(names), 400)], rng.integers(1, 900, 400))
+    if layout == "shuffled":
+        values = rng.permutation(values)
+    assert len(values) > table_module._RUNS_FROM
+    parts = [values[:70_000], values[70_000:]] if layout == "runs with gaps" else [values]
+    column = pd.concat([pd.Series(p, dtype=dtype) for p in parts], ignore_index=True)
+    codes, uniques = table_module._first_seen_codes(column)
+    want_codes, want_uniques = pd.factorize(column, sort=False)
+    assert codes.tolist() == want_codes.tolist()
+    assert list(uniques) == list(want_uniques)
 
 
 def test_day_array_of_date_objects_equals_numpy():

@@ -64,13 +64,42 @@ def factorize_tickers(tickers: object) -> tuple[np.ndarray, np.ndarray]:
     Factorizes first and strips only the distinct values, so a column of
     millions of rows costs one hash pass.
     """
-    codes, uniques = pd.factorize(pd.Series(tickers, copy=False), sort=False)
+    codes, uniques = _first_seen_codes(pd.Series(tickers, copy=False))
     names = pd.Index(uniques).astype(str).str.strip()
     fixed, final = pd.factorize(names, sort=True)
     codes = codes.astype(np.int64, copy=False)
     if len(fixed) == len(final) and bool((fixed == np.arange(len(fixed))).all()):
         return codes, np.asarray(final, dtype=object)  # already in sorted order (sorted input)
     return fixed.astype(np.int64)[codes], np.asarray(final, dtype=object)
+
+
+def _first_seen_codes(tickers: pd.Series) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(tickers, sort=False)``; a column held by Arrow in runs (long
+    prices: each ticker's rows together) is factorized run by run, the codes
+    repeated over each run (one comparison pass instead of a hash per row)."""
+    chunked = getattr(tickers.array, "_pa_array", None)
+    if chunked is not None and len(tickers) > _RUNS_FROM:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        # Chunk by chunk (a run cut by a chunk edge is two runs of one code).
+        runs = [pc.run_end_encode(c) for c in chunked.chunks]
+        if sum(len(r.run_ends) for r in runs) * 8 <= len(tickers):
+            lengths = np.concatenate(
+                [np.diff(np.asarray(r.run_ends, dtype=np.int64), prepend=0) for r in runs]
+            )
+            values = pd.Series(
+                pa.chunked_array([r.values for r in runs], type=chunked.type),
+                dtype=tickers.dtype,
+                copy=False,
+            )
+            run_codes, uniques = pd.factorize(values, sort=False)
+            return np.repeat(run_codes, lengths), uniques
+    return pd.factorize(tickers, sort=False)
+
+
+#: Rows from which :func:`_first_seen_codes` tries the run-by-run path.
+_RUNS_FROM = 100_000
 
 
 def _row_keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -274,8 +303,8 @@ class PriceTable:
             lo_t[pos] = _as_day(start) if start is not None else np.datetime64("0001-01-01")
             hi_t[pos] = _as_day(end) if end is not None else np.datetime64("9999-12-31")
         # Dates ascend within each ticker: its wanted rows are one run [a, b).
-        a = _first_at_least(self.dates, self.starts, lo_t)
-        b = _first_at_least(self.dates, self.starts, hi_t + np.timedelta64(1, "D"))
+        a = first_at_least(self.dates, self.starts, lo_t)
+        b = first_at_least(self.dates, self.starts, hi_t + np.timedelta64(1, "D"))
         b = np.maximum(a, b)
         if bool((a == self.starts[:-1]).all() and (b == self.starts[1:]).all()):
             return self  # every row wanted: the table as it is (its arrays are not written to)
@@ -299,7 +328,7 @@ class PriceTable:
         return self.dates[self.starts[:-1]], self.dates[self.starts[1:] - 1]
 
 
-def _first_at_least(dates: np.ndarray, starts: np.ndarray, bound: np.ndarray) -> np.ndarray:
+def first_at_least(dates: np.ndarray, starts: np.ndarray, bound: np.ndarray) -> np.ndarray:
     """Per ticker ``k``, the first row in ``starts[k]:starts[k+1]`` dated ``>= bound[k]``
     (``starts[k+1]`` if none): one vectorised binary search over all tickers at once."""
     lo, hi = starts[:-1].copy(), starts[1:].copy()
