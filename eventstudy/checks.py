@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from eventstudy.data.table import PriceTable, day_array
+from eventstudy.data.table import PriceTable, day_array, first_at_least
 from eventstudy.quality import MAX_LOG_RETURN, SPLIT_RATIOS, SPLIT_TOLERANCE, STALE_RUN
 from eventstudy.store import PriceStore
 
@@ -74,50 +74,115 @@ def _days(values: np.ndarray) -> np.ndarray:
     return days.view(np.int64) if days.flags.c_contiguous else days.astype(np.int64)
 
 
+#: Rows per block of the price-row checks: their temporaries stay small and are
+#: reused (a pass over 27 million rows would otherwise allocate a dozen arrays of
+#: that length).
+_BLOCK = 1 << 20
+
+
 def _table_flags(table: PriceTable, lo: np.ndarray, hi: np.ndarray) -> list[Part]:
-    """Non-positive prices, stale runs and split-like jumps, on rows in ``[lo, hi]``."""
-    codes = table.codes
+    """Non-positive prices, stale runs and split-like jumps, on rows in ``[lo, hi]``.
+
+    Row by row in blocks of :data:`_BLOCK`; only flagged rows and candidate
+    pairs leave a block. A stale run is ``STALE_RUN`` or more consecutive rows
+    of one ticker with the same adjusted close; a split-like jump is a gross
+    return ``P_t / P_{t-1}`` between consecutive positive rows of one ticker
+    within ``SPLIT_TOLERANCE`` of a split ratio, or with ``|log| > MAX_LOG_RETURN``.
+    """
     day = _days(table.dates)
-    keep = (day >= lo[codes]) & (day <= hi[codes])
-    rows: slice | np.ndarray = slice(None) if keep.all() else np.flatnonzero(keep)
-    code, day = codes[rows], day[rows]
+    starts, values = table.starts, table.values
+    # Each ticker's rows in [lo, hi] are one run [a, b) (dates ascend).
+    first = first_at_least(day, starts, lo)
+    stop = np.maximum(first, first_at_least(day, starts, hi + 1))
+    if not (bool((first == starts[:-1]).all()) and bool((stop == starts[1:]).all())):
+        counts = stop - first
+        starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        rows = np.arange(int(starts[-1])) + np.repeat(first - starts[:-1], counts)
+        day = day[rows]
+        values = {c: values[c][rows] for c in _PRICES if c in values}
+    price = values["adj_close"]
+    n = len(price)
+    bad, same, jumps, not_pos = [], [], [], 0
+    for s in range(0, n, _BLOCK):
+        e = min(s + _BLOCK, n)
+        nonpos = np.zeros(e - s, bool)
+        for c in _PRICES:
+            if c in values:
+                with np.errstate(invalid="ignore"):
+                    nonpos |= values[c][s:e] <= 0
+        bad.append(np.flatnonzero(nonpos) + s)
+        with np.errstate(invalid="ignore"):
+            not_pos += int(np.count_nonzero(~(price[s:e] > 0)))
+        # Pairs (i, i + 1) for i in [s, e), both rows of one ticker.
+        pe = min(e, n - 1)
+        if pe <= s:
+            continue
+        one_ticker = np.ones(pe - s, bool)
+        cut = starts[np.searchsorted(starts, s + 1) : np.searchsorted(starts, pe, side="right")]
+        one_ticker[cut - 1 - s] = False
+        now, before = price[s + 1 : pe + 1], price[s:pe]
+        same.append(np.flatnonzero(one_ticker & (now == before)) + s)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gross = now / before
+        jumps.append(np.flatnonzero(_jump_candidates(gross) & one_ticker) + s)
     parts: list[Part] = []
-    bad = np.zeros(len(code), bool)
-    for c in _PRICES:
-        if c in table.values:
-            with np.errstate(invalid="ignore"):
-                bad |= table.values[c][rows] <= 0
-    if bad.any():
-        parts.append((code[bad], np.full(int(bad.sum()), _NONPOS), code[bad], day[bad]))
-    price = table.values["adj_close"][rows]
-    same_tk = np.r_[False, code[1:] == code[:-1]]
-    # Stale runs: consecutive rows of one ticker with an identical adjusted close.
-    new_run = ~same_tk | np.r_[True, price[1:] != price[:-1]]
-    run_id = np.cumsum(new_run) - 1
-    length = np.bincount(run_id)
-    stale = np.repeat(length >= STALE_RUN, length)
-    if stale.any():
-        parts.append(
-            (code[stale], np.full(int(stale.sum()), _STALE), run_id[stale] + (1 << 40), day[stale])
-        )
-    # Split-like jumps between consecutive positive rows of one ticker.
-    pos = price > 0
-    pr, cr, dr = (price, code, day) if pos.all() else (price[pos], code[pos], day[pos])
-    if len(pr) > 1:
+
+    def code_of(r: np.ndarray) -> np.ndarray:
+        return np.searchsorted(starts, r, side="right") - 1
+
+    nonpos_rows = np.concatenate(bad) if bad else np.zeros(0, np.int64)
+    if len(nonpos_rows):
+        owner = code_of(nonpos_rows)
+        parts.append((owner, np.full(len(owner), _NONPOS), owner, day[nonpos_rows]))
+    pairs = np.concatenate(same) if same else np.zeros(0, np.int64)
+    if len(pairs):
+        # Consecutive equal pairs i, i+1, ... form a run of rows from its first i.
+        head = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1] + 1])
+        start, length = pairs[head], np.diff(np.r_[head, len(pairs)]) + 1
+        keep = length >= STALE_RUN
+        start, length = start[keep], length[keep]
+        if len(start):
+            offs = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+            r = np.repeat(start, length) + offs
+            inst = np.repeat(start, length) + (1 << 40)
+            parts.append((code_of(r), np.full(len(r), _STALE), inst, day[r]))
+    if not_pos:
+        # Some rows are not positive: pairs skip them (the rare path, on all rows).
+        pos = np.flatnonzero(price > 0)
+        pr = price[pos]
         with np.errstate(invalid="ignore", divide="ignore"):
             gross = pr[1:] / pr[:-1]
-            # Only moves beyond the nearest ratios can match one: test those exactly.
-            ratios = np.asarray(SPLIT_RATIOS)
-            edge_lo = ratios[ratios < 1].max() * (1 + SPLIT_TOLERANCE) * (1 + 1e-9)
-            edge_hi = ratios[ratios > 1].min() * (1 - SPLIT_TOLERANCE) * (1 - 1e-9)
-            cand = np.flatnonzero(((gross <= edge_lo) | (gross >= edge_hi)) & (cr[1:] == cr[:-1]))
-            g = gross[cand]
-            close = (np.abs(g[:, None] / ratios[None, :] - 1.0) <= SPLIT_TOLERANCE).any(axis=1)
-            hit = close | (np.abs(np.log(g)) > MAX_LOG_RETURN)
-        at = cand[hit] + 1
+        cp = code_of(pos)
+        cand = np.flatnonzero(_jump_candidates(gross) & (cp[1:] == cp[:-1]))
+        earlier, later = pos[cand], pos[cand + 1]
+    else:
+        earlier = np.concatenate(jumps) if jumps else np.zeros(0, np.int64)
+        later = earlier + 1
+    if len(later):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            at = later[_split_like(price[later] / price[earlier])]
         if len(at):
-            parts.append((cr[at], np.full(len(at), _SPLIT), at + (2 << 40), dr[at]))
+            parts.append((code_of(at), np.full(len(at), _SPLIT), at + (2 << 40), day[at]))
     return parts
+
+
+_RATIOS = np.asarray(SPLIT_RATIOS)
+# Only moves beyond the nearest ratios can match one: those are tested exactly.
+_EDGE_LO = _RATIOS[_RATIOS < 1].max() * (1 + SPLIT_TOLERANCE) * (1 + 1e-9)
+_EDGE_HI = _RATIOS[_RATIOS > 1].min() * (1 - SPLIT_TOLERANCE) * (1 - 1e-9)
+
+
+def _jump_candidates(gross: np.ndarray) -> np.ndarray:
+    """Gross returns far enough from 1 to be a split-like jump (a superset)."""
+    with np.errstate(invalid="ignore"):
+        return (gross <= _EDGE_LO) | (gross >= _EDGE_HI)
+
+
+def _split_like(g: np.ndarray) -> np.ndarray:
+    """``|g / ratio - 1| <= SPLIT_TOLERANCE`` for a split ratio, or ``|log g| > MAX_LOG_RETURN``."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        close = (np.abs(g[:, None] / _RATIOS[None, :] - 1.0) <= SPLIT_TOLERANCE).any(axis=1)
+        return close | (np.abs(np.log(g)) > MAX_LOG_RETURN)
 
 
 def _store_flags(

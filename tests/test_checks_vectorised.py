@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import eventstudy as es
+from eventstudy import checks
 from eventstudy.data.base import PriceSet
 from eventstudy.event_time import sessions as exchange_sessions
 from eventstudy.study import _safe_benchmark_mic
@@ -35,6 +36,10 @@ def _frames(seed: int) -> dict[str, pd.DataFrame]:
         if k % 3 == 0:  # an unadjusted 2:1 split and a large move
             f.iloc[400:, 0] = f.iloc[400:, 0] / 2.0
             f.iloc[450, 0] = f.iloc[450, 0] * 2.5
+        if k == 4 and seed == 3:  # non-positive adjusted closes (the jump pairs skip them)
+            f.iloc[500, 0] = 0.0
+            f.iloc[520:523, 0] = -1.0
+            f.iloc[524, 0] = f.iloc[525, 0] / 2.0
         if k == 1:  # a zero open, a price on a Saturday
             f.iloc[200, 2] = 0.0
             sat = pd.DataFrame(
@@ -46,8 +51,15 @@ def _frames(seed: int) -> dict[str, pd.DataFrame]:
     return out
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_vectorised_flags_equal_the_per_ticker_reference(seed: int):
+@pytest.mark.parametrize(
+    ("seed", "block"), [(1, None), (2, None), (1, 97), (2, 613), (3, 1)], ids=str
+)
+def test_vectorised_flags_equal_the_per_ticker_reference(
+    seed: int, block: int | None, monkeypatch: pytest.MonkeyPatch
+):
+    # Small row blocks put stale runs, jumps and ticker edges across block edges.
+    if block is not None:
+        monkeypatch.setattr(checks, "_BLOCK", block)
     frames = _frames(seed)
     rng = np.random.default_rng(seed + 10)
     days = exchange_sessions("XNYS")
