@@ -143,6 +143,15 @@ class OffCalendar:
     dates: np.ndarray  # datetime64[D]
 
 
+def _session_lut(sessions_d: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(lut, s0)``: ``lut[day - s0]`` is the position of day number ``day`` among the
+    (ascending, non-empty) sessions, -1 for a calendar day that is not one."""
+    s = sessions_d.astype("datetime64[D]").view(np.int64)
+    lut = np.full(int(s[-1] - s[0]) + 1, -1, np.int64)
+    lut[s - s[0]] = np.arange(len(s))
+    return lut, int(s[0])
+
+
 def _session_positions(sessions_d: np.ndarray, dates: np.ndarray) -> np.ndarray:
     """Position of each date among the (ascending) sessions, -1 for a non-session.
 
@@ -152,10 +161,8 @@ def _session_positions(sessions_d: np.ndarray, dates: np.ndarray) -> np.ndarray:
     out = np.full(len(dates), -1, np.int64)
     if not len(sessions_d) or not len(dates):
         return out
-    s = sessions_d.astype("datetime64[D]").view(np.int64)
-    lut = np.full(int(s[-1] - s[0]) + 1, -1, np.int64)
-    lut[s - s[0]] = np.arange(len(s))
-    rel = dates.astype("datetime64[D]", copy=False).view(np.int64) - s[0]
+    lut, s0 = _session_lut(sessions_d)
+    rel = dates.astype("datetime64[D]", copy=False).view(np.int64) - s0
     inside = (rel >= 0) & (rel < len(lut))
     if inside.all():
         return lut[rel]
@@ -163,17 +170,35 @@ def _session_positions(sessions_d: np.ndarray, dates: np.ndarray) -> np.ndarray:
     return out
 
 
-def _scatter_gapless(table: PriceTable, pos: np.ndarray, return_type: str):
+#: Rows per block of the gapless check (small temporaries, reused).
+_BLOCK = 1 << 20
+
+
+def _scatter_gapless(table: PriceTable, sessions_d: np.ndarray, return_type: str):
     """:func:`_scatter` of every ticker when each one's rows are consecutive sessions
-    (``pos``: each row's session position; no gap, no non-session date): the flat
-    prices are the table's own column, in its order. ``None`` otherwise."""
+    (no gap, no non-session date): the flat prices are the table's own column, in
+    its order. ``None`` otherwise.
+
+    Rows are unique and ascending per ticker, so they are its consecutive
+    sessions exactly when every row is a session and the count of rows equals
+    ``last - first + 1`` in session positions.
+    """
     starts = table.starts
-    if not len(pos) or not (pos >= 0).all():
+    if not len(table.dates) or not len(sessions_d):
         return None
-    first, last = pos[starts[:-1]], pos[starts[1:] - 1]
+    ends = _session_positions(sessions_d, table.dates[np.r_[starts[:-1], starts[1:] - 1]])
+    first, last = np.split(ends, 2)
+    if not ((first >= 0).all() and (last >= 0).all()):
+        return None
     length = last - first + 1
     if not (length == np.diff(starts)).all():
         return None
+    lut, s0 = _session_lut(sessions_d)
+    day = table.dates.astype("datetime64[D]", copy=False).view(np.int64)
+    for a in range(0, len(day), _BLOCK):
+        # Inside [first, last] of its ticker, so inside the table's span.
+        if (lut[day[a : a + _BLOCK] - s0] < 0).any():
+            return None
     prices = np.array(table.values["adj_close"], dtype=np.float64)  # a copy, as scattered
     offset = starts[:-1].astype(np.int64)
     returns = _returns(prices, offset, return_type)
@@ -184,11 +209,11 @@ def _scatter(table: PriceTable, codes: np.ndarray, sessions_d: np.ndarray, retur
     """Ragged runs of ``codes``' prices on ``sessions_d`` (positions, flat arrays, misfits)."""
     rows: np.ndarray | slice
     if len(codes) == len(table.tickers):  # every ticker (one calendar): the rows as they are
-        rows, dates = slice(None), table.dates
-        pos = _session_positions(sessions_d, dates)
-        done = _scatter_gapless(table, pos, return_type)
+        done = _scatter_gapless(table, sessions_d, return_type)
         if done is not None:
             return done
+        rows, dates = slice(None), table.dates
+        pos = _session_positions(sessions_d, dates)
         owner = table.codes
     else:
         counts = table.starts[codes + 1] - table.starts[codes]

@@ -74,13 +74,18 @@ def test_gapless_scatter_equals_the_general_one(monkeypatch: pytest.MonkeyPatch)
             span = days[a : int(rng.integers(a + 1, len(days)))]
             if rng.random() < 0.3 and len(span) > 3:
                 span = np.delete(span, int(rng.integers(1, len(span) - 1)))  # a gap
+            elif rng.random() < 0.2 and len(span) > 3:  # a non-session in place of a session
+                weekend = np.flatnonzero(np.diff(span) > np.timedelta64(1, "D"))
+                weekend = weekend[weekend < len(span) - 2]
+                if len(weekend):
+                    i = int(weekend[0])
+                    span = np.r_[span[: i + 1], span[i] + np.timedelta64(1, "D"), span[i + 2 :]]
             tickers += [f"T{k}"] * len(span)
             dates.append(span)
         d = np.concatenate(dates)
         table = PriceTable.from_arrays(tickers, d, {"adj_close": rng.uniform(1, 2, len(d))})
         codes = np.arange(len(table.tickers))
-        pos = store_mod._session_positions(days, table.dates)
-        fast = store_mod._scatter_gapless(table, pos, "log")
+        fast = store_mod._scatter_gapless(table, days, "log")
         with monkeypatch.context() as m:
             m.setattr(store_mod, "_scatter_gapless", lambda *a: None)
             general = store_mod._scatter(table, codes, days, "log")
