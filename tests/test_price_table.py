@@ -37,7 +37,9 @@ def _rows(table: PriceTable) -> list[tuple[str, np.datetime64, float]]:
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_select_ranges_equals_a_row_loop(seed: int):
+def test_select_ranges_equals_a_row_loop(seed: int, monkeypatch: pytest.MonkeyPatch):
+    if seed % 2:  # row blocks smaller than a ticker's rows, or than one row
+        monkeypatch.setattr(table_module, "_BLOCK", 1 + seed % 7)
     rng = np.random.default_rng(seed)
     table = _table(rng)
     ranges = {}
@@ -97,3 +99,35 @@ def test_day_array_of_date_objects_equals_numpy():
     days = [dt.date(1, 1, 1), dt.date(1969, 12, 31), dt.date(2025, 9, 12), dt.date(9999, 12, 31)]
     assert (day_array(days) == np.array(days, dtype="datetime64[D]")).all()
     assert day_array(["2025-09-12"])[0] == np.datetime64("2025-09-12")
+
+
+@pytest.mark.parametrize("block", [1, 2, 5, 1 << 20])
+def test_sorted_by_blocks_equals_the_whole_key(block: int, monkeypatch: pytest.MonkeyPatch):
+    # Sorted, sorted with a repeat (at a block edge or not) and unsorted rows.
+    monkeypatch.setattr(table_module, "_BLOCK", block)
+    rng = np.random.default_rng(block)
+    for _ in range(200):
+        n = int(rng.integers(0, 12))
+        codes = np.sort(rng.integers(0, 3, n))
+        days = np.sort(rng.integers(0, 6, n)).astype("datetime64[D]")
+        if rng.random() < 0.5:
+            days = np.concatenate([np.sort(days[codes == c]) for c in range(3)])
+        key = codes.astype(np.int64) * (1 << 32) + days.view(np.int64)
+        in_order = bool((key[1:] >= key[:-1]).all())
+        same = np.flatnonzero(key[1:] == key[:-1])
+        want = (in_order, int(same[0] + 1) if in_order and len(same) else None)
+        assert table_module._sorted_by_blocks(codes, days) == want
+
+
+def test_duplicate_reported_at_its_row_sorted_or_not():
+    seen: list[int] = []
+
+    def dup(row: int) -> None:
+        seen.append(row)
+
+    days = np.array(["2020-01-01", "2020-01-02", "2020-01-02", "2020-01-03"], "datetime64[D]")
+    px = {"adj_close": np.ones(4)}
+    PriceTable.from_codes(np.zeros(4, np.int64), np.array(["A"]), days, px, on_duplicate=dup)
+    shuffled = days[[3, 1, 0, 2]]
+    PriceTable.from_codes(np.zeros(4, np.int64), np.array(["A"]), shuffled, px, on_duplicate=dup)
+    assert seen == [2, 3]

@@ -108,10 +108,23 @@ def _row_keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
     return codes.astype(np.int64, copy=False) * (1 << 32) + day
 
 
-def _key_order(key: np.ndarray) -> np.ndarray | None:
-    if len(key) < 2 or bool((key[1:] >= key[:-1]).all()):
-        return None
-    return np.argsort(key, kind="stable")
+#: Rows per block of :func:`_sorted_by_blocks` (small temporaries, reused).
+_BLOCK = 1 << 20
+
+
+def _sorted_by_blocks(codes: np.ndarray, days: np.ndarray) -> tuple[bool, int | None]:
+    """Whether rows are in (ticker, date) order and, if so, the second row of the
+    first repeated pair (``None``: none); keys built a block at a time."""
+    first_dup = None
+    for a in range(0, max(len(codes) - 1, 0), _BLOCK):
+        key = _row_keys(codes[a : a + _BLOCK + 1], days[a : a + _BLOCK + 1])
+        later, earlier = key[1:], key[:-1]
+        if (later < earlier).any():
+            return False, None
+        if first_dup is None:
+            same = np.flatnonzero(later == earlier)
+            first_dup = int(a + same[0] + 1) if len(same) else None
+    return True, first_dup
 
 
 def _first_repeat(key: np.ndarray, order: np.ndarray | None) -> int | None:
@@ -192,12 +205,14 @@ class PriceTable:
                 kept = np.flatnonzero(keep)
                 codes, days = codes[kept], days[kept]
                 cols = {k: v[kept] for k, v in cols.items()}
-        key = _row_keys(codes, days)
-        order = _key_order(key)
-        if on_duplicate is not None:
+        in_order, dup = _sorted_by_blocks(codes, days)
+        order = None
+        if not in_order:
+            key = _row_keys(codes, days)
+            order = np.argsort(key, kind="stable")
             dup = _first_repeat(key, order)
-            if dup is not None:
-                on_duplicate(dup if kept is None else int(kept[dup]))
+        if on_duplicate is not None and dup is not None:
+            on_duplicate(dup if kept is None else int(kept[dup]))
         if order is not None:
             codes, days = codes[order], days[order]
             cols = {c: cols[c][order] for c in cols}
@@ -310,14 +325,10 @@ class PriceTable:
             return self  # every row wanted: the table as it is (its arrays are not written to)
         kept = b - a
         has = kept > 0
-        counts = kept[has]
-        starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        rows = np.arange(int(starts[-1])) + np.repeat(a[has] - starts[:-1], counts)
+        starts = np.concatenate([[0], np.cumsum(kept[has])]).astype(np.int64)
+        dates, values = _gather_runs([self.dates, *self.values.values()], a[has], starts)
         return PriceTable(
-            self.tickers[has],
-            starts,
-            self.dates[rows],
-            {c: v[rows] for c, v in self.values.items()},
+            self.tickers[has], starts, dates, dict(zip(self.values, values, strict=True))
         )
 
     def first_last(self) -> tuple[np.ndarray, np.ndarray]:
@@ -326,6 +337,26 @@ class PriceTable:
             empty = np.array([], dtype="datetime64[D]")
             return empty, empty
         return self.dates[self.starts[:-1]], self.dates[self.starts[1:] - 1]
+
+
+def _gather_runs(
+    columns: list[np.ndarray], first: np.ndarray, starts: np.ndarray
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Rows ``first[k] + (0 .. starts[k+1] - starts[k])`` of every column, ticker after
+    ticker, into new arrays; the row numbers are built a block at a time (a full-length
+    index array would be one more pass and allocation over every row)."""
+    total = int(starts[-1])
+    out = [np.empty(total, dtype=c.dtype) for c in columns]
+    shift = first - starts[:-1]
+    for o in range(0, total, _BLOCK):
+        e = min(o + _BLOCK, total)
+        k0 = int(np.searchsorted(starts, o, side="right")) - 1
+        k1 = int(np.searchsorted(starts, e, side="left"))
+        lengths = np.minimum(starts[k0 + 1 : k1 + 1], e) - np.maximum(starts[k0:k1], o)
+        rows = np.arange(o, e) + np.repeat(shift[k0:k1], lengths)
+        for src, dst in zip(columns, out, strict=True):
+            np.take(src, rows, out=dst[o:e])
+    return out[0], out[1:]
 
 
 def first_at_least(dates: np.ndarray, starts: np.ndarray, bound: np.ndarray) -> np.ndarray:
