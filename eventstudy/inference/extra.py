@@ -130,19 +130,23 @@ def grank(
         ti = n_est + 1.0  # estimation days + the CAR
         weight = inc / (ti + 1.0)
         above = np.zeros(g.shape)
-        # One column at a time: (b, Le) comparisons and a matrix-vector product,
-        # no (b, Le, K) temporaries. NaN compares False: missing days and
-        # excluded columns count nowhere.
+        gt = np.empty(s.shape)  # [s > g] as 0/1, one column at a time, reused
+        eq = np.empty(s.shape, dtype=bool)
+        ones = np.ones(le)
+        # One column at a time: (b, Le) comparisons written into the same buffers
+        # and two matrix-vector products (row counts, exact in float64, and the
+        # weighted day sums); no (b, Le, K) temporaries. NaN compares False:
+        # missing days and excluded columns count nowhere.
         for c in range(k):
             gc = g[:, c : c + 1]
-            gt = (s > gc).astype(float)
-            above[:, c] = gt.sum(axis=1)
-            est_sum[:, c] += gt.T @ weight[:, c]
-            eq = s == gc
+            np.greater(s, gc, out=gt)
+            above[:, c] = gt @ ones
+            est_sum[:, c] += weight[:, c] @ gt
+            np.equal(s, gc, out=eq)
             if eq.any():
                 eqf = eq.astype(float)
-                above[:, c] += 0.5 * eqf.sum(axis=1)
-                est_sum[:, c] += 0.5 * (eqf.T @ weight[:, c])
+                above[:, c] += 0.5 * (eqf @ ones)
+                est_sum[:, c] += 0.5 * (weight[:, c] @ eqf)
         u0 += np.where(included[b], (n_est - above + 1.0) / (ti + 1.0) - 0.5, 0.0).sum(axis=0)
         base = np.where(finite, row_ranks(s) / (ti + 1.0) - 0.5, 0.0)
         est_sum += base.T @ inc
