@@ -301,6 +301,20 @@ def test_grank_with_ties_and_missing_days():
         want = plain_tests(members, 1, 0.0, list(range(le)))["grank"][0]
         assert t[k] == pytest.approx(want, rel=1e-12, abs=1e-12)
         assert df[k] == le + 1 - 2
+    # The same in runs of 2-row blocks (as two threads take them), parts of whole blocks.
+    from eventstudy.inference import extra
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(extra, "_BLOCK", 16 * le * 2)
+        g_in = extra.GrankInput(col, scar, included)
+        for n_parts in (1, 2, 3, 4, 9):
+            parts = g_in.parts(n_parts)
+            assert len(parts) == min(n_parts, 4)  # 7 rows: 4 blocks of 2
+            assert np.concatenate(parts).tolist() == g_in.rows.tolist()
+            assert all(len(p) % 2 == 0 for p in parts[:-1])
+            t_p, df_p = grank(col, scar, included, n_parts=n_parts)
+            np.testing.assert_allclose(t_p, t, rtol=1e-13)
+            assert (df_p == df).all()
 
 
 @settings(max_examples=40, deadline=None)

@@ -101,12 +101,14 @@ def test_second_thread_gives_the_same_numbers(
     chunk: int, split: bool, monkeypatch: pytest.MonkeyPatch
 ):
     """The engine's worker thread (:mod:`eventstudy.threads`) changes no number
-    (``split``: GRANK in two column sets, as from 50,000 events)."""
-    from eventstudy.inference import crosssection
+    (``split``: GRANK's sums in parts, as from 50,000 events)."""
+    from eventstudy.inference import crosssection, extra
     from eventstudy.threads import Worker
 
-    if split:
+    if split:  # GRANK's sums in runs of 20-row blocks, as from 50,000 events
         monkeypatch.setattr(crosssection, "GRANK_SPLIT_EVENTS", 0)
+        monkeypatch.setattr(crosssection, "GRANK_PART_EVENTS", 50)
+        monkeypatch.setattr(extra, "_BLOCK", 16 * 240 * 20)
     events, long = _study(300, seed=2, missing=0.002)
     inline = _compute(events, long, chunk_size=chunk, worker=Worker(enabled=False))
     with Worker(enabled=True) as worker:
@@ -134,12 +136,17 @@ def test_approximate_kp_is_close_to_exact(cluster: bool):
     np.testing.assert_allclose(kp_a, kp_e, rtol=0.02, atol=0.02)
 
 
-def test_grank_in_two_column_sets_equals_one_pass(monkeypatch: pytest.MonkeyPatch):
-    from eventstudy.inference import crosssection
+def test_grank_in_parts_equals_one_pass(monkeypatch: pytest.MonkeyPatch):
+    """GRANK's sums over runs of events, added part by part, equal one pass up to
+    the order of those additions."""
+    from eventstudy.inference import crosssection, extra
 
     events, long = _study(300, seed=4, missing=0.002)
+    monkeypatch.setattr(extra, "_BLOCK", 16 * 240 * 20)  # 20-row blocks in both runs
     whole = _compute(events, long)
     monkeypatch.setattr(crosssection, "GRANK_SPLIT_EVENTS", 0)
+    monkeypatch.setattr(crosssection, "GRANK_PART_EVENTS", 50)
+    assert crosssection.grank_parts(300) == 6
     split = _compute(events, long)
     got = split.tests[split.tests["statistic"] == "grank"]["value"].to_numpy()
     want = whole.tests[whole.tests["statistic"] == "grank"]["value"].to_numpy()

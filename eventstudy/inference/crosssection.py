@@ -242,10 +242,23 @@ class KpCollector:
         return kp.overlap(i, j, shift, len(cols))
 
 
-#: From this many events GRANK runs as two tasks over disjoint sets of columns (one
-#: per thread; below, one task: splitting repeats each event's ranking, which
-#: costs more than it saves at 10,000 events).
+#: From this many events GRANK runs as several tasks over disjoint runs of events
+#: (taken by both threads: the worker from the first, this thread from the last);
+#: below, one task.
 GRANK_SPLIT_EVENTS = 50_000
+#: Events per GRANK task beyond :data:`GRANK_SPLIT_EVENTS` (at most
+#: :data:`GRANK_MAX_PARTS` tasks): small enough that the thread that finishes its
+#: other work first takes more of them.
+GRANK_PART_EVENTS = 100_000
+GRANK_MAX_PARTS = 8
+
+
+def grank_parts(n_events: int) -> int:
+    """How many runs of events GRANK's sums are split into (the numbers depend on it
+    only through the order of the parts' additions, the same with or without a thread)."""
+    if n_events < GRANK_SPLIT_EVENTS:
+        return 1
+    return int(min(GRANK_MAX_PARTS, max(2, -(-n_events // GRANK_PART_EVENTS))))
 
 
 def _bw_crude(
@@ -261,12 +274,6 @@ def _bw_crude(
     return extra.bw_crude(extra_in, caar, lengths, included)
 
 
-def _grank_columns(
-    extra_in: extra.ExtraCollector, scar: np.ndarray, included: np.ndarray, cols: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    return extra.grank(extra_in, scar[:, cols], included[:, cols])
-
-
 def _extra_later(
     worker: Worker,
     extra_in: extra.ExtraCollector,
@@ -276,26 +283,21 @@ def _extra_later(
     spans: list[np.ndarray],
     n_included: np.ndarray,
 ) -> Callable[[], dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """Give ``bw_crude`` and GRANK (in two column sets from :data:`GRANK_SPLIT_EVENTS`
-    events: each column's statistic needs only its own column) to ``worker``; the
-    returned call collects them (running here whichever the worker has not started)."""
-    n_parts = 2 if len(car) >= GRANK_SPLIT_EVENTS else 1
+    """Give ``bw_crude`` and GRANK (its sums in :func:`grank_parts` runs of events) to
+    ``worker``; the returned call collects them (running here whichever the worker
+    has not started, from the last)."""
     bw = worker.submit(
         "extra", _bw_crude, extra_in, car, included, spans, n_included, stealable=True
     )
+    g_in = extra.GrankInput(extra_in, scar, included)
     parts = [
-        (
-            cols,
-            worker.submit("extra", _grank_columns, extra_in, scar, included, cols, stealable=True),
-        )
-        for cols in np.array_split(np.arange(car.shape[1]), n_parts)
-        if len(cols)
+        worker.submit("extra", extra.grank_sums, g_in, rows, stealable=True)
+        for rows in g_in.parts(grank_parts(len(car)))
     ]
 
     def collect() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        t, df = np.full(car.shape[1], np.nan), np.full(car.shape[1], np.nan)
-        for cols, later in reversed(parts):  # the last given is the likeliest not started
-            t[cols], df[cols] = worker.result(later)
+        sums = [worker.result(later) for later in reversed(parts)][::-1]
+        t, df = extra.grank_finish(g_in, sums)
         return {"bw_crude": worker.result(bw), "grank": (t, df)}
 
     return collect

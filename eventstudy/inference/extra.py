@@ -48,6 +48,7 @@ window or one single day, row ``i`` event ``i``, ``N`` the included events,
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -103,27 +104,44 @@ def bw_crude(
     return t, np.where(t_est >= 2, t_est - 1.0, np.nan)
 
 
-def grank(
-    col: ExtraCollector, scar: np.ndarray, included: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Kolari-Pynnonen GRANK t and its df per column (see module doc)."""
+class GrankInput:
+    """What every part of GRANK shares: the columns' cross-sectional sd of the SCARs
+    and the rows (events) included in some column, in blocks of ``step``."""
+
+    def __init__(self, col: ExtraCollector, scar: np.ndarray, included: np.ndarray) -> None:
+        self.col, self.scar, self.included = col, scar, included
+        self.n = included.sum(axis=0).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s_mean = np.where(included, scar, 0.0).sum(axis=0) / self.n
+            dev = np.where(included, scar - s_mean, 0.0)
+            self.s_sd = np.sqrt((dev * dev).sum(axis=0) / (self.n - 1.0))
+        self.rows = np.flatnonzero(included.any(axis=1))
+        le = col.resid.shape[1]
+        self.step = max(1, _BLOCK // max(1, 16 * le))  # ~1,000 rows of 240 days: in cache
+
+    def parts(self, n_parts: int) -> list[np.ndarray]:
+        """The rows in ``n_parts`` runs of whole blocks (the same blocks as one pass)."""
+        n_blocks = -(-len(self.rows) // self.step)
+        cuts = np.linspace(0, n_blocks, max(1, min(n_parts, n_blocks)) + 1).round().astype(int)
+        return [
+            self.rows[a * self.step : b * self.step] for a, b in itertools.pairwise(cuts.tolist())
+        ]
+
+
+def grank_sums(g_in: GrankInput, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """GRANK's sums over the events ``rows``: ``(sum_i U_i0, sum_i U_it, n_t)`` per
+    column, the last two per estimation day ``t`` (added up over the parts)."""
+    col, scar, included = g_in.col, g_in.scar, g_in.included
     le = col.resid.shape[1]
     k = included.shape[1]
-    n = included.sum(axis=0).astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s_mean = np.where(included, scar, 0.0).sum(axis=0) / n
-        dev = np.where(included, scar - s_mean, 0.0)
-        s_sd = np.sqrt((dev * dev).sum(axis=0) / (n - 1.0))
     u0 = np.zeros(k)
     est_sum = np.zeros((le, k))
     est_cnt = np.zeros((le, k))
-    rows = np.flatnonzero(included.any(axis=1))
-    step = max(1, _BLOCK // max(1, 16 * le))  # ~1,000 rows of 240 days: arrays stay in cache
-    for a in range(0, len(rows), step):
-        b = rows[a : a + step]
+    for a in range(0, len(rows), g_in.step):
+        b = rows[a : a + g_in.step]
         with np.errstate(invalid="ignore", divide="ignore"):
             s = col.resid[b] / col.sigma[b][:, None]
-            g = np.where(included[b], scar[b] / s_sd, np.nan)
+            g = np.where(included[b], scar[b] / g_in.s_sd, np.nan)
         inc = included[b].astype(float)
         finite = np.isfinite(s)
         n_est = finite.sum(axis=1).astype(float)[:, None]
@@ -151,6 +169,15 @@ def grank(
         base = np.where(finite, row_ranks(s) / (ti + 1.0) - 0.5, 0.0)
         est_sum += base.T @ inc
         est_cnt += finite.astype(float).T @ inc
+    return u0, est_sum, est_cnt
+
+
+def grank_finish(g_in: GrankInput, sums: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """GRANK t and its df per column from the parts' sums (added in the order given)."""
+    u0, est_sum, est_cnt = sums[0]
+    for part in sums[1:]:
+        u0, est_sum, est_cnt = u0 + part[0], est_sum + part[1], est_cnt + part[2]
+    n = g_in.n
     with np.errstate(invalid="ignore", divide="ignore"):
         has = est_cnt > 0
         ubar = np.where(has, est_sum / np.where(has, est_cnt, 1.0), 0.0)
@@ -160,6 +187,17 @@ def grank(
         z = ubar0 / np.sqrt(s2 / t_all)
         t = z * np.sqrt((t_all - 2.0) / (t_all - 1.0 - z * z))
     return t, np.where(t_all >= 3, t_all - 2.0, np.nan)
+
+
+def grank(
+    col: ExtraCollector, scar: np.ndarray, included: np.ndarray, n_parts: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kolari-Pynnonen GRANK t and its df per column (see module doc); the events'
+    sums in ``n_parts`` runs of rows, as :mod:`eventstudy.inference.crosssection`
+    gives them to two threads."""
+    g_in = GrankInput(col, scar, included)
+    t, df = grank_finish(g_in, [grank_sums(g_in, rows) for rows in g_in.parts(n_parts)])
+    return t, df
 
 
 def adj_patell(patell: np.ndarray, r: np.ndarray, n: np.ndarray) -> np.ndarray:
