@@ -42,12 +42,46 @@ def confounding_events(events: pd.DataFrame, lo: np.ndarray, hi: np.ndarray) -> 
     a = np.searchsorted(sorted_key, base + lo_d.astype(np.int64), side="left")
     b = np.searchsorted(sorted_key, base + hi_d.astype(np.int64), side="right")
     count = np.where(ok, b - a, 0) - ok.astype(np.int64)  # less the event itself
-    ids = events["event_id"].astype(str).to_numpy()
-    for i in np.flatnonzero(count > 0).tolist():
-        # Only the first NAMED + 1 of the run are read (one of them may be the event).
-        head = order[a[i] : min(b[i], a[i] + NAMED + 1)].tolist()
-        text = "; ".join([ids[j] for j in head if j != i][:NAMED])
-        if count[i] > NAMED:
-            text += f"; and {count[i] - NAMED} more"
+    ids = events["event_id"].astype(str).to_numpy(dtype=object)
+    hit = np.flatnonzero(count > 0)
+    if not len(hit):
+        return out
+    texts = _named(ids, order, a[hit], b[hit], hit, count[hit])
+    for i, text in zip(hit.tolist(), texts.tolist(), strict=True):
         out[i] = text
     return out
+
+
+def _named(
+    ids: np.ndarray,
+    order: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    me: np.ndarray,
+    count: np.ndarray,
+) -> np.ndarray:
+    """The texts of events ``me``: their runs ``order[a:b]`` of same-ticker events
+    (themselves among them), the first :data:`NAMED` others named, column-wise."""
+    # Only the first NAMED + 1 of each run are read (one of them may be the event).
+    slot = a[:, None] + np.arange(NAMED + 1)
+    who = order[np.minimum(slot, len(order) - 1)]
+    keep = (slot < b[:, None]) & (who != me[:, None])
+    keep &= np.cumsum(keep, axis=1) <= NAMED
+    # Kept slots first, in run order (a stable sort of each row on "not kept").
+    pick = np.argsort(~keep, axis=1, kind="stable")
+    who = np.take_along_axis(who, pick, axis=1)
+    shown = keep.sum(axis=1)
+    string = np.dtypes.StringDType()
+    text = ids[who[:, 0]].astype(string)
+    for k in range(1, NAMED):
+        more = shown > k
+        text[more] = np.strings.add(
+            np.strings.add(text[more], "; "), ids[who[more, k]].astype(string)
+        )
+    over = count > NAMED
+    if over.any():
+        tail = (count[over] - NAMED).astype(string)
+        text[over] = np.strings.add(
+            np.strings.add(np.strings.add(text[over], "; and "), tail), " more"
+        )
+    return text

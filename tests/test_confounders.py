@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import eventstudy as es
 from eventstudy.confounders import NAMED, confounding_events
 from tests.conftest import ROOT, SAMPLE_PRICES
 
 
-def test_equals_a_pair_loop_on_random_events():
+@pytest.mark.parametrize("before", [360, 25])
+def test_equals_a_pair_loop_on_random_events(before: int):
+    # Long windows: every event has more than NAMED others; short: 0 to a few.
     rng = np.random.default_rng(2)
     n = 300
     days = pd.bdate_range("2020-01-01", periods=700)
@@ -22,7 +25,7 @@ def test_equals_a_pair_loop_on_random_events():
             "day0": day0,
         }
     )
-    lo = (day0 - pd.Timedelta(days=360)).to_numpy()
+    lo = (day0 - pd.Timedelta(days=before)).to_numpy()
     hi = (day0 + pd.Timedelta(days=14)).to_numpy()
     got = confounding_events(ev, lo, hi)
     tick, d0 = ev["ticker"].to_numpy(dtype=object), day0.to_numpy()
