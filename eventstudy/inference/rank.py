@@ -88,16 +88,21 @@ class CorradoSums:
         return out
 
 
-def _average_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Average ranks (1-based) of a 1-D array and the sizes of its tie groups."""
-    order = np.argsort(values, kind="stable")
-    sv = values[order]
+def _signed_rank_sum(d: np.ndarray) -> tuple[float, np.ndarray]:
+    """``W+``, the sum of the average ranks (1-based) of ``|d|`` over ``d > 0``, and
+    the sizes of the tie groups of ``|d|``.
+
+    From two sorts (every ``|d|``, the positive ones) instead of an argsort: a
+    positive value's rank is its tie group's ``start + (size + 1) / 2``. Ranks
+    are half-integers, so their sum is exact in any order.
+    """
+    a = np.abs(d)
+    sv = np.sort(a)
     starts = np.flatnonzero(np.r_[True, sv[1:] != sv[:-1]])
     sizes = np.diff(np.r_[starts, len(sv)])
     avg = starts + (sizes + 1) / 2.0
-    ranks = np.empty(len(sv))
-    ranks[order] = np.repeat(avg, sizes)
-    return ranks, sizes
+    positive = np.sort(a[d > 0])
+    return float(avg[np.searchsorted(sv[starts], positive)].sum()), sizes
 
 
 def wilcoxon_asymptotic(x: np.ndarray, alternative: str = "two-sided") -> tuple[float, float]:
@@ -112,8 +117,7 @@ def wilcoxon_asymptotic(x: np.ndarray, alternative: str = "two-sided") -> tuple[
     n = float(len(d))
     if not n:
         return float("nan"), float("nan")
-    ranks, sizes = _average_ranks(np.abs(d))
-    w_plus = float(ranks[d > 0].sum())
+    w_plus, sizes = _signed_rank_sum(d)
     tie = float(np.sum(sizes.astype(float) ** 3 - sizes))
     se = np.sqrt((n * (n + 1.0) * (2.0 * n + 1.0) - tie / 2.0) / 24.0)
     z = (w_plus - n * (n + 1.0) * 0.25) / se
