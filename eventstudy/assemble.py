@@ -127,7 +127,7 @@ def ar_table(
     for k, values in enumerate(sources.values()):
         np.take(values.ravel(), flat, out=block[k])
     out = pd.DataFrame(block.T, columns=list(sources), copy=False)
-    out.insert(0, "event_id", cats.of(ei))
+    out.insert(0, "event_id", pd.Series(cats.of(ei), copy=False))
     out.insert(1, "rel_day", evt_days[di])
     out.insert(2, "date", pd.DatetimeIndex(_dates(store, index, ei, evt_days[di])))
     return out
