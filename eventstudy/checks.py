@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from eventstudy.data import table as price_rows
 from eventstudy.data.table import PriceTable, day_array, first_at_least
 from eventstudy.quality import MAX_LOG_RETURN, SPLIT_RATIOS, SPLIT_TOLERANCE, STALE_RUN
 from eventstudy.store import PriceStore
@@ -74,17 +75,11 @@ def _days(values: np.ndarray) -> np.ndarray:
     return days.view(np.int64) if days.flags.c_contiguous else days.astype(np.int64)
 
 
-#: Rows per block of the price-row checks: their temporaries stay small and are
-#: reused (a pass over 27 million rows would otherwise allocate a dozen arrays of
-#: that length).
-_BLOCK = 1 << 20
-
-
 def _table_flags(table: PriceTable, lo: np.ndarray, hi: np.ndarray) -> list[Part]:
     """Non-positive prices, stale runs and split-like jumps, on rows in ``[lo, hi]``.
 
-    Row by row in blocks of :data:`_BLOCK`; only flagged rows and candidate
-    pairs leave a block. A stale run is ``STALE_RUN`` or more consecutive rows
+    Row by row in blocks of :data:`~eventstudy.data.table.ROW_BLOCK`; only flagged
+    rows and candidate pairs leave a block. A stale run is ``STALE_RUN`` or more consecutive rows
     of one ticker with the same adjusted close; a split-like jump is a gross
     return ``P_t / P_{t-1}`` between consecutive positive rows of one ticker
     within ``SPLIT_TOLERANCE`` of a split ratio, or with ``|log| > MAX_LOG_RETURN``.
@@ -95,16 +90,16 @@ def _table_flags(table: PriceTable, lo: np.ndarray, hi: np.ndarray) -> list[Part
     first = first_at_least(day, starts, lo)
     stop = np.maximum(first, first_at_least(day, starts, hi + 1))
     if not (bool((first == starts[:-1]).all()) and bool((stop == starts[1:]).all())):
-        counts = stop - first
-        starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        rows = np.arange(int(starts[-1])) + np.repeat(first - starts[:-1], counts)
-        day = day[rows]
-        values = {c: values[c][rows] for c in _PRICES if c in values}
+        starts = np.concatenate([[0], np.cumsum(stop - first)]).astype(np.int64)
+        names = [c for c in _PRICES if c in values]
+        day, kept = price_rows.gather_runs([day, *(values[c] for c in names)], first, starts)
+        values = dict(zip(names, kept, strict=True))
     price = values["adj_close"]
     n = len(price)
     bad, same, jumps, not_pos = [], [], [], 0
-    for s in range(0, n, _BLOCK):
-        e = min(s + _BLOCK, n)
+    block = price_rows.ROW_BLOCK
+    for s in range(0, n, block):
+        e = min(s + block, n)
         nonpos = np.zeros(e - s, bool)
         for c in _PRICES:
             if c in values:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import eventstudy as es
-from eventstudy import checks
+from eventstudy.data import table as price_rows
 from eventstudy.data.base import PriceSet
 from eventstudy.event_time import sessions as exchange_sessions
 from eventstudy.study import _safe_benchmark_mic
@@ -59,7 +59,7 @@ def test_vectorised_flags_equal_the_per_ticker_reference(
 ):
     # Small row blocks put stale runs, jumps and ticker edges across block edges.
     if block is not None:
-        monkeypatch.setattr(checks, "_BLOCK", block)
+        monkeypatch.setattr(price_rows, "ROW_BLOCK", block)
     frames = _frames(seed)
     rng = np.random.default_rng(seed + 10)
     days = exchange_sessions("XNYS")

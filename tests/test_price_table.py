@@ -39,7 +39,7 @@ def _rows(table: PriceTable) -> list[tuple[str, np.datetime64, float]]:
 @pytest.mark.parametrize("seed", range(40))
 def test_select_ranges_equals_a_row_loop(seed: int, monkeypatch: pytest.MonkeyPatch):
     if seed % 2:  # row blocks smaller than a ticker's rows, or than one row
-        monkeypatch.setattr(table_module, "_BLOCK", 1 + seed % 7)
+        monkeypatch.setattr(table_module, "ROW_BLOCK", 1 + seed % 7)
     rng = np.random.default_rng(seed)
     table = _table(rng)
     ranges = {}
@@ -104,7 +104,7 @@ def test_day_array_of_date_objects_equals_numpy():
 @pytest.mark.parametrize("block", [1, 2, 5, 1 << 20])
 def test_sorted_by_blocks_equals_the_whole_key(block: int, monkeypatch: pytest.MonkeyPatch):
     # Sorted, sorted with a repeat (at a block edge or not) and unsorted rows.
-    monkeypatch.setattr(table_module, "_BLOCK", block)
+    monkeypatch.setattr(table_module, "ROW_BLOCK", block)
     rng = np.random.default_rng(block)
     for _ in range(200):
         n = int(rng.integers(0, 12))

@@ -108,16 +108,19 @@ def _row_keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
     return codes.astype(np.int64, copy=False) * (1 << 32) + day
 
 
-#: Rows per block of :func:`_sorted_by_blocks` (small temporaries, reused).
-_BLOCK = 1 << 20
+#: Rows per block of every blocked pass over price rows (here, in
+#: :mod:`eventstudy.checks` and :mod:`eventstudy.store`): the temporaries stay small
+#: and are reused (a pass over 27 million rows would otherwise allocate arrays of
+#: that length).
+ROW_BLOCK = 1 << 20
 
 
 def _sorted_by_blocks(codes: np.ndarray, days: np.ndarray) -> tuple[bool, int | None]:
     """Whether rows are in (ticker, date) order and, if so, the second row of the
     first repeated pair (``None``: none); keys built a block at a time."""
     first_dup = None
-    for a in range(0, max(len(codes) - 1, 0), _BLOCK):
-        key = _row_keys(codes[a : a + _BLOCK + 1], days[a : a + _BLOCK + 1])
+    for a in range(0, max(len(codes) - 1, 0), ROW_BLOCK):
+        key = _row_keys(codes[a : a + ROW_BLOCK + 1], days[a : a + ROW_BLOCK + 1])
         later, earlier = key[1:], key[:-1]
         if (later < earlier).any():
             return False, None
@@ -326,7 +329,7 @@ class PriceTable:
         kept = b - a
         has = kept > 0
         starts = np.concatenate([[0], np.cumsum(kept[has])]).astype(np.int64)
-        dates, values = _gather_runs([self.dates, *self.values.values()], a[has], starts)
+        dates, values = gather_runs([self.dates, *self.values.values()], a[has], starts)
         return PriceTable(
             self.tickers[has], starts, dates, dict(zip(self.values, values, strict=True))
         )
@@ -339,7 +342,7 @@ class PriceTable:
         return self.dates[self.starts[:-1]], self.dates[self.starts[1:] - 1]
 
 
-def _gather_runs(
+def gather_runs(
     columns: list[np.ndarray], first: np.ndarray, starts: np.ndarray
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Rows ``first[k] + (0 .. starts[k+1] - starts[k])`` of every column, ticker after
@@ -348,8 +351,8 @@ def _gather_runs(
     total = int(starts[-1])
     out = [np.empty(total, dtype=c.dtype) for c in columns]
     shift = first - starts[:-1]
-    for o in range(0, total, _BLOCK):
-        e = min(o + _BLOCK, total)
+    for o in range(0, total, ROW_BLOCK):
+        e = min(o + ROW_BLOCK, total)
         k0 = int(np.searchsorted(starts, o, side="right")) - 1
         k1 = int(np.searchsorted(starts, e, side="left"))
         lengths = np.minimum(starts[k0 + 1 : k1 + 1], e) - np.maximum(starts[k0:k1], o)
