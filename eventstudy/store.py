@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from eventstudy.data import table as price_rows
 from eventstudy.data.table import PriceTable
 
 SessionsFor = Callable[[str], pd.DatetimeIndex]
@@ -177,10 +178,6 @@ def _session_positions(sessions_d: np.ndarray, dates: np.ndarray) -> np.ndarray:
     return out
 
 
-#: Rows per block of the gapless check (small temporaries, reused).
-_BLOCK = 1 << 20
-
-
 def _scatter_gapless(table: PriceTable, sessions_d: np.ndarray, return_type: str):
     """:func:`_scatter` of every ticker when each one's rows are consecutive sessions
     (no gap, no non-session date): the flat prices are the table's own column, in
@@ -193,18 +190,21 @@ def _scatter_gapless(table: PriceTable, sessions_d: np.ndarray, return_type: str
     starts = table.starts
     if not len(table.dates) or not len(sessions_d):
         return None
-    ends = _session_positions(sessions_d, table.dates[np.r_[starts[:-1], starts[1:] - 1]])
-    first, last = np.split(ends, 2)
+    lut, s0 = _session_lut(sessions_d)
+    day = table.dates.astype("datetime64[D]", copy=False).view(np.int64)
+    rel = day[np.r_[starts[:-1], starts[1:] - 1]] - s0  # each ticker's first and last row
+    if not ((rel >= 0) & (rel < len(lut))).all():
+        return None
+    first, last = np.split(lut[rel], 2)
     if not ((first >= 0).all() and (last >= 0).all()):
         return None
     length = last - first + 1
     if not (length == np.diff(starts)).all():
         return None
-    lut, s0 = _session_lut(sessions_d)
-    day = table.dates.astype("datetime64[D]", copy=False).view(np.int64)
-    for a in range(0, len(day), _BLOCK):
+    block = price_rows.ROW_BLOCK
+    for a in range(0, len(day), block):
         # Inside [first, last] of its ticker, so inside the table's span.
-        if (lut[day[a : a + _BLOCK] - s0] < 0).any():
+        if (lut[day[a : a + block] - s0] < 0).any():
             return None
     adj = table.values["adj_close"]
     # The table's own column is shared (neither is written to); a view of the
