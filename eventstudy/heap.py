@@ -22,14 +22,11 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-
-log = logging.getLogger(__name__)
 
 ENV = "EVENTSTUDY_HEAP"
 # mallopt parameters (malloc.h) and glibc's defaults, restored on the way out.
