@@ -315,6 +315,13 @@ def test_grank_with_ties_and_missing_days():
             t_p, df_p = grank(col, scar, included, n_parts=n_parts)
             np.testing.assert_allclose(t_p, t, rtol=1e-13)
             assert (df_p == df).all()
+            # bw_crude's sums, taken in the same pass, equal its own pass over the rows.
+            sums = extra.add_sums([extra.grank_sums(g_in, rows) for rows in parts])
+            caar, lengths = scar.mean(axis=0), np.array([1.0, 3.0])
+            got = extra.bw_finish(sums[3], sums[4], caar, lengths)
+            want_bw = extra.bw_crude(col, caar, lengths, included)
+            np.testing.assert_allclose(got[0], want_bw[0], rtol=1e-13)
+            assert (got[1] == want_bw[1]).all()
 
 
 @settings(max_examples=40, deadline=None)

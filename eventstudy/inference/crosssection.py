@@ -261,19 +261,6 @@ def grank_parts(n_events: int) -> int:
     return int(min(GRANK_MAX_PARTS, max(2, -(-n_events // GRANK_PART_EVENTS))))
 
 
-def _bw_crude(
-    extra_in: extra.ExtraCollector,
-    car: np.ndarray,
-    included: np.ndarray,
-    spans: list[np.ndarray],
-    n_included: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        caar = np.where(included, car, 0.0).sum(axis=0) / n_included
-    lengths = np.array([len(s) for s in spans], dtype=float)
-    return extra.bw_crude(extra_in, caar, lengths, included)
-
-
 def _extra_later(
     worker: Worker,
     extra_in: extra.ExtraCollector,
@@ -283,12 +270,9 @@ def _extra_later(
     spans: list[np.ndarray],
     n_included: np.ndarray,
 ) -> Callable[[], dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """Give ``bw_crude`` and GRANK (its sums in :func:`grank_parts` runs of events) to
-    ``worker``; the returned call collects them (running here whichever the worker
-    has not started, from the last)."""
-    bw = worker.submit(
-        "extra", _bw_crude, extra_in, car, included, spans, n_included, stealable=True
-    )
+    """Give GRANK and ``bw_crude`` (their sums, in one pass over the residuals, in
+    :func:`grank_parts` runs of events) to ``worker``; the returned call collects
+    them (running here whichever part the worker has not started, from the last)."""
     g_in = extra.GrankInput(extra_in, scar, included)
     parts = [
         worker.submit("extra", extra.grank_sums, g_in, rows, stealable=True)
@@ -296,9 +280,12 @@ def _extra_later(
     ]
 
     def collect() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        sums = [worker.result(later) for later in reversed(parts)][::-1]
-        t, df = extra.grank_finish(g_in, sums)
-        return {"bw_crude": worker.result(bw), "grank": (t, df)}
+        sums = extra.add_sums([worker.result(later) for later in reversed(parts)][::-1])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            caar = np.where(included, car, 0.0).sum(axis=0) / n_included
+        lengths = np.array([len(s) for s in spans], dtype=float)
+        bw = extra.bw_finish(sums[3], sums[4], caar, lengths)
+        return {"bw_crude": bw, "grank": extra.grank_finish(g_in, sums)}
 
     return collect
 

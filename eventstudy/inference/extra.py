@@ -85,14 +85,19 @@ class ExtraCollector:
             self.sigma[sel] = np.where(numbers, np.sqrt(sigma2), np.nan)
 
 
-def bw_crude(
-    col: ExtraCollector, caar: np.ndarray, lengths: np.ndarray, included: np.ndarray
+def residual_sums(resid: np.ndarray, inc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``bw_crude``'s sums over a block of events: per estimation day and column, the
+    included events' residuals and how many there are, each ``(Le, K)``."""
+    finite = np.isfinite(resid)
+    return np.where(finite, resid, 0.0).T @ inc, finite.astype(float).T @ inc
+
+
+def bw_finish(
+    res_sum: np.ndarray, res_cnt: np.ndarray, caar: np.ndarray, lengths: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Brown-Warner crude-dependence t and its df per column (see module doc)."""
-    finite = np.isfinite(col.resid)
-    inc = included.T.astype(float)
-    total = inc @ np.where(finite, col.resid, 0.0)
-    cnt = inc @ finite.astype(float)
+    """Brown-Warner crude-dependence t and its df per column from the sums of
+    :func:`residual_sums` added over all events (see module doc)."""
+    total, cnt = res_sum.T, res_cnt.T
     has = cnt > 0
     t_est = has.sum(axis=1).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -102,6 +107,21 @@ def bw_crude(
         s = np.sqrt((dev * dev).sum(axis=1) / (t_est - 1.0))
         t = caar / (np.sqrt(lengths) * s)
     return t, np.where(t_est >= 2, t_est - 1.0, np.nan)
+
+
+def bw_crude(
+    col: ExtraCollector, caar: np.ndarray, lengths: np.ndarray, included: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Brown-Warner crude-dependence t and its df per column (see module doc), on its
+    own; the engine gets the same sums from :func:`grank_sums`' pass over the events."""
+    le, k = col.resid.shape[1], included.shape[1]
+    res_sum, res_cnt = np.zeros((le, k)), np.zeros((le, k))
+    step = max(1, _BLOCK // max(1, 16 * le))
+    for a in range(0, len(col.resid), step):
+        block = residual_sums(col.resid[a : a + step], included[a : a + step].astype(float))
+        res_sum += block[0]
+        res_cnt += block[1]
+    return bw_finish(res_sum, res_cnt, caar, lengths)
 
 
 class GrankInput:
@@ -130,19 +150,26 @@ class GrankInput:
 
 def grank_sums(g_in: GrankInput, rows: np.ndarray) -> tuple[np.ndarray, ...]:
     """GRANK's sums over the events ``rows``: ``(sum_i U_i0, sum_i U_it, n_t)`` per
-    column, the last two per estimation day ``t`` (added up over the parts)."""
+    column, the last two per estimation day ``t``, then ``bw_crude``'s
+    :func:`residual_sums` over the same events (read once for both tests; all
+    added up over the parts by :func:`add_sums`)."""
     col, scar, included = g_in.col, g_in.scar, g_in.included
     le = col.resid.shape[1]
     k = included.shape[1]
     u0 = np.zeros(k)
     est_sum = np.zeros((le, k))
     est_cnt = np.zeros((le, k))
+    res_sum = np.zeros((le, k))
+    res_cnt = np.zeros((le, k))
     for a in range(0, len(rows), g_in.step):
         b = rows[a : a + g_in.step]
         with np.errstate(invalid="ignore", divide="ignore"):
             s = col.resid[b] / col.sigma[b][:, None]
             g = np.where(included[b], scar[b] / g_in.s_sd, np.nan)
         inc = included[b].astype(float)
+        block = residual_sums(col.resid[b], inc)
+        res_sum += block[0]
+        res_cnt += block[1]
         finite = np.isfinite(s)
         n_est = finite.sum(axis=1).astype(float)[:, None]
         ti = n_est + 1.0  # estimation days + the CAR
@@ -169,14 +196,21 @@ def grank_sums(g_in: GrankInput, rows: np.ndarray) -> tuple[np.ndarray, ...]:
         base = np.where(finite, row_ranks(s) / (ti + 1.0) - 0.5, 0.0)
         est_sum += base.T @ inc
         est_cnt += finite.astype(float).T @ inc
-    return u0, est_sum, est_cnt
+    return u0, est_sum, est_cnt, res_sum, res_cnt
 
 
-def grank_finish(g_in: GrankInput, sums: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
-    """GRANK t and its df per column from the parts' sums (added in the order given)."""
-    u0, est_sum, est_cnt = sums[0]
-    for part in sums[1:]:
-        u0, est_sum, est_cnt = u0 + part[0], est_sum + part[1], est_cnt + part[2]
+def add_sums(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """The parts' :func:`grank_sums` added up in the order given (the same order with
+    or without a second thread, so the same numbers)."""
+    total = parts[0]
+    for part in parts[1:]:
+        total = tuple(a + b for a, b in zip(total, part, strict=True))
+    return total
+
+
+def grank_finish(g_in: GrankInput, sums: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """GRANK t and its df per column from :func:`add_sums` of the parts."""
+    u0, est_sum, est_cnt = sums[:3]
     n = g_in.n
     with np.errstate(invalid="ignore", divide="ignore"):
         has = est_cnt > 0
@@ -196,7 +230,7 @@ def grank(
     sums in ``n_parts`` runs of rows, as :mod:`eventstudy.inference.crosssection`
     gives them to two threads."""
     g_in = GrankInput(col, scar, included)
-    t, df = grank_finish(g_in, [grank_sums(g_in, rows) for rows in g_in.parts(n_parts)])
+    t, df = grank_finish(g_in, add_sums([grank_sums(g_in, rows) for rows in g_in.parts(n_parts)]))
     return t, df
 
 
