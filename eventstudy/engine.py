@@ -222,11 +222,11 @@ def _compute(
     evt_days = np.arange(settings.event_window[0], settings.event_window[1] + 1)
     windows = _car_columns(settings, evt_days)
     k = len(models.PARAM_NAMES[settings.model])
+    kp_in = KpCollector(index, store, settings, est_days, evt_days)
+    extra_in = ExtraCollector(len(index), len(est_days), kp_in.residuals(), worker)
     arr = EventArrays.empty(len(index), len(evt_days), len(windows), k)
     n_cols = len(windows) + len(evt_days)
     corrado = CorradoSums(n_cols, len(est_days) + len(evt_days))
-    kp_in = KpCollector(index, store, settings, est_days, evt_days)
-    extra_in = ExtraCollector(len(index), len(est_days), kp_in.residuals())
     clock.lap("store")
     ranked = None
     chunked = fitted_chunks(store, index, prices, settings, fac, arr, clock, chunk_size, worker)
