@@ -77,7 +77,6 @@ class ExtraCollector:
         self, m: int, le: int, shared: np.ndarray | None = None, worker: Worker | None = None
     ) -> None:
         self._own = shared is None
-        self._worker = worker
         self._filled: Future[None] | None = None
         if shared is not None:
             self.resid = shared
@@ -92,8 +91,8 @@ class ExtraCollector:
 
     def ready(self) -> None:
         """Wait until the residuals are all NaN (the second thread's fill done)."""
-        if self._filled is not None and self._worker is not None:
-            self._worker.result(self._filled)
+        if self._filled is not None:
+            self._filled.result()  # raises the fill's error, if any
             self._filled = None
 
     def add(
@@ -104,6 +103,12 @@ class ExtraCollector:
             self.resid[sel] = np.where(numbers[:, None], resid, np.nan)
         with np.errstate(invalid="ignore"):
             self.sigma[sel] = np.where(numbers, np.sqrt(sigma2), np.nan)
+
+
+def _rows_per_block(le: int) -> int:
+    """Events per block of the passes over the ``(M, Le)`` residuals: about 1,000
+    events of 240 days, whose temporaries stay in the CPU cache."""
+    return max(1, _BLOCK // max(1, 16 * le))
 
 
 def residual_sums(resid: np.ndarray, inc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -138,7 +143,7 @@ def bw_crude(
     col.ready()
     le, k = col.resid.shape[1], included.shape[1]
     res_sum, res_cnt = np.zeros((le, k)), np.zeros((le, k))
-    step = max(1, _BLOCK // max(1, 16 * le))
+    step = _rows_per_block(le)
     for a in range(0, len(col.resid), step):
         block = residual_sums(col.resid[a : a + step], included[a : a + step].astype(float))
         res_sum += block[0]
@@ -160,7 +165,7 @@ class GrankInput:
             self.s_sd = np.sqrt((dev * dev).sum(axis=0) / (self.n - 1.0))
         self.rows = np.flatnonzero(included.any(axis=1))
         le = col.resid.shape[1]
-        self.step = max(1, _BLOCK // max(1, 16 * le))  # ~1,000 rows of 240 days: in cache
+        self.step = _rows_per_block(le)
 
     def parts(self, n_parts: int) -> list[np.ndarray]:
         """The rows in ``n_parts`` runs of whole blocks (the same blocks as one pass)."""
@@ -187,10 +192,11 @@ def grank_sums(g_in: GrankInput, rows: np.ndarray) -> tuple[np.ndarray, ...]:
     for a in range(0, len(rows), g_in.step):
         b = rows[a : a + g_in.step]
         with np.errstate(invalid="ignore", divide="ignore"):
-            s = col.resid[b] / col.sigma[b][:, None]
+            resid = col.resid[b]  # gathered once for both tests
+            s = resid / col.sigma[b][:, None]
             g = np.where(included[b], scar[b] / g_in.s_sd, np.nan)
         inc = included[b].astype(float)
-        block = residual_sums(col.resid[b], inc)
+        block = residual_sums(resid, inc)
         res_sum += block[0]
         res_cnt += block[1]
         finite = np.isfinite(s)
