@@ -96,12 +96,17 @@ def test_chunked_path_equals_one_pass(chunk: int):
     pd.testing.assert_frame_equal(parts.estimation, whole.estimation, check_exact=True)
 
 
-@pytest.mark.parametrize(("chunk", "split"), [(7, False), (engine.CHUNK, False), (7, True)])
+@pytest.mark.parametrize(
+    ("chunk", "split", "approx"),
+    [(7, False, False), (engine.CHUNK, False, False), (7, True, False), (7, False, True)],
+)
 def test_second_thread_gives_the_same_numbers(
-    chunk: int, split: bool, monkeypatch: pytest.MonkeyPatch
+    chunk: int, split: bool, approx: bool, monkeypatch: pytest.MonkeyPatch
 ):
     """The engine's worker thread (:mod:`eventstudy.threads`) changes no number
-    (``split``: GRANK's sums in parts, as from 50,000 events)."""
+    (``split``: GRANK's sums in parts, as from 50,000 events; ``approx``: the
+    approximate KP path, where BW/GRANK keep their own residuals, NaN-filled by
+    the thread)."""
     from eventstudy.inference import crosssection, extra
     from eventstudy.threads import Worker
 
@@ -110,10 +115,16 @@ def test_second_thread_gives_the_same_numbers(
         monkeypatch.setattr(crosssection, "GRANK_PART_EVENTS", 50)
         monkeypatch.setattr(extra, "_BLOCK", 16 * 240 * 20)
     events, long = _study(300, seed=2, missing=0.002)
-    inline = _compute(events, long, chunk_size=chunk, worker=Worker(enabled=False))
+    options = {"kp_max_pairs": 1} if approx else {}
+    inline = _compute(events, long, chunk_size=chunk, worker=Worker(enabled=False), **options)
     with Worker(enabled=True) as worker:
-        threaded = _compute(events, long, chunk_size=chunk, worker=worker)
-    assert worker.seconds.keys() >= {"ranks", "sq", "extra"}
+        threaded = _compute(events, long, chunk_size=chunk, worker=worker, **options)
+    if approx:
+        assert "store" in worker.seconds  # the residual fill ran in the thread
+    # The tasks that are never stolen ran in the thread; GRANK's parts (with BW's
+    # sums) are stealable, so either thread may run them (a race: not asserted).
+    assert worker.seconds.keys() >= {"ranks", "sq"}
+    assert set(worker.seconds) <= {"store", "ranks", "sq", "extra", "checks"}
     for name in ("events", "ar", "car", "aar", "tests"):
         pd.testing.assert_frame_equal(
             getattr(threaded, name), getattr(inline, name), check_exact=True, obj=name
