@@ -122,7 +122,10 @@ class EventStudy:
             frame = frame.assign(benchmark=benchmark.strip(), benchmark_source="run option")
         self.events = frame
         #: Sentences about events that share a ticker and day 0 (also warned about).
-        self.warnings = describe_duplicates(frame, duplicate_events(frame))
+        duplicates = duplicate_events(frame)
+        self.warnings = describe_duplicates(frame, duplicates)
+        # Kept for run(), unless ``events`` is replaced (a second search: a second at 10^6).
+        self._duplicates = (frame, duplicates)
         for text in self.warnings:
             warnings.warn(text, DuplicateEventWarning, stacklevel=2)
         self.factors_source = factors
@@ -253,7 +256,9 @@ class EventStudy:
         )
         meta["data_quality"] = quality
         meta["warnings"] = list(self.warnings)
-        meta["duplicate_events"] = [list(g) for g in duplicate_events(self.events)]
+        known, groups = self._duplicates
+        groups = groups if known is self.events else duplicate_events(self.events)
+        meta["duplicate_events"] = [list(g) for g in groups]
         if factor_desc:
             meta["factors_source"] = factor_desc
         return StudyResult.from_engine(
