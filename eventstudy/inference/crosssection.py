@@ -141,7 +141,7 @@ class KpCollector:
             est_pos, _ = self.axis.positions(idx, self.est_days)
             rows = kp.Rows(
                 np.nan_to_num(self.resid),
-                np.isfinite(self.resid).astype(float),
+                np.isfinite(self.resid),
                 est_pos,
                 self.first,
                 self.last,
@@ -243,9 +243,10 @@ class KpCollector:
 
 
 #: From this many events GRANK runs as several tasks over disjoint runs of events
-#: (taken by both threads: the worker from the first, this thread from the last);
-#: below, one task.
-GRANK_SPLIT_EVENTS = 50_000
+#: (taken by both threads: the worker from the first, this thread from the last,
+#: once its KP ``r`` is done; at 10,000 events that is about when the worker has
+#: done its SQ and Corrado tasks and the first part); below, one task.
+GRANK_SPLIT_EVENTS = 5_000
 #: Events per GRANK task beyond :data:`GRANK_SPLIT_EVENTS` (at most
 #: :data:`GRANK_MAX_PARTS` tasks): small enough that the thread that finishes its
 #: other work first takes more of them.

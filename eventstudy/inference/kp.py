@@ -77,8 +77,8 @@ def count_overlapping_pairs(first: np.ndarray, last: np.ndarray) -> int:
 class Rows:
     """Rows to correlate, each on the common date axis.
 
-    ``z`` (M, L) values with 0 where missing, ``m`` (M, L) 1.0 where present,
-    ``pos`` (M, L) ascending date-axis positions of the row's days (any value
+    ``z`` (M, L) values with 0 where missing, ``m`` (M, L) nonzero (True or
+    1.0) where present, ``pos`` (M, L) ascending date-axis positions of the row's days (any value
     where ``m`` is 0), ``first``/``last`` (M,) the date-axis span of each row's
     event window (pairs are formed where these overlap). ``calendar`` and
     ``start`` (M,): the row's calendar and the session position of its day 0
@@ -118,12 +118,14 @@ def _cross_products(rows: Rows, block: int) -> tuple[np.ndarray, np.ndarray, np.
     """
     order = np.argsort(rows.first, kind="stable")
     first, last = rows.first[order], rows.last[order]
-    present = rows.m[order] > 0
-    pos = rows.pos[order]
-    z = rows.z[order]
-    big = np.iinfo(np.int64).max
-    lo_row = np.where(present, pos, big).min(axis=1)
-    hi_row = np.where(present, pos, -1).max(axis=1)
+    present_all: np.ndarray = np.asarray(rows.m > 0)
+    complete = bool(present_all.all())
+    le = rows.pos.shape[1]
+    rr = np.arange(len(order))
+    lo_row = rows.pos[rr, present_all.argmax(axis=1)][order]
+    hi_row = rows.pos[rr, le - 1 - present_all[:, ::-1].argmax(axis=1)][order]
+    empty: np.ndarray = ~np.asarray(present_all.any(axis=1))
+    hi_row[empty[order]] = -1
     out_i, out_j, out_v = [], [], []
     n = len(order)
     for a in range(0, n, block):
@@ -140,10 +142,14 @@ def _cross_products(rows: Rows, block: int) -> tuple[np.ndarray, np.ndarray, np.
             continue
         lo = int(lo_row[a:end][valid].min())
         width = int(hi_row[a:end][valid].max()) - lo + 1
-        # Absent days go to a spare last column, dropped before the product.
-        col = np.where(present[a:end], pos[a:end] - lo, width)
+        # The block's rows gathered here (not the whole matrix reordered up front);
+        # absent days go to a spare last column, dropped before the product.
+        take = order[a:end]
+        col = rows.pos[take] - lo
+        if not complete:
+            col[~present_all[take]] = width
         dense = np.zeros((end - a, width + 1))
-        dense[np.arange(end - a)[:, None], col] = z[a:end]
+        dense[np.arange(end - a)[:, None], col] = rows.z[take]
         dense = dense[:, :width]
         g = dense[: b - a] @ dense.T
         out_i.append(order[a + bi])
@@ -154,17 +160,44 @@ def _cross_products(rows: Rows, block: int) -> tuple[np.ndarray, np.ndarray, np.
     return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_v)
 
 
-def _prefixes(z: np.ndarray, block: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise prefix sums of ``z`` and ``z^2`` with a leading 0 column, written in
-    place block by block (no ``(M, L)`` temporaries)."""
-    n, le = z.shape
-    pz, pz2 = np.empty((n, le + 1)), np.empty((n, le + 1))
-    pz[:, 0] = pz2[:, 0] = 0.0
-    for a in range(0, n, block):
-        part = z[a : a + block]
-        np.cumsum(part, axis=1, out=pz[a : a + block, 1:])
-        np.cumsum(part * part, axis=1, out=pz2[a : a + block, 1:])
-    return pz, pz2
+def _edge_sums(z: np.ndarray, depth: int, square: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Row totals of ``z`` (``square``: of ``z^2``) and, side by side in one
+    ``(M, 2 (depth + 1))`` table, the sums of each row's first ``q`` and last ``q``
+    values for ``q = 0 .. depth`` (no ``(M, Le)`` temporary)."""
+    w = depth + 1
+    edges = np.zeros((len(z), 2 * w))
+    first, last = z[:, :depth], z[:, ::-1][:, :depth]
+    if square:
+        first, last = first * first, last * last
+        total = np.einsum("ij,ij->i", z, z)
+    else:
+        total = z.sum(axis=1)
+    np.cumsum(first, axis=1, out=edges[:, 1:w])
+    np.cumsum(last, axis=1, out=edges[:, w + 1 :])
+    return total, edges
+
+
+def _overlap_sums(
+    z: np.ndarray, i: np.ndarray, j: np.ndarray, d: np.ndarray, square: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """``sum x`` and ``sum y`` (``square``: of ``x^2``, ``y^2``) over the common
+    sessions of complete rows ``i`` and ``j`` of one calendar, ``j`` starting ``d``
+    sessions after ``i`` (``|d| <= Le``).
+
+    Both rows have ``Le`` sessions, so the overlap drops the first ``d`` of ``i``
+    and the last ``d`` of ``j`` (``d >= 0``), or the last ``-d`` of ``i`` and the
+    first ``-d`` of ``j``: a row total minus one edge sum, read from a table of
+    ``(M, 2 (|d| + 1))`` that stays in the CPU cache.
+    """
+    a = np.abs(d)
+    depth = int(a.max(initial=0))
+    total, edges = _edge_sums(z, depth, square)
+    w = depth + 1
+    flat = edges.ravel()
+    later = d >= 0
+    xi = flat.take(i * (2 * w) + np.where(later, 0, w) + a)
+    yj = flat.take(j * (2 * w) + np.where(later, w, 0) + a)
+    return total.take(i) - xi, total.take(j) - yj
 
 
 def _masked_sums(rows: Rows, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -211,15 +244,11 @@ def banded_sums(rows: Rows, block: int = BLOCK) -> PairSums:
     if rows.calendar is not None and rows.start is not None:
         fast &= rows.calendar[i] == rows.calendar[j]
         f = np.flatnonzero(fast)
-        d = rows.start[j[f]] - rows.start[i[f]]  # j's local index = i's local index - d
-        k1, k2 = np.clip(d, 0, le), np.clip(le + d, 0, le)
-        l1, l2 = k1 - d, k2 - d
-        pz, pz2 = _prefixes(rows.z)
-        n[f] = k2 - k1
-        sx[f] = pz[i[f], k2] - pz[i[f], k1]
-        sxx[f] = pz2[i[f], k2] - pz2[i[f], k1]
-        sy[f] = pz[j[f], l2] - pz[j[f], l1]
-        syy[f] = pz2[j[f], l2] - pz2[j[f], l1]
+        fi, fj = i[f], j[f]
+        d = np.clip(rows.start[fj] - rows.start[fi], -le, le)  # j's local index = i's - d
+        n[f] = le - np.abs(d)
+        sx[f], sy[f] = _overlap_sums(rows.z, fi, fj, d)
+        sxx[f], syy[f] = _overlap_sums(rows.z, fi, fj, d, square=True)
     else:
         fast[:] = False
     slow = np.flatnonzero(~fast)
