@@ -55,7 +55,7 @@ def _page(result: PlaceboResult, events_source: str) -> str:
         lo, hi, n = ci.get((a, b, stat), (float("nan"), float("nan"), 0))
         cells = "".join(f"<td>{100 * v:.1f}%</td>" for _, v in sorted(by_level.items()))
         rows.append(
-            f"<tr><td>[{a:+d},{b:+d}]</td><td>{escape(stat)}</td><td>{n}</td>{cells}"
+            f"<tr><td>[{a:+d},{b:+d}]</td><td>{escape(_label(stat))}</td><td>{n}</td>{cells}"
             f"<td>{100 * lo:.1f}% to {100 * hi:.1f}%</td></tr>"
         )
     return (
@@ -75,3 +75,11 @@ def _page(result: PlaceboResult, events_source: str) -> str:
         + "\n".join(rows)
         + "</tbody></table></body></html>\n"
     )
+
+
+def _label(stat: str) -> str:
+    """A test's display name with its code (``placebo.csv``'s ``statistic``)."""
+    from eventstudy.report.tables import TEST_LABELS
+
+    label = TEST_LABELS.get(stat)
+    return f"{label} ({stat})" if label else stat

@@ -234,6 +234,20 @@ def test_test_battery_matches_tests_csv(sample):
         assert close_at(rows["caar"][k + 1][1], r["caar"], scale=100, decimals=2)
 
 
+def test_every_test_has_a_display_name_in_the_battery_table(sample):
+    """Each test of the battery is shown by name (its code beneath), not by code alone."""
+    from eventstudy.report.tables import TEST_LABELS
+
+    _, out = sample
+    assert set(TEST_NAMES) <= set(TEST_LABELS)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    for code in TEST_NAMES:
+        label = TEST_LABELS[code]
+        assert label != code
+        head = f'data-statistic="{code}"><th scope="row" class="rowh">'
+        assert f"{head}{html.escape(label)}<small>{code}</small>" in page
+
+
 def test_events_table_matches_csv_and_links_every_page(sample):
     _, out = sample
     events = pd.read_csv(out / "events.csv", keep_default_na=False)

@@ -18,7 +18,8 @@ from eventstudy.report import fmt
 if TYPE_CHECKING:
     from eventstudy.result import StudyResult
 
-#: Display names of the tests of METHODS.md section 5, in the order shown.
+#: Display names of the tests (METHODS.md section 5, then the methodology's
+#: further tests), in the order shown; the code is shown beneath each name.
 TEST_LABELS: dict[str, str] = {
     "t_cs": "Cross-sectional t",
     "patell": "Patell Z",
@@ -28,6 +29,12 @@ TEST_LABELS: dict[str, str] = {
     "gen_sign": "Generalised sign",
     "sign": "Sign",
     "wilcoxon": "Wilcoxon W+",
+    "bw_crude": "Brown-Warner crude dependence t",
+    "grank": "Generalised rank (GRANK) t",
+    "adj_patell": "Adjusted Patell Z (Kolari-Pynnönen)",
+    "skew_t": "Skewness-adjusted t (bootstrap p)",
+    "sign_exact": "Sign, exact binomial p",
+    "gen_sign_exact": "Generalised sign, exact binomial p",
 }
 #: Columns of ``res.events`` that the tool writes (model parameters are added below).
 BASE_EVENT_COLUMNS = frozenset(
