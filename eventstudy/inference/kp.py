@@ -78,9 +78,10 @@ class Rows:
     """Rows to correlate, each on the common date axis.
 
     ``z`` (M, L) values with 0 where missing, ``m`` (M, L) nonzero (True or
-    1.0) where present, ``pos`` (M, L) ascending date-axis positions of the row's days (any value
-    where ``m`` is 0), ``first``/``last`` (M,) the date-axis span of each row's
-    event window (pairs are formed where these overlap). ``calendar`` and
+    1.0) where present, ``pos`` (M, L) ascending date-axis positions of the
+    row's days (any value where ``m`` is 0), ``first``/``last`` (M,) the
+    date-axis span of each row's event window (pairs are formed where these
+    overlap). ``calendar`` and
     ``start`` (M,): the row's calendar and the session position of its day 0
     of the row (local index ``k`` is session ``start + k``); rows of one
     calendar without a missing value take a fast path.
@@ -109,8 +110,11 @@ class PairSums:
     sxy: np.ndarray
 
 
-def _cross_products(rows: Rows, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``sum z_i z_j`` over the date axis for every pair whose event windows overlap.
+def _cross_products(
+    rows: Rows, block: int, present_all: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``sum z_i z_j`` over the date axis for every pair whose event windows overlap
+    (``present_all``: ``rows.m > 0``).
 
     A banded Gram matrix: rows sorted by ``first``; each block of rows times
     the rows it can overlap (itself and the following ones up to its last
@@ -118,7 +122,6 @@ def _cross_products(rows: Rows, block: int) -> tuple[np.ndarray, np.ndarray, np.
     """
     order = np.argsort(rows.first, kind="stable")
     first, last = rows.first[order], rows.last[order]
-    present_all: np.ndarray = np.asarray(rows.m > 0)
     complete = bool(present_all.all())
     le = rows.pos.shape[1]
     rr = np.arange(len(order))
@@ -160,44 +163,45 @@ def _cross_products(rows: Rows, block: int) -> tuple[np.ndarray, np.ndarray, np.
     return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_v)
 
 
-def _edge_sums(z: np.ndarray, depth: int, square: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Row totals of ``z`` (``square``: of ``z^2``) and, side by side in one
-    ``(M, 2 (depth + 1))`` table, the sums of each row's first ``q`` and last ``q``
-    values for ``q = 0 .. depth`` (no ``(M, Le)`` temporary)."""
-    w = depth + 1
-    edges = np.zeros((len(z), 2 * w))
-    first, last = z[:, :depth], z[:, ::-1][:, :depth]
-    if square:
-        first, last = first * first, last * last
-        total = np.einsum("ij,ij->i", z, z)
-    else:
-        total = z.sum(axis=1)
+def _edge_table(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """``(M, 2 (depth + 1))``: each row's sums of its first ``q`` values, then of its
+    last ``q`` values, for ``q = 0 .. depth`` (``first``/``last``: the ``depth``
+    first values and the ``depth`` last values, the latter reversed)."""
+    w = first.shape[1] + 1
+    edges = np.zeros((len(first), 2 * w))
     np.cumsum(first, axis=1, out=edges[:, 1:w])
     np.cumsum(last, axis=1, out=edges[:, w + 1 :])
-    return total, edges
+    return edges
 
 
 def _overlap_sums(
-    z: np.ndarray, i: np.ndarray, j: np.ndarray, d: np.ndarray, square: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    """``sum x`` and ``sum y`` (``square``: of ``x^2``, ``y^2``) over the common
-    sessions of complete rows ``i`` and ``j`` of one calendar, ``j`` starting ``d``
-    sessions after ``i`` (``|d| <= Le``).
+    z: np.ndarray, i: np.ndarray, j: np.ndarray, d: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``sum x, sum y, sum x^2, sum y^2`` over the common sessions of complete rows
+    ``i`` and ``j`` of one calendar, ``j`` starting ``d`` sessions after ``i``
+    (``|d| <= Le``).
 
     Both rows have ``Le`` sessions, so the overlap drops the first ``d`` of ``i``
     and the last ``d`` of ``j`` (``d >= 0``), or the last ``-d`` of ``i`` and the
-    first ``-d`` of ``j``: a row total minus one edge sum, read from a table of
-    ``(M, 2 (|d| + 1))`` that stays in the CPU cache.
+    first ``-d`` of ``j``: a row total minus one edge sum, read from tables of
+    ``(M, 2 (|d| + 1))`` that stay in the CPU cache (no ``(M, Le)`` temporary).
     """
     a = np.abs(d)
     depth = int(a.max(initial=0))
-    total, edges = _edge_sums(z, depth, square)
     w = depth + 1
-    flat = edges.ravel()
+    head, tail = z[:, :depth], z[:, ::-1][:, :depth]
+    edges = _edge_table(head, tail).ravel()
+    edges2 = _edge_table(head * head, tail * tail).ravel()
+    total, total2 = z.sum(axis=1), np.einsum("ij,ij->i", z, z)
     later = d >= 0
-    xi = flat.take(i * (2 * w) + np.where(later, 0, w) + a)
-    yj = flat.take(j * (2 * w) + np.where(later, w, 0) + a)
-    return total.take(i) - xi, total.take(j) - yj
+    at_i = i * (2 * w) + np.where(later, 0, w) + a
+    at_j = j * (2 * w) + np.where(later, w, 0) + a
+    return (
+        total.take(i) - edges.take(at_i),
+        total.take(j) - edges.take(at_j),
+        total2.take(i) - edges2.take(at_i),
+        total2.take(j) - edges2.take(at_j),
+    )
 
 
 def _masked_sums(rows: Rows, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -231,15 +235,16 @@ def banded_sums(rows: Rows, block: int = BLOCK) -> PairSums:
     """The sums of :class:`PairSums` for every pair whose event windows overlap.
 
     ``sum x y`` comes from the banded Gram matrix. For two complete rows of
-    one calendar the other sums are prefix-sum differences over their common
-    sessions; other pairs (a missing value, two calendars) match dates.
+    one calendar the other sums are row totals minus edge sums (their common
+    sessions); other pairs (a missing value, two calendars) match dates.
     """
-    pi, pj, sxy = _cross_products(rows, block)
+    present: np.ndarray = np.asarray(rows.m > 0)
+    pi, pj, sxy = _cross_products(rows, block, present)
     i, j = np.minimum(pi, pj), np.maximum(pi, pj)
     le = rows.z.shape[1]
     n = np.zeros(len(i))
     sx, sy, sxx, syy = np.zeros(len(i)), np.zeros(len(i)), np.zeros(len(i)), np.zeros(len(i))
-    complete = np.asarray((rows.m > 0).all(axis=1))
+    complete: np.ndarray = np.asarray(present.all(axis=1))
     fast = complete[i] & complete[j]
     if rows.calendar is not None and rows.start is not None:
         fast &= rows.calendar[i] == rows.calendar[j]
@@ -247,8 +252,7 @@ def banded_sums(rows: Rows, block: int = BLOCK) -> PairSums:
         fi, fj = i[f], j[f]
         d = np.clip(rows.start[fj] - rows.start[fi], -le, le)  # j's local index = i's - d
         n[f] = le - np.abs(d)
-        sx[f], sy[f] = _overlap_sums(rows.z, fi, fj, d)
-        sxx[f], syy[f] = _overlap_sums(rows.z, fi, fj, d, square=True)
+        sx[f], sy[f], sxx[f], syy[f] = _overlap_sums(rows.z, fi, fj, d)
     else:
         fast[:] = False
     slow = np.flatnonzero(~fast)
