@@ -43,20 +43,34 @@ def _page(result: PlaceboResult, events_source: str) -> str:
         f"(seed {m['seed']}{', all on one day per trial' if m['cluster'] else ''}; "
         f"{m['events_per_trial_mean']:.1f} events per trial on average): {what}."
     )
+    from eventstudy.report.measures import placebo_note
+    from eventstudy.report.placebo_matrix import placebo_matrix
+    from eventstudy.report.tables import Record, records
+
+    matrix = placebo_matrix(t, m)
+    head_cells = "".join(f"<th>{escape(w)}</th>" for w in matrix.windows)
+    matrix_rows = []
+    for stat, label, cells in matrix.rows:
+        tds = "".join(
+            f"<td class='{escape(c.cls)}' title='{escape(c.title)}'><b>{escape(c.rate)}</b>"
+            f"<br><small>{escape(c.ci)}</small></td>"
+            for c in cells
+        )
+        matrix_rows.append(
+            f"<tr><th>{escape(label)}<br><small>{escape(stat)}</small></th>{tds}</tr>"
+        )
+    groups: dict[tuple[int, int, str], list[Record]] = {}
+    for r in records(t):
+        groups.setdefault((int(r["start"]), int(r["end"]), str(r["statistic"])), []).append(r)
     rows = []
-    rates: dict[tuple[int, int, str], dict[float, float]] = {}
-    ci: dict[tuple[int, int, str], tuple[float, float, int]] = {}
-    for r in t.to_dict("records"):
-        key = (int(r["start"]), int(r["end"]), str(r["statistic"]))
-        rates.setdefault(key, {})[float(r["level"])] = float(r["rate"])
-        if float(r["level"]) == 0.05:
-            ci[key] = (float(r["ci_low"]), float(r["ci_high"]), int(r["trials"]))
-    for (a, b, stat), by_level in rates.items():
-        lo, hi, n = ci.get((a, b, stat), (float("nan"), float("nan"), 0))
-        cells = "".join(f"<td>{100 * v:.1f}%</td>" for _, v in sorted(by_level.items()))
+    for (a, b, code), by_level in groups.items():
+        by_level.sort(key=lambda r: float(r["level"]))
+        level_cells = "".join(f"<td>{100 * float(r['rate']):.1f}%</td>" for r in by_level)
+        five = next((r for r in by_level if float(r["level"]) == 0.05), by_level[0])
         rows.append(
-            f"<tr><td>[{a:+d},{b:+d}]</td><td>{escape(_label(stat))}</td><td>{n}</td>{cells}"
-            f"<td>{100 * lo:.1f}% to {100 * hi:.1f}%</td></tr>"
+            f"<tr><td>[{a:+d},{b:+d}]</td><td>{escape(_label(code))}</td>"
+            f"<td>{int(five['trials'])}</td>{level_cells}"
+            f"<td>{100 * five['ci_low']:.1f}% to {100 * five['ci_high']:.1f}%</td></tr>"
         )
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
@@ -64,14 +78,19 @@ def _page(result: PlaceboResult, events_source: str) -> str:
         "<title>Placebo study</title><style>body{font-family:system-ui,sans-serif;"
         "max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}"
         "td,th{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:right}"
-        "td:nth-child(2){text-align:left}</style></head><body>"
+        "th small,td small{color:#555;font-weight:normal}"
+        "tbody th,thead th:first-child{text-align:left}"
+        "#levels th:nth-child(2){text-align:left}"
+        "td:nth-child(2){text-align:left}.over{background:#f9d9d6}.under{background:#dce8f7}"
+        "</style></head><body>"
         "<h1>How often the tests reject</h1>"
-        f"<p>{head}</p><p>A test of the right size rejects at about its level when "
-        "nothing happened: the 95% interval (exact binomial) of its 5% rate should "
-        "cover 5%. <code>event_t</code> and <code>event_sq</code> are the per-event "
-        "t-test and sample-quantile test, pooled over all pseudo-events.</p>"
-        "<table><thead><tr><th>Window</th><th>Test</th><th>N</th><th>1%</th><th>5%</th>"
-        "<th>10%</th><th>95% CI of the 5% rate</th></tr></thead><tbody>"
+        f"<p>{head}</p><p>{escape(placebo_note(matrix))} The last two rows pool the "
+        "per-event t-test and sample-quantile test over all pseudo-events.</p>"
+        f"<table id='matrix'><thead><tr><th>Test</th>{head_cells}</tr></thead><tbody>"
+        + "\n".join(matrix_rows)
+        + "</tbody></table><h2>Every level</h2>"
+        "<table id='levels'><thead><tr><th>Window</th><th>Test</th><th>N</th><th>1%</th>"
+        "<th>5%</th><th>10%</th><th>95% CI of the 5% rate</th></tr></thead><tbody>"
         + "\n".join(rows)
         + "</tbody></table></body></html>\n"
     )
@@ -79,7 +98,7 @@ def _page(result: PlaceboResult, events_source: str) -> str:
 
 def _label(stat: str) -> str:
     """A test's display name with its code (``placebo.csv``'s ``statistic``)."""
-    from eventstudy.report.tables import TEST_LABELS
+    from eventstudy.report.placebo_matrix import label
 
-    label = TEST_LABELS.get(stat)
-    return f"{label} ({stat})" if label else stat
+    name = label(stat)
+    return f"{name} ({stat})" if name != stat else stat

@@ -56,6 +56,13 @@ def test_result_placebo_equals_the_placebo_command_and_is_in_the_report(long_pri
     five = got.table[(got.table["level"] == 0.05) & (got.table["statistic"] == "t_cs")]
     for r in five.itertuples():
         assert f"{100 * r.rate:.2f}%" in page  # the table shows the CSV's rates
+    matrix = page[page.index('id="placebo-matrix"') : page.index("Every level (1%")]
+    row = matrix[matrix.index('data-statistic="t_cs"') :]
+    row = row[: row.index("</tr>")]
+    assert [f"{100 * r.rate:.1f}%" for r in five.itertuples()] == [
+        part.split("</span>")[0] for part in row.split('<span class="rate">')[1:]
+    ]
+    assert 'class="over"' not in matrix  # a power run is not flagged
     assert json.loads(json.dumps(res.meta["placebo"]))["seed"] == 4
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from eventstudy.report import fmt
+from eventstudy.report.placebo_matrix import PlaceboMatrix, label, placebo_matrix
 from eventstudy.report.tables import (
     Cell,
     Record,
@@ -270,6 +271,8 @@ class PlaceboView:
     heading: str
     table: Table
     warnings: list[str]
+    matrix: PlaceboMatrix
+    note: str
 
 
 def placebo_view(res: StudyResult) -> PlaceboView | None:
@@ -317,4 +320,27 @@ def placebo_view(res: StudyResult) -> PlaceboView | None:
         cells += [pct_cell(by.get(lv, {}).get("rate"), sign=False) for lv in (0.01, 0.05, 0.1)]
         rows.append([*cells, text_cell(ci)])
         keys.append(f"{a}_{b}_{stat}")
-    return PlaceboView(heading, Table(cols, rows, keys), notes)
+    matrix = placebo_matrix(t, m)
+    return PlaceboView(heading, Table(cols, rows, keys), notes, matrix, placebo_note(matrix))
+
+
+def placebo_note(matrix: PlaceboMatrix) -> str:
+    """How to read the matrix: what the flags compare against."""
+    if not matrix.flagged:
+        return (
+            "Each cell: the share of trials in which the test rejected at 5% (its power "
+            "against the injected return) and the exact 95% interval of that share."
+        )
+    text = (
+        "Each cell: the share of trials in which the test rejected at 5% and the exact "
+        "95% interval of that share. A test of the right size rejects in about 5% of "
+        "trials; cells are shaded where the interval lies above (over-rejects) or below "
+        "(under-rejects) it."
+    )
+    if matrix.references:
+        sizes = "; ".join(f"{label(s)} ({s}) {100 * v:.2f}%" for s, v in matrix.references.items())
+        text += (
+            " The sign tests are discrete, so their reference is their exact size when "
+            f"P(CAR > 0) = 1/2: {sizes}."
+        )
+    return text
