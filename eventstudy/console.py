@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from rich.table import Table
 
+from eventstudy.report.fmt import statistic
 from eventstudy.result import StudyResult
 from eventstudy.safe_text import rich_text as escape
 
@@ -90,7 +91,9 @@ def _print_car_tests(console: Any, res: StudyResult) -> None:
     if t.empty:
         return
     windows = list(dict.fromkeys(zip(t["start"], t["end"], strict=True)))
-    table = Table(title="Cross-sectional tests: statistic (two-sided p)", title_justify="left")
+    alt = res.settings.alternative
+    sided = "two-sided" if alt == "two-sided" else f"one-sided, {alt}"
+    table = Table(title=f"Cross-sectional tests: statistic ({sided} p)", title_justify="left")
     table.add_column("")
     for a, b in windows:
         table.add_column(f"[{a:+d},{b:+d}]", justify="right")
@@ -102,7 +105,7 @@ def _print_car_tests(console: Any, res: StudyResult) -> None:
         row = []
         for a, b in windows:
             v, p = cells.loc[(name, a, b), "value"], cells.loc[(name, a, b), "p_value"]
-            row.append("n/a" if not np.isfinite(v) else f"{_num(v, 2)} ({_num(p, 3)})")
+            row.append("n/a" if not np.isfinite(v) else f"{statistic(name, v, 2)} ({_num(p, 3)})")
         table.add_row(name, *row)
     console.print(table)
 

@@ -220,6 +220,16 @@ def test_cli_records_the_alternative_and_says_one_sided(tmp_path: Path):
     assert meta["settings"]["alternative"] == "greater"
     assert "one-sided p (greater)" in r.output
     assert "in favour of a positive one" in r.output
+    assert "statistic (one-sided, greater p)" in r.output
+    assert "two-sided p" not in r.output
+    html_out = tmp_path / "html"
+    r = CliRunner().invoke(
+        main, [*args[:-1], str(html_out), "--alternative", "less", "--format", "html"]
+    )
+    assert r.exit_code == 0, r.output
+    page = (html_out / "index.html").read_text(encoding="utf-8")
+    assert "its one-sided p-value (less: H1 abnormal return &lt; 0)" in page
+    assert "two-sided p-value" not in page
     tests = pd.read_csv(out / "tests.csv")
     assert np.isinf(tests["caar_ci_high"]).all()
     bad = CliRunner().invoke(main, [*args, "--alternative", "up"])

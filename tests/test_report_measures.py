@@ -125,3 +125,14 @@ def test_large_studies_skip_volume_unless_asked(tmp_path: Path, monkeypatch: pyt
     assert not res.volume_tests.empty  # asked for (run --volume): shown at any size
     res.to_html(str(tmp_path / "b"))
     assert "volume-table" in (tmp_path / "b" / "index.html").read_text(encoding="utf-8")
+
+
+def test_count_statistics_are_whole_numbers_and_the_rest_keep_decimals():
+    assert fmt.statistic("sign_exact", 6.0) == "6"
+    assert fmt.statistic("gen_sign_exact", 0.0) == "0"
+    assert fmt.statistic("wilcoxon", 29.0) == "29"
+    assert fmt.statistic("wilcoxon", 29.5) == fmt.num(29.5)  # ties give half ranks
+    assert fmt.statistic("t_cs", 6.0) == fmt.num(6.0)
+    assert fmt.statistic("sign_exact", float("nan")) == ""
+    assert fmt.p_kind("two-sided") == "two-sided p-value"
+    assert fmt.p_kind("less") == "one-sided p-value (less: H1 abnormal return < 0)"

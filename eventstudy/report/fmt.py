@@ -95,3 +95,25 @@ def text(x: Any) -> str:
 def window(start: Any, end: Any) -> str:
     """``[-1,+1]`` (relative days, inclusive)."""
     return f"[{int(start):+d},{int(end):+d}]".replace("+0,", "0,").replace(",+0]", ",0]")
+
+
+def p_kind(alternative: str) -> str:
+    """What a p-value of the run is: ``two-sided p-value`` or ``one-sided p-value
+    (greater: H1 abnormal return > 0)``."""
+    if alternative == "two-sided":
+        return "two-sided p-value"
+    sign = ">" if alternative == "greater" else "<"
+    return f"one-sided p-value ({alternative}: H1 abnormal return {sign} 0)"
+
+
+#: Tests whose statistic is a count or a rank sum: shown without decimals when whole.
+COUNT_STATISTICS = frozenset({"sign_exact", "gen_sign_exact", "wilcoxon"})
+
+
+def statistic(name: str, x: Any, digits: int = STAT_DIGITS) -> str:
+    """A test statistic: a count (``sign_exact``: the positive CARs; ``wilcoxon``:
+    W+, a rank sum, .5 with ties) as a whole number, the rest with ``digits``."""
+    v = as_float(x)
+    if name in COUNT_STATISTICS and math.isfinite(v) and float(v).is_integer():
+        return f"{v:.0f}"
+    return num(v, digits)

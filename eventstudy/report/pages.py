@@ -117,6 +117,7 @@ def study_context(res: StudyResult, stems: dict[str, str]) -> dict[str, Any]:
         "setup": setup,
         "sentence": result_study_sentence(res),
         "tests_note": no_tests_reason(res),
+        "p_kind": fmt.p_kind(res.settings.alternative),
         "notices": notices,
         "cards": cards,
         "m": matrix,

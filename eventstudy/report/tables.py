@@ -209,7 +209,7 @@ def test_matrix(res: StudyResult) -> TestMatrix:
                 continue
             cells.append(
                 TestCell(
-                    fmt.num(r["value"]),
+                    fmt.statistic(name, r["value"]),
                     fmt.pval(r["p_value"]),
                     fmt.p_class(r["p_value"]),
                     fmt.sort_key(r["value"]),
