@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from eventstudy.inference import extra
 from eventstudy.inference.battery import CLASSIC_NAMES, DISTRIBUTIONS, EXTRA_NAMES, TEST_NAMES
 from eventstudy.inference.extra import SKEW_REPS, binom_two_sided
 from tests.real_data import NO_YAHOO, YAHOO, yahoo_long
@@ -243,9 +244,12 @@ def test_binomial_p_equals_binomtest():
     cases += [(w, 10_000, 0.5) for w in (0, 4_990, 5_000, 5_210, 10_000)]
     cases += [(2, 10_000, 0.001), (31, 10_000, 0.001), (6_000, 10_000, 0.613)]
     w, n, p = (np.array(v, dtype=float) for v in zip(*cases, strict=True))
-    got = binom_two_sided(w, n, p)
+    got = binom_two_sided(w, n, p)  # N up to 10,000: the pmf from scipy at each step
     want = np.array([stats.binomtest(int(a), int(b), c).pvalue for a, b, c in cases])
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
+    small = n <= 400  # alone: the pmf from a table of every outcome, the same numbers
+    assert n[small].max() <= extra.PMF_TABLE_MAX_N < n.max()
+    np.testing.assert_array_equal(binom_two_sided(w[small], n[small], p[small]), got[small])
 
 
 @pytest.mark.skipif(not YAHOO.is_dir(), reason=NO_YAHOO)

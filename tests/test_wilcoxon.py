@@ -34,3 +34,41 @@ def test_signed_rank_sum_equals_rankdata(values: list[int]):
     w_plus, sizes = _signed_rank_sum(d)
     assert w_plus == stats.rankdata(np.abs(d))[d > 0].sum()
     assert sorted(sizes.tolist()) == sorted(np.unique(np.abs(d), return_counts=True)[1].tolist())
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 12])
+def test_exact_pmf_equals_enumeration_of_every_sign_pattern(n: int):
+    from itertools import product
+
+    from eventstudy.inference.rank import wilcoxon_pmf
+
+    sums = [
+        sum(r for r, s in zip(range(1, n + 1), signs, strict=True) if s)
+        for signs in product([0, 1], repeat=n)
+    ]
+    counts = np.bincount(sums, minlength=n * (n + 1) // 2 + 1)
+    assert np.array_equal(wilcoxon_pmf(n), counts / 2.0**n)
+    assert wilcoxon_pmf(50).sum() == pytest.approx(1.0, abs=1e-15)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(2, 50),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["two-sided", "greater", "less"]),
+    st.booleans(),
+)
+def test_small_samples_equal_scipy_exactly(n: int, seed: int, alternative: str, ties: bool):
+    from eventstudy.inference.rank import wilcoxon_columns
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_t(3, n) + rng.normal(0, 0.5)
+    if ties:  # zeros and ties: scipy's own permutation or approximate p
+        x = np.round(x, 0)
+    w, p, _ = wilcoxon_columns(x[:, None], np.ones((n, 1), bool), alternative)
+    d = x[x != 0]
+    if not len(d):
+        assert np.isnan(p[0])
+        return
+    assert w[0] == stats.rankdata(np.abs(d))[d > 0].sum()
+    assert p[0] == stats.wilcoxon(x, alternative=alternative).pvalue

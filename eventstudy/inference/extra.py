@@ -356,6 +356,24 @@ def _first(pred: Any, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return lo
 
 
+#: Up to this many trials, :func:`binom_two_sided` evaluates each column's pmf at
+#: every outcome once (one scipy call) and bisects on that table.
+PMF_TABLE_MAX_N = 2000
+
+
+def _pmf_of(n: np.ndarray, p: np.ndarray) -> Any:
+    """``x -> binom.pmf(x, n, p)`` per column: a lookup in a table of every outcome
+    when ``n`` is small (the same values, one scipy call instead of one per
+    bisection step), scipy itself otherwise."""
+    n_max = int(n.max()) if len(n) else 0
+    if n_max > PMF_TABLE_MAX_N or len(n) * (n_max + 1) > 4_000_000:
+        return lambda x: stats.binom.pmf(x, n, p)
+    table = stats.binom.pmf(np.arange(n_max + 1)[None, :], n[:, None], p[:, None])
+    rows = np.arange(len(n))
+    # outcomes outside [0, n_max] are only asked for finished columns (ignored)
+    return lambda x: table[rows, np.clip(x, 0, n_max).astype(np.int64)]
+
+
 def binom_two_sided(w: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     """``scipy.stats.binomtest(w, n, p).pvalue`` (two-sided) for every column at once.
 
@@ -375,8 +393,9 @@ def binom_two_sided(w: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     # pmf is non-increasing on [ceil(pn), n] and non-decreasing on [0, floor(pn)]:
     # the outcomes with pmf <= d are a suffix and a prefix, found by bisection
     # (as binomtest does) instead of evaluating the pmf at every outcome
-    upper = nk + 1 - _first(lambda x: stats.binom.pmf(x, nk, pk) <= d, np.ceil(pn), nk + 1)
-    lower = _first(lambda x: stats.binom.pmf(x, nk, pk) > d, np.zeros_like(nk), np.floor(pn) + 1)
+    pmf = _pmf_of(nk, pk)
+    upper = nk + 1 - _first(lambda x: pmf(x) <= d, np.ceil(pn), nk + 1)
+    lower = _first(lambda x: pmf(x) > d, np.zeros_like(nk), np.floor(pn) + 1)
     p_low = stats.binom.cdf(wk, nk, pk) + stats.binom.sf(nk - upper, nk, pk)
     p_high = stats.binom.cdf(lower - 1, nk, pk) + stats.binom.sf(wk - 1, nk, pk)
     pv = np.where(wk < pn, p_low, p_high)

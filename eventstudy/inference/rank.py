@@ -14,6 +14,8 @@ with the p-value of ``scipy.stats.wilcoxon(CAR, alternative="two-sided")``.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import stats
 
@@ -128,14 +130,52 @@ def wilcoxon_asymptotic(x: np.ndarray, alternative: str = "two-sided") -> tuple[
     return w_plus, float(2.0 * stats.norm.sf(abs(z)))
 
 
+@functools.cache
+def wilcoxon_pmf(n: int) -> np.ndarray:
+    """Exact null pmf of ``W+`` for ``n`` untied, non-zero values: the number of
+    subsets of ``{1..n}`` with each rank sum ``0 .. n(n+1)/2``, over ``2^n``.
+
+    The counts are whole numbers below ``2^53`` for ``n <= 50``, so every value
+    is exact and equal to scipy's (``_get_wilcoxon_distr``, the same recursion
+    in halves). Cached per ``n``; read only.
+    """
+    counts = np.zeros(n * (n + 1) // 2 + 1, dtype=np.int64)
+    counts[0] = 1
+    for k in range(1, n + 1):
+        top = k * (k + 1) // 2
+        counts[k : top + 1] += counts[: top + 1 - k].copy()
+    out = counts / 2.0**n
+    out.flags.writeable = False
+    return out
+
+
+def wilcoxon_exact_p(w_plus: float, n: int, alternative: str = "two-sided") -> float:
+    """The p-value of ``scipy.stats.wilcoxon`` (``method="exact"``) for a whole
+    ``W+`` of ``n`` untied, non-zero values, from the cached pmf, with scipy's
+    own sums: ``cdf(k) = sum pmf[:k+1]`` at or below the mean ``n(n+1)/4``,
+    ``1 - sum pmf[k+1:]`` above it (``sf`` likewise), two-sided
+    ``min(1, 2 min(sf(W+), cdf(W+)))``."""
+    pmf = wilcoxon_pmf(n)
+    k = int(w_plus)
+    mean = n * (n + 1) / 4
+    cdf = float(pmf[: k + 1].sum()) if k <= mean else float(1 - pmf[k + 1 :].sum())
+    sf = float(pmf[k:].sum()) if k <= mean else float(1 - pmf[:k].sum())
+    if alternative == "less":
+        return cdf
+    if alternative == "greater":
+        return sf
+    return float(np.clip(2 * min(sf, cdf), 0, 1))
+
+
 def wilcoxon_columns(
     car: np.ndarray, included: np.ndarray, alternative: str = "two-sided"
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``W+`` and its p-value for each column (NaN with a note when undefined).
 
     The p-value is scipy's (``scipy.stats.wilcoxon(CAR, alternative=alternative)``):
-    computed by scipy itself up to 50 events (exact or permutation), by the
-    same normal approximation, vectorised here, above.
+    up to 50 events its exact test from :func:`wilcoxon_exact_p` when there are
+    no zeros or ties, scipy itself otherwise (permutation or approximation);
+    above 50 the same normal approximation, vectorised (:func:`wilcoxon_asymptotic`).
     """
     k = car.shape[1]
     w_plus, p = np.full(k, np.nan), np.full(k, np.nan)
@@ -151,7 +191,11 @@ def wilcoxon_columns(
         if len(x) > 50:
             w_plus[j], p[j] = wilcoxon_asymptotic(x, alternative)
             continue
-        ranks = stats.rankdata(np.abs(nonzero))
-        w_plus[j] = float(ranks[nonzero > 0].sum())
-        p[j] = float(stats.wilcoxon(x, alternative=alternative).pvalue)
+        w, sizes = _signed_rank_sum(nonzero)
+        w_plus[j] = w
+        if len(nonzero) == len(x) and (sizes == 1).all():
+            # no zeros, no ties: scipy's exact test, from the cached null pmf
+            p[j] = wilcoxon_exact_p(w, len(x), alternative)
+        else:  # zeros or ties: scipy's permutation test (N <= 13) or approximation
+            p[j] = float(stats.wilcoxon(x, alternative=alternative).pvalue)
     return w_plus, p, notes
