@@ -356,7 +356,7 @@ def _first(pred: Any, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return lo
 
 
-#: Up to this many trials, :func:`binom_two_sided` evaluates each column's pmf at
+#: Up to this many events (N), :func:`binom_two_sided` evaluates each column's pmf at
 #: every outcome once (one scipy call) and bisects on that table.
 PMF_TABLE_MAX_N = 2000
 
