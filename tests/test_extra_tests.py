@@ -407,3 +407,37 @@ def test_skew_bootstrap_p_near_the_normal_one_for_many_normal_cars():
     t = skew_t(car, inc, np.full(4, 2000.0))
     p = skew_t_bootstrap_p(car, inc, t, "two-sided", 4999, (0,))
     np.testing.assert_allclose(p, 2 * stats.norm.sf(np.abs(t)), atol=0.03)
+
+
+def test_skew_t_bootstrap_needs_four_events():
+    # 2 events: every valid resample has t_b = 0, so the bootstrap p always rejected;
+    # 3 events: 10 distinct resamples, 11% rejected at 5% on normal data
+    rng = np.random.default_rng(3)
+    for n in (2, 3, 4, 9):
+        x = rng.standard_normal((n, 1))
+        inc = np.ones((n, 1), bool)
+        stat = extra.skew_t(x, inc, np.array([float(n)]))
+        p = extra.skew_t_bootstrap_p(x, inc, stat, "two-sided", SKEW_REPS, (0,))
+        assert np.isnan(p[0]) == (n < extra.SKEW_BOOT_MIN_N)
+    size = []
+    for i in range(300):  # from 4 events the bootstrap p holds its size on normal data
+        x = rng.standard_normal((4, 1))
+        inc = np.ones((4, 1), bool)
+        stat = extra.skew_t(x, inc, np.array([4.0]))
+        size.append(extra.skew_t_bootstrap_p(x, inc, stat, "two-sided", 499, (i,))[0] < 0.05)
+    assert np.mean(size) < 0.1
+
+
+def test_skew_t_of_three_events_has_no_p_and_says_why():
+    import warnings
+
+    import eventstudy as es
+
+    events, long = _study(3, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = es.EventStudy(events).run(prices=long)
+    skew = res.tests[res.tests["statistic"] == "skew_t"]
+    assert skew["p_value"].isna().all() and (skew["n"] == 3).all()
+    assert skew["note"].str.contains("fewer than 4 events").all()
+    assert res.tests[res.tests["statistic"] == "t_cs"]["p_value"].notna().all()

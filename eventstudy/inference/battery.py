@@ -148,6 +148,15 @@ def battery(c: Columns) -> list[TestColumn]:
     if c.skew_reps > 0:
         boot = extra.skew_t_bootstrap_p(c.car, inc, skew, alt, c.skew_reps, c.seed)
         skew_p = np.where(n <= extra.SKEW_BOOT_MAX_N, boot, skew_p)
+    skew_few = (n >= 2) & (n < extra.SKEW_BOOT_MIN_N)
+    skew_p = np.where(skew_few, np.nan, skew_p)
+    skew_notes = [
+        f"fewer than {extra.SKEW_BOOT_MIN_N} events (N={k}): too few distinct resamples "
+        "for the bootstrap p"
+        if bad
+        else note
+        for k, bad, note in zip(n.tolist(), skew_few.tolist(), notes, strict=True)
+    ]
     exact_p = {
         "skew_t": skew_p,
         "sign_exact": alternative.binom_p(w, nf, half, alt, extra.binom_two_sided(w, nf, half)),
@@ -187,7 +196,8 @@ def battery(c: Columns) -> list[TestColumn]:
             stat, p = w_plus, w_p
             col_notes = [a or b for a, b in zip(notes, w_notes, strict=True)]
         elif name in exact_p:
-            stat, p, col_notes = values[name], exact_p[name], notes
+            stat, p = values[name], exact_p[name]
+            col_notes = skew_notes if name == "skew_t" else notes
         else:
             stat = values[name]
             tdf = own_df.get(name, dfree)

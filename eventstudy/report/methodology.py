@@ -80,7 +80,8 @@ TEST_TEXT = {
     "adj_patell": "adjusted Patell Z: Patell x sqrt((1 - r) / (1 + (N - 1) r)), normal "
     "(Kolari & Pynnönen 2010)",
     "skew_t": "skewness-adjusted t of the CARs, sqrt(N) (S + g S²/3 + g/(6N)), with the "
-    "bootstrap p of Lyon, Barber & Tsai (1999): resamples of the centred CARs, seeded (Hall 1992)",
+    "bootstrap p of Lyon, Barber & Tsai (1999): resamples of the centred CARs, seeded; "
+    "no p below 4 events (Hall 1992)",
     "sign_exact": "sign test with the exact binomial p (scipy.stats.binomtest, p = 1/2)",
     "gen_sign_exact": "generalised sign test with the exact binomial p against Cowan's p-hat",
 }
