@@ -705,20 +705,9 @@ def placebo(
     out = out_dir or Path("reports") / f"{default_out_dir(events_file).name}-placebo"
     write_placebo(result, out, str(events_file))
     if not quiet:
-        t = result.table
-        five = t[t["level"] == 0.05]
-        click.echo(
-            f"{trials} trials ({result.meta['events_per_trial_mean']:.1f} events each) in "
-            f"{result.meta['seconds']:.1f} s; rejection rates at 5%"
-            + (f" with {100 * inject:+.2f}% injected on day 0:" if inject else " (size):")
-        )
-        for r in five.to_dict("records"):
-            click.echo(
-                f"  [{int(r['start']):+d},{int(r['end']):+d}] {r['statistic']!s:<14} "
-                f"{100 * float(r['rate']):5.1f}%  (95% CI {100 * float(r['ci_low']):.1f}-"
-                f"{100 * float(r['ci_high']):.1f}%, N {int(r['trials'])})"
-            )
-        click.echo(f"Outputs in {out}/ (placebo.csv, placebo.json, placebo.html)")
+        from eventstudy.console import print_placebo
+
+        print_placebo(_console(), result, out)
 
 
 @main.command()

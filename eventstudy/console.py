@@ -127,3 +127,40 @@ def _print_single_event(console: Any, res: StudyResult) -> None:
             _num(r.p_value, 3),
         )
     console.print(table)
+
+
+def print_placebo(console: Any, result: Any, out: Path) -> None:
+    """The placebo's 5% rates as tests x CAR windows, ``rate (interval)`` per cell,
+    marked where the interval excludes the right size (as in the report)."""
+    from eventstudy.report.placebo_matrix import placebo_matrix
+
+    meta = result.meta
+    matrix = placebo_matrix(result.table, meta)
+    inject = float(meta.get("inject") or 0.0)
+    what = f"power against {100 * inject:+.2f}% on day 0" if inject else "size"
+    title = (
+        f"{meta['trials']} trials ({meta['events_per_trial_mean']:.1f} events each"
+        f"{', one day per trial' if meta.get('cluster') else ''}) in {meta['seconds']:.1f} s: "
+        f"rejection rate at 5% ({what}) and its 95% interval"
+    )
+    console.print(escape(title))
+    table = Table()
+    table.add_column("test")
+    for w in matrix.windows:
+        table.add_column(w, justify="right")
+    marks = {"over": "[red]{} ▲[/]", "under": "[blue]{} ▼[/]"}
+    for stat, _, cells in matrix.rows:
+        row = []
+        for c in cells:
+            text = f"{c.rate} ({c.ci})" if c.ci else c.rate
+            row.append(marks.get(c.cls, "{}  ").format(escape(text)))
+        table.add_row(escape(stat), *row)
+    console.print(table)
+    if matrix.flagged:
+        ref = "; ".join(f"{s} {100 * v:.2f}%" for s, v in matrix.references.items())
+        console.print(
+            "▲ interval above, ▼ below the right size (5%"
+            + (f"; the discrete sign tests' exact size: {ref}" if ref else "")
+            + "). event_t, event_sq: per-event tests pooled over all pseudo-events."
+        )
+    console.print(f"Outputs in {escape(str(out))}/ (placebo.csv, placebo.json, placebo.html)")

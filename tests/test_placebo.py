@@ -221,6 +221,16 @@ def test_cli_writes_csv_json_and_escaped_page(tmp_path: Path, null_prices):
     assert set(table["level"]) == {0.01, 0.05, 0.1}
     assert json.loads((out / "placebo.json").read_text())["trials"] == 5
     assert "<script>" not in (out / "placebo.html").read_text()
+    # the console shows the 5% matrix: one line per test, a column per CAR window
+    assert "5 trials (2.0 events each)" in r.output and "[-10,+10]" in r.output
+    five = table[(table["level"] == 0.05) & (table["start"] == 0) & (table["end"] == 0)]
+    lines = r.output.splitlines()
+    for row in five.itertuples():
+        line = next(x for x in lines if f" {row.statistic} " in x)
+        if np.isfinite(row.rate):
+            assert f"{100 * row.rate:.1f}% (" in line
+        else:  # skew_t at N = 2: no bootstrap p in any trial
+            assert row.statistic == "skew_t" and "n/a" in line
     bad = CliRunner().invoke(
         main, ["placebo", str(events), "--prices", str(prices), "--trials", "0"]
     )
