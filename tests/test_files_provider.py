@@ -373,3 +373,40 @@ def test_real_universe_long_file() -> None:
     assert prices.frames["APTV"].index[0] == pd.Timestamp("2017-12-05")
     assert "'^GSPC'" in prices.missing["^GSPC"]
     assert "long-form CSV, 505 tickers" in provider.description
+
+
+@pytest.mark.parametrize("layout", ["long file", "folder"])
+@pytest.mark.parametrize("n_tickers", [3, 5, 6, 12])
+def test_rows_without_a_price_warn_per_ticker_or_once_for_many(
+    tmp_path: Path, layout: str, n_tickers: int
+) -> None:
+    tickers = [f"T{k:02d}" for k in range(n_tickers)]
+    body = "2025-09-10,{t},1\n2025-09-11,{t},\n2025-09-12,{t},2\n"
+    if layout == "long file":
+        path = tmp_path / "p.csv"
+        path.write_text(
+            "date,ticker,adj_close\n" + "".join(body.format(t=t) for t in tickers),
+            encoding="utf-8",
+        )
+    else:
+        path = tmp_path / "px"
+        path.mkdir()
+        for t in tickers:
+            (path / f"{t}.csv").write_text(
+                "Date,Adj Close\n2025-09-10,1\n2025-09-11,\n2025-09-12,2\n", encoding="utf-8"
+            )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prices = FilePriceProvider(path).get_prices(tickers, START, END)
+    texts = [str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)]
+    assert all(len(prices.frames[t]) == 2 for t in tickers)
+    assert all(any("1 row with an empty" in n for n in prices.notes[t]) for t in tickers)
+    if n_tickers <= files_module.DROPPED_WARNINGS:
+        assert sorted(x.split(":")[0] for x in texts) == tickers
+    else:
+        assert len(texts) == 1
+        (text,) = texts
+        assert text.startswith(f"{n_tickers} tickers have rows without a price")
+        assert "T00 1 row (" in text and "line 3" in text
+        assert f"and {n_tickers - files_module.DROPPED_WARNINGS} more" in text
+        assert "T11" not in text

@@ -644,6 +644,34 @@ def _check_duplicates(raw: _Raw, frame: pd.DataFrame, form: str) -> None:
 # --------------------------------------------------------------------------- series
 
 
+#: Above this many tickers with dropped rows, one warning names the first few.
+DROPPED_WARNINGS = 5
+_DROPPED = re.compile(
+    r"^(\d+ rows?) with an empty .+? dropped \((.*)\); each missing session is a gap$"
+)
+
+
+def warn_dropped(dropped: dict[str, str], stacklevel: int = 2) -> None:
+    """One :class:`DataQualityWarning` per ticker whose rows without a price were
+    dropped, or, for more than :data:`DROPPED_WARNINGS` tickers, one warning that
+    counts them and names the first few (every ticker's rows stay in its notes)."""
+    if len(dropped) <= DROPPED_WARNINGS:
+        for ticker, text in dropped.items():
+            warnings.warn(f"{ticker}: {text}", DataQualityWarning, stacklevel=stacklevel)
+        return
+    shown = []
+    for ticker, text in list(dropped.items())[:DROPPED_WARNINGS]:
+        m = _DROPPED.match(text)
+        shown.append(f"{ticker} {m.group(1)} ({m.group(2)})" if m else f"{ticker}: {text}")
+    warnings.warn(
+        f"{len(dropped)} tickers have rows without a price, dropped (each missing session "
+        f"is a gap): {'; '.join(shown)}; and {len(dropped) - DROPPED_WARNINGS} more "
+        "(every ticker's rows are in its data notes)",
+        DataQualityWarning,
+        stacklevel=stacklevel,
+    )
+
+
 @dataclass(frozen=True)
 class _Series:
     """One ticker's validated prices, all dates, before windowing."""
@@ -886,6 +914,7 @@ class FilePriceProvider:
         if not self.is_folder:
             return self._from_one_file(list(dict.fromkeys(tickers)), start, end)
         prices = PriceSet()
+        dropped: dict[str, str] = {}
         for ticker in dict.fromkeys(tickers):
             series = self._find(ticker)
             if series is None:
@@ -904,7 +933,8 @@ class FilePriceProvider:
             if window.notes:
                 prices.notes[ticker] = window.notes
             if window.dropped:
-                warnings.warn(f"{ticker}: {window.dropped}", DataQualityWarning, stacklevel=2)
+                dropped[ticker] = window.dropped
+        warn_dropped(dropped, stacklevel=3)
         prices.source = self.description
         return prices
 
@@ -946,9 +976,7 @@ class FilePriceProvider:
             return_column={t: cols.column[wanted[t]] for t in served},
             notes={t: n for t, n in sel.notes.items() if t in served},
         )
-        for ticker, text in sel.dropped.items():
-            if ticker in served:
-                warnings.warn(f"{ticker}: {text}", DataQualityWarning, stacklevel=3)
+        warn_dropped({t: text for t, text in sel.dropped.items() if t in served}, stacklevel=4)
         return result
 
     # ------------------------------------------------------------------ helpers
